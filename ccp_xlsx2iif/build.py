@@ -1,0 +1,268 @@
+"""From sheets to records: which orders are exported, their typed values, lines and accounts.
+
+Only orders that will be exported (status ``Completed`` or another given status, and a blank
+Exported cell) are read in full and held to the checks; the others are counted by the reason
+they are skipped. Every unreadable cell becomes a ``Problem``; nothing is raised for bad data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccp_xlsx2iif.cells import (
+    PARSERS,
+    CellValue,
+    CellValueError,
+    is_blank,
+    parse_order_id,
+    parse_text,
+)
+from ccp_xlsx2iif.contract import ROLES, header_key
+from ccp_xlsx2iif.iif import clean_text, list_name_problem
+from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
+from ccp_xlsx2iif.problems import Origin, Place, Problem
+from ccp_xlsx2iif.workbook import Row, Table
+
+ALREADY_EXPORTED = "already exported"
+
+
+@dataclass
+class Selection:
+    """The orders to export, in sheet order, and what was skipped and why."""
+
+    orders: list[Order] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def status_keys(statuses: Iterable[str]) -> frozenset[str]:
+    """Return the statuses that export, as compared: trimmed, any case."""
+    return frozenset(status.strip().casefold() for status in statuses if status.strip())
+
+
+def _parse_fields(
+    table: Table,
+    origin: Origin,
+    cells: Row,
+    skip: frozenset[str],
+    context: str,
+    problems: list[Problem],
+) -> dict[str, Any] | None:
+    """Parse every declared column of a row; return ``None`` when any cell is unreadable."""
+    values: dict[str, Any] = {}
+    ok = True
+    for column in table.spec.columns:
+        if column.field in skip or not table.has(column.field):
+            continue
+        raw = table.value(cells, column.field)
+        if raw is None or is_blank(raw):
+            if column.required:
+                problems.append(
+                    Problem(
+                        origin.place(column.field),
+                        "empty-cell",
+                        f"{column.header} is empty{context}",
+                    )
+                )
+                ok = False
+            continue
+        try:
+            values[column.field] = PARSERS[column.kind](raw)
+        except CellValueError as error:
+            problems.append(Problem(origin.place(column.field), "bad-value", f"{error}{context}"))
+            ok = False
+    return values if ok else None
+
+
+def _read_order_id(
+    table: Table, cells: Row, origin: Origin, problems: list[Problem] | None
+) -> str | None:
+    raw = table.value(cells, "order_id")
+    if raw is None or is_blank(raw):
+        if problems is not None:
+            problems.append(Problem(origin.place("order_id"), "empty-cell", "Order ID is empty"))
+        return None
+    try:
+        return parse_order_id(raw)
+    except CellValueError as error:
+        if problems is not None:
+            problems.append(Problem(origin.place("order_id"), "bad-value", str(error)))
+        return None
+
+
+def _skip_reason(status: CellValue | None, exported: CellValue | None, keys: frozenset[str]) -> str:
+    if exported is not None and not is_blank(exported):
+        return ALREADY_EXPORTED
+    text = "" if status is None else str(status).strip()
+    if text.casefold() in keys:
+        return ""
+    return f'status "{text}"' if text else "no status"
+
+
+def select_orders(
+    orders: Table, items: Table, statuses: Iterable[str]
+) -> tuple[Selection, dict[str, int]]:
+    """Choose the orders to export and read them with their lines.
+
+    Returns the selection and, for every order ID on the Orders sheet, the Excel row of its
+    first appearance.
+    """
+    keys = status_keys(statuses)
+    selection = Selection()
+    problems = selection.problems
+    first_row: dict[str, int] = {}
+    duplicates: dict[str, list[int]] = {}
+    exporting_ids: set[str] = set()
+    pending: list[tuple[Origin, dict[str, Any] | None]] = []
+
+    for row, cells in orders.records():
+        origin = Origin(orders.columns, row)
+        reason = _skip_reason(
+            orders.value(cells, "status"), orders.value(cells, "exported"), keys
+        )
+        order_id = _read_order_id(orders, cells, origin, None if reason else problems)
+        if order_id is not None:
+            if order_id in first_row:
+                duplicates.setdefault(order_id, [first_row[order_id]]).append(row)
+            else:
+                first_row[order_id] = row
+        if reason:
+            selection.skipped[reason] += 1
+            continue
+        context = f" (order {order_id})" if order_id else ""
+        values = _parse_fields(orders, origin, cells, frozenset({"exported"}), context, problems)
+        if order_id is not None:
+            exporting_ids.add(order_id)
+        pending.append((origin, values))
+
+    duplicated = {order_id for order_id in duplicates if order_id in exporting_ids}
+    for order_id, rows in duplicates.items():
+        if order_id in duplicated:
+            first = orders.columns.place("order_id", rows[0])
+            for row in rows[1:]:
+                problems.append(
+                    Problem(
+                        orders.columns.place("order_id", row),
+                        "duplicate-order",
+                        f"order {order_id} is also on {first}; each order must have one row "
+                        "on the Orders sheet",
+                    )
+                )
+
+    lines = _read_lines(items, first_row, exporting_ids, problems)
+    for origin, values in pending:
+        if values is None or values["order_id"] in duplicated:
+            continue
+        order_id = values["order_id"]
+        selection.orders.append(Order(origin=origin, lines=tuple(lines.get(order_id, ())), **values))
+    return selection, first_row
+
+
+def _read_lines(
+    items: Table,
+    known_ids: dict[str, int],
+    exporting_ids: set[str],
+    problems: list[Problem],
+) -> dict[str, list[OrderLine]]:
+    lines: dict[str, list[OrderLine]] = {}
+    for row, cells in items.records():
+        origin = Origin(items.columns, row)
+        order_id = _read_order_id(items, cells, origin, problems)
+        if order_id is None:
+            continue
+        if order_id not in known_ids:
+            problems.append(
+                Problem(
+                    origin.place("order_id"),
+                    "unknown-order",
+                    f"order {order_id} is not on the Orders sheet; fix the Order ID or "
+                    "delete this item row",
+                )
+            )
+            continue
+        if order_id not in exporting_ids:
+            continue
+        context = f" (order {order_id})"
+        values = _parse_fields(items, origin, cells, frozenset(), context, problems)
+        if values is None:
+            continue
+        values.setdefault("description", "")
+        values.setdefault("line_total", None)
+        values.setdefault("taxable", None)
+        lines.setdefault(order_id, []).append(OrderLine(origin=origin, **values))
+    return lines
+
+
+_ROLE_BY_KEY = {header_key(role.name): role for role in ROLES}
+
+
+def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
+    """Read the account (and optional item) of each of the eight roles."""
+    problems: list[Problem] = []
+    found: dict[str, RoleAccount] = {}
+    seen: dict[str, Origin] = {}
+    valid = ", ".join(f'"{role.name}"' for role in ROLES)
+    for row, cells in table.records():
+        origin = Origin(table.columns, row)
+        role_text = parse_text(table.value(cells, "role") or "")
+        role = _ROLE_BY_KEY.get(header_key(role_text))
+        if role is None:
+            message = (
+                f'"{role_text}" is not a role; the roles are {valid}'
+                if role_text
+                else f"Role is empty; the roles are {valid}"
+            )
+            problems.append(Problem(origin.place("role"), "unknown-role", message))
+            continue
+        if role.field in seen:
+            problems.append(
+                Problem(
+                    origin.place("role"),
+                    "duplicate-role",
+                    f'role "{role.name}" is also on {seen[role.field].place("role")}; '
+                    "keep one row per role",
+                )
+            )
+            continue
+        seen[role.field] = origin
+        values = _parse_fields(table, origin, cells, frozenset({"role"}), "", problems)
+        if values is None:
+            continue
+        account = RoleAccount(role.name, values["account"], values.get("item", ""), origin)
+        found[role.field] = account
+        problems.extend(_name_problems(account))
+    for role in ROLES:
+        if role.field not in seen:
+            problems.append(
+                Problem(
+                    Place(table.columns.sheet, book=table.columns.book),
+                    "missing-role",
+                    f'role "{role.name}" is missing; add a row with Role "{role.name}" and '
+                    f"its QuickBooks account in the {table.spec.name} sheet",
+                )
+            )
+    if problems:
+        return None, problems
+    return Accounts(**found), problems
+
+
+def _name_problems(account: RoleAccount) -> list[Problem]:
+    problems = []
+    for field_name, name, what in (
+        ("account", account.account, "account"),
+        ("item", account.item, "item"),
+    ):
+        if not name:
+            continue
+        message = list_name_problem(name, what)
+        if message is None and clean_text(name) != name:
+            message = (
+                f'{what} "{name}" has characters an IIF file cannot carry; use the same name '
+                "with plain letters (A-Z, 0-9) here and in QuickBooks"
+            )
+        if message:
+            problems.append(Problem(account.origin.place(field_name), "bad-name", message))
+    return problems

@@ -1,0 +1,213 @@
+"""Cell values as the reader gives them, turned into typed values (or a reason why not).
+
+A reader gives numbers as floats (``1001.0``), dates as ``date``/``datetime``, formulas as their
+cached value, and text as typed. Each parser accepts what an Excel user puts in such a cell
+and raises ``CellValueError`` with a message a bookkeeper can act on otherwise.
+
+Money is ``Decimal`` from here on: a float is converted through its shortest text form
+(``Decimal(str(value))``), so ``19.99`` stays ``19.99``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Union
+
+from ccp_xlsx2iif.contract import Kind
+
+CellValue = Union[int, float, str, bool, dt.date, dt.datetime, dt.time, dt.timedelta]
+
+CENT = Decimal("0.01")
+# Binary floats written by formulas carry noise (0.1 + 0.2 = 0.30000000000000004): an amount
+# this close to a whole cent is that cent; anything further has real extra decimals.
+_FLOAT_NOISE = Decimal("0.000000001")
+
+_AMOUNT_TEXT = re.compile(
+    r"""\s*(?P<sign>-)?\s*[$\u20ac\u00a3]?\s*(?P<sign2>-)?
+    (?P<digits>\d{1,3}(?:,\d{3})+|\d+)?(?P<fraction>\.\d+)?\s*\Z""",
+    re.VERBOSE,
+)
+_EUROPEAN_AMOUNT = re.compile(r"\s*-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+\s*\Z")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\Z")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?\Z")
+_WHOLE_NUMBER_TEXT = re.compile(r"(\d+)\.0+\Z")
+_TRUE_WORDS = frozenset({"y", "yes", "true", "1", "x"})
+_FALSE_WORDS = frozenset({"n", "no", "false", "0"})
+
+
+class CellValueError(ValueError):
+    """A cell's value cannot be read as the kind its column holds; the text says why."""
+
+
+def is_blank(value: object) -> bool:
+    """Return whether a cell counts as empty: no value, or only spaces."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def shown(value: object) -> str:
+    """Return a cell value the way a message quotes it."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return str(value)
+
+
+def _number_text(value: float) -> str:
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def parse_text(value: CellValue) -> str:
+    """Read any cell as text, the way Excel shows a plain number (``1001.0`` -> ``1001``)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_order_id(value: CellValue) -> str:
+    """Read an order ID: ``1001``, ``1001.0`` and ``"1001"`` are the same order."""
+    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        raise CellValueError(f"{shown(value)} is not an order ID")
+    text = parse_text(value)
+    whole = _WHOLE_NUMBER_TEXT.match(text)
+    return whole.group(1) if whole else text
+
+
+def _decimal(value: CellValue, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise CellValueError(f"{shown(value)} is not {what}; write a number")
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellValueError(f"{shown(value)} is not {what}; write a number")
+        return Decimal(str(value))
+    if isinstance(value, str):
+        match = _AMOUNT_TEXT.match(value)
+        if match and (match.group("digits") or match.group("fraction")):
+            negative = bool(match.group("sign") or match.group("sign2"))
+            digits = (match.group("digits") or "0").replace(",", "")
+            number = Decimal(digits + (match.group("fraction") or ""))
+            return -number if negative else number
+        if _EUROPEAN_AMOUNT.match(value):
+            raise CellValueError(
+                f"{shown(value)} is written with a decimal comma; "
+                "write it as a plain number such as 1234.50"
+            )
+        raise CellValueError(f"{shown(value)} is not {what}; write a number such as 19.99")
+    raise CellValueError(f"{shown(value)} is not {what}; write a number such as 19.99")
+
+
+def to_cents(number: Decimal) -> Decimal:
+    """Round a number to cents, half up, the way a bookkeeper rounds (2.345 -> 2.35)."""
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_money(value: CellValue) -> Decimal:
+    """Read an amount of money, in cents: ``19.99``, ``"19.99"``, ``"$1,234.50"``."""
+    number = _decimal(value, "an amount")
+    cents = to_cents(number)
+    if abs(number - cents) > _FLOAT_NOISE:
+        raise CellValueError(
+            f"{shown(value)} has more than 2 decimals; QuickBooks takes whole cents, "
+            "so round it in the workbook (for a formula: =ROUND(..., 2))"
+        )
+    return cents
+
+
+def parse_quantity(value: CellValue) -> Decimal:
+    """Read a quantity: a number more than 0, fractions allowed (``1.5`` kg)."""
+    number = _decimal(value, "a quantity")
+    if number <= 0:
+        raise CellValueError(
+            f"quantity {shown(value)} must be more than 0; "
+            "returns and refunds are not exported as orders"
+        )
+    return number.normalize() if number == number.to_integral_value() else number
+
+
+def parse_price(value: CellValue) -> Decimal:
+    """Read a unit price: a number of 0 or more, with as many decimals as it has."""
+    number = _decimal(value, "a price")
+    if number < 0:
+        raise CellValueError(
+            f"unit price {shown(value)} is negative; put discounts in the order's Discount column"
+        )
+    return number
+
+
+def parse_date(value: CellValue) -> dt.date:
+    """Read a date: a real date cell, or text as ``2026-03-14`` or ``03/14/2026``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            iso = _ISO_DATE.match(text)
+            if iso:
+                return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+            us = _US_DATE.match(text)
+            if us:
+                return dt.date(int(us.group(3)), int(us.group(1)), int(us.group(2)))
+        except ValueError:
+            pass
+        raise CellValueError(
+            f"{shown(value)} is not a date; write it as YYYY-MM-DD (2026-03-14) or "
+            "MM/DD/YYYY (03/14/2026), or format the cell as a date"
+        )
+    raise CellValueError(f"{shown(value)} is not a date; format the cell as a date")
+
+
+def parse_flag(value: CellValue) -> bool:
+    """Read a yes/no cell: Y, Yes, TRUE, 1, x or N, No, FALSE, 0."""
+    if isinstance(value, bool):
+        return value
+    word = parse_text(value).casefold()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise CellValueError(f"{shown(value)} is not yes or no; write Y or N")
+
+
+def parse_raw(value: CellValue) -> CellValue:
+    """Keep a cell's value as the reader gave it."""
+    return value
+
+
+PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
+    Kind.TEXT: parse_text,
+    Kind.ORDER_ID: parse_order_id,
+    Kind.DATE: parse_date,
+    Kind.MONEY: parse_money,
+    Kind.QUANTITY: parse_quantity,
+    Kind.PRICE: parse_price,
+    Kind.FLAG: parse_flag,
+    Kind.RAW: parse_raw,
+}
+
+
+def decimal_text(number: Decimal) -> str:
+    """Return a Decimal as plain digits without exponent or trailing zeros (``2``, ``1.5``)."""
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+

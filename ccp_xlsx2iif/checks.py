@@ -1,0 +1,157 @@
+"""Checks on the orders to export: amounts that add up, plausible dates, QuickBooks' limits.
+
+Pure functions from records to a list of ``Problem``; nothing here raises for bad data.
+Every text is measured the way it will be written (``iif.clean_text``), so a limit is
+checked against what QuickBooks will see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.orders import ZERO, Accounts, Order, OrderLine
+from ccp_xlsx2iif.problems import Problem
+
+EARLIEST_DATE = dt.date(1990, 1, 1)
+LATEST_DAYS_AHEAD = 366
+
+_TEXT_LIMITS: tuple[tuple[str, iif.Limit], ...] = (
+    ("customer", iif.CUSTOMER_NAME),
+    ("order_id", iif.DOCNUM),
+    ("po_number", iif.PO_NUMBER),
+    ("memo", iif.MEMO),
+    ("payment_method", iif.PAYMENT_METHOD),
+    ("ship_method", iif.SHIP_METHOD),
+)
+_NOT_NEGATIVE = (
+    ("discount", "Discount"),
+    ("sale", "Sale"),
+    ("state_tax", "State Tax"),
+    ("country_tax", "Country Tax"),
+    ("shipping", "Shipping"),
+)
+
+
+def check_orders(orders: Iterable[Order], accounts: Accounts | None, today: dt.date) -> list[Problem]:
+    """Return every problem of the orders to export."""
+    problems: list[Problem] = []
+    for order in orders:
+        problems.extend(check_order(order, accounts, today))
+    return problems
+
+
+def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list[Problem]:
+    """Return the problems of one order and its lines."""
+    problems: list[Problem] = []
+    context = f" (order {order.order_id})"
+
+    def add(field: str, code: str, message: str) -> None:
+        problems.append(Problem(order.origin.place(field), code, message + context))
+
+    if not EARLIEST_DATE <= order.order_date <= today + dt.timedelta(days=LATEST_DAYS_AHEAD):
+        add(
+            "order_date",
+            "implausible-date",
+            f"order date {order.order_date.isoformat()} is not plausible; "
+            f"QuickBooks dates run from {EARLIEST_DATE.year} to a year from today",
+        )
+    for field, header in _NOT_NEGATIVE:
+        value = getattr(order, field)
+        if value < ZERO:
+            add(
+                field,
+                "negative-amount",
+                f"{header} {iif.format_amount(value)} is negative; write it as a positive "
+                "number (discounts and sales reduce the total by themselves)",
+            )
+    if order.subtotal is not None and order.subtotal < ZERO:
+        add("subtotal", "negative-amount", f"subtotal {iif.format_amount(order.subtotal)} is negative")
+    if order.total <= ZERO:
+        add(
+            "total",
+            "not-positive-total",
+            f"total {iif.format_amount(order.total)} is not more than 0; QuickBooks refuses "
+            "invoices of 0.00 or less, so give this order another status to skip it",
+        )
+
+    if not order.lines:
+        add(
+            "order_id",
+            "no-items",
+            f"order {order.order_id} has no item lines on the Items sheet; add them there "
+            "with this Order ID",
+        )
+    line_problems = [p for line in order.lines for p in _check_line(line, accounts)]
+    problems.extend(line_problems)
+    if line_problems:
+        # The sums below would only repeat a wrong line in other words.
+        problems.extend(_text_problems(order, context))
+        return problems
+    if order.lines and order.subtotal is not None and order.subtotal != order.lines_total:
+        count = len(order.lines)
+        noun = "line" if count == 1 else "lines"
+        add(
+            "subtotal",
+            "subtotal-mismatch",
+            f"subtotal {iif.format_amount(order.subtotal)} does not match the sum of its "
+            f"{count} item {noun}, {iif.format_amount(order.lines_total)}",
+        )
+    expected = order.expected_total
+    if order.total != expected and (order.lines or order.subtotal is not None):
+        amount = iif.format_amount
+        add(
+            "total",
+            "total-mismatch",
+            f"total {amount(order.total)} does not match subtotal {amount(order.item_subtotal)}"
+            f" - discount {amount(order.discount)} - sale {amount(order.sale)}"
+            f" + taxes {amount(order.state_tax + order.country_tax)}"
+            f" + shipping {amount(order.shipping)} = {amount(expected)}",
+        )
+
+    problems.extend(_text_problems(order, context))
+    return problems
+
+
+def _text_problems(order: Order, context: str) -> list[Problem]:
+    problems = []
+    for field, limit in _TEXT_LIMITS:
+        message = iif.too_long(iif.clean_text(getattr(order, field)), limit)
+        if message:
+            problems.append(Problem(order.origin.place(field), "too-long", message + context))
+    for block in (order.bill_to, order.ship_to):
+        for line in block:
+            if line.field == "customer":
+                continue
+            message = iif.too_long(iif.clean_text(line.text), iif.ADDRESS_LINE)
+            if message:
+                problems.append(Problem(order.origin.place(line.field), "too-long", message + context))
+    return problems
+
+
+def _check_line(line: OrderLine, accounts: Accounts | None) -> list[Problem]:
+    problems: list[Problem] = []
+    context = f" (order {line.order_id})"
+
+    def add(field: str, code: str, message: str) -> None:
+        problems.append(Problem(line.origin.place(field), code, message + context))
+
+    if line.line_total is not None and line.line_total != line.extended_price:
+        add(
+            "line_total",
+            "line-total-mismatch",
+            f"line total {iif.format_amount(line.line_total)} does not match quantity "
+            f"{iif.format_quantity(line.quantity)} x unit price "
+            f"{iif.format_price(line.unit_price)} = {iif.format_amount(line.extended_price)}; "
+            "put line discounts in the order's Discount column",
+        )
+    if accounts is None or not accounts.item_subtotal.item:
+        sku = iif.clean_text(line.sku)
+        message = iif.list_name_problem(sku, "SKU")
+        if message:
+            add("sku", "bad-name", message + "; QuickBooks uses the SKU as the item name")
+    message = iif.too_long(iif.clean_text(line.description), iif.MEMO)
+    if message:
+        add("description", "too-long", message)
+    return problems

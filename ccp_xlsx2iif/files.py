@@ -1,0 +1,119 @@
+"""Output files: the batch file's name, and files staged beside their target then moved in place.
+
+A staged file is written under a temporary name in the target's folder, flushed and synced to
+disk, and only then renamed over the target with ``os.replace`` (atomic on Windows, macOS and
+Linux). A run that fails before the rename leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from ccp_xlsx2iif.problems import FileProblem
+
+PARTIAL_SUFFIX = ".partial"
+DISK_HINT = "Check that the disk has free space and that you may write to the folder."
+
+
+def batch_name(workbook: Path, now: dt.datetime) -> str:
+    """Return the IIF name of a batch: the workbook's name and the local date and time."""
+    return f"{workbook.stem}-{now:%Y%m%d-%H%M%S}.iif"
+
+
+def partial_path(target: Path) -> Path:
+    """Return the name a file is written under until it is complete: ``.name.partial``."""
+    return target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
+
+
+def free_batch_path(workbook: Path, now: dt.datetime) -> Path:
+    """Return a batch path beside ``workbook`` that no file (nor its partial file) uses yet."""
+    first = workbook.with_name(batch_name(workbook, now))
+    candidate = first
+    number = 1
+    while candidate.exists() or partial_path(candidate).exists():
+        number += 1
+        candidate = first.with_name(f"{first.stem}-{number}{first.suffix}")
+    return candidate
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows has no folder handles to sync)."""
+    if sys.platform == "win32":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class StagedFile:
+    """A file written beside ``target`` under a temporary name; ``commit`` moves it in place."""
+
+    def __init__(self, target: Path, temporary: Path, *, mode_from: Path | None = None) -> None:
+        self.target = target
+        self.temporary = temporary
+        self._mode_from = mode_from
+        self._stream: BinaryIO | None = None
+
+    def open(self) -> BinaryIO:
+        """Create the temporary file (never reusing one) and return it for writing."""
+        try:
+            descriptor = os.open(
+                self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
+        except OSError as error:
+            raise FileProblem(
+                f"{self.temporary}: cannot be created ({error.strerror or error})", hint=DISK_HINT
+            ) from None
+        self._stream = os.fdopen(descriptor, "wb", buffering=1 << 20)
+        return self._stream
+
+    def finish(self) -> None:
+        """Flush the file to disk and close it; it is complete under its temporary name."""
+        stream = self._stream
+        if stream is None:
+            return
+        try:
+            stream.flush()
+            os.fsync(stream.fileno())
+        except OSError as error:
+            raise FileProblem(
+                f"{self.temporary}: cannot be written ({error.strerror or error})", hint=DISK_HINT
+            ) from None
+        finally:
+            stream.close()
+            self._stream = None
+        if self._mode_from is not None:
+            shutil.copymode(self._mode_from, self.temporary)
+
+    def commit(self) -> None:
+        """Move the finished file over its target."""
+        self.finish()
+        try:
+            os.replace(self.temporary, self.target)
+        except PermissionError:
+            raise FileProblem(
+                f"{self.target}: cannot be replaced; it is open in another program or read-only",
+                hint="Close the file (in Excel or LibreOffice) and run the command again.",
+            ) from None
+        except OSError as error:
+            raise FileProblem(
+                f"{self.target}: cannot be written ({error.strerror or error})", hint=DISK_HINT
+            ) from None
+        sync_folder(self.target.parent)
+
+    def discard(self) -> None:
+        """Remove the temporary file, if any; the target is left as it was."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        try:
+            self.temporary.unlink()
+        except FileNotFoundError:
+            pass

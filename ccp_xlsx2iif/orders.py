@@ -1,0 +1,173 @@
+"""The records an export works on: orders, their lines, and the accounts of the eight roles.
+
+Plain frozen data with ``Decimal`` money and no I/O. Each record remembers the row it was
+read from (``origin``) so that a check can name the cell a problem is in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ccp_xlsx2iif.cells import to_cents
+from ccp_xlsx2iif.problems import Origin
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One item of an order, from a row of the Items sheet."""
+
+    order_id: str
+    sku: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    line_total: Decimal | None
+    taxable: bool | None
+    origin: Origin
+
+    @property
+    def amount(self) -> Decimal:
+        """The line's amount: its Line Total when given, else quantity x unit price in cents."""
+        if self.line_total is not None:
+            return self.line_total
+        return self.extended_price
+
+    @property
+    def extended_price(self) -> Decimal:
+        """Quantity x unit price, rounded to cents."""
+        return to_cents(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressLine:
+    """One line of a bill-to or ship-to block, and the field it mostly comes from."""
+
+    text: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order from a row of the Orders sheet, with its lines from the Items sheet."""
+
+    order_id: str
+    order_date: dt.date
+    status: str
+    customer: str
+    total: Decimal
+    origin: Origin
+    lines: tuple[OrderLine, ...] = ()
+    company: str = ""
+    email: str = ""
+    phone: str = ""
+    bill_address1: str = ""
+    bill_address2: str = ""
+    bill_city: str = ""
+    bill_state: str = ""
+    bill_zip: str = ""
+    bill_country: str = ""
+    ship_name: str = ""
+    ship_address1: str = ""
+    ship_address2: str = ""
+    ship_city: str = ""
+    ship_state: str = ""
+    ship_zip: str = ""
+    ship_country: str = ""
+    subtotal: Decimal | None = None
+    discount: Decimal = ZERO
+    sale: Decimal = ZERO
+    state_tax: Decimal = ZERO
+    country_tax: Decimal = ZERO
+    shipping: Decimal = ZERO
+    payment_method: str = ""
+    ship_method: str = ""
+    po_number: str = ""
+    memo: str = ""
+
+    @property
+    def lines_total(self) -> Decimal:
+        """The sum of the item lines' amounts."""
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def item_subtotal(self) -> Decimal:
+        """The Subtotal cell when given, else the sum of the item lines."""
+        return self.subtotal if self.subtotal is not None else self.lines_total
+
+    @property
+    def expected_total(self) -> Decimal:
+        """Subtotal - Discount - Sale + State Tax + Country Tax + Shipping."""
+        return (
+            self.item_subtotal
+            - self.discount
+            - self.sale
+            + self.state_tax
+            + self.country_tax
+            + self.shipping
+        )
+
+    @property
+    def bill_to(self) -> tuple[AddressLine, ...]:
+        """The bill-to block: customer, street lines, city line, country (blank lines left out)."""
+        return _address_block(
+            AddressLine(self.customer, "customer"),
+            AddressLine(self.bill_address1, "bill_address1"),
+            AddressLine(self.bill_address2, "bill_address2"),
+            _city_line(self.bill_city, self.bill_state, self.bill_zip, "bill"),
+            AddressLine(self.bill_country, "bill_country"),
+        )
+
+    @property
+    def ship_to(self) -> tuple[AddressLine, ...]:
+        """The ship-to block, empty when the order has no shipping address."""
+        street = (self.ship_address1, self.ship_address2, self.ship_city, self.ship_zip)
+        if not any(street):
+            return ()
+        return _address_block(
+            AddressLine(self.ship_name, "ship_name")
+            if self.ship_name
+            else AddressLine(self.customer, "customer"),
+            AddressLine(self.ship_address1, "ship_address1"),
+            AddressLine(self.ship_address2, "ship_address2"),
+            _city_line(self.ship_city, self.ship_state, self.ship_zip, "ship"),
+            AddressLine(self.ship_country, "ship_country"),
+        )
+
+
+def _city_line(city: str, state: str, zip_code: str, prefix: str) -> AddressLine:
+    region = " ".join(part for part in (state, zip_code) if part)
+    text = ", ".join(part for part in (city, region) if part)
+    field = f"{prefix}_city" if city else f"{prefix}_state" if state else f"{prefix}_zip"
+    return AddressLine(text, field)
+
+
+def _address_block(*lines: AddressLine) -> tuple[AddressLine, ...]:
+    return tuple(line for line in lines if line.text)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAccount:
+    """The QuickBooks account (and optional item) configured for one role."""
+
+    role: str
+    account: str
+    item: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """The accounts of the eight roles an export debits or credits."""
+
+    receivable: RoleAccount
+    bank: RoleAccount
+    item_subtotal: RoleAccount
+    state_tax: RoleAccount
+    country_tax: RoleAccount
+    shipping: RoleAccount
+    discount: RoleAccount
+    sale: RoleAccount

@@ -1,0 +1,159 @@
+"""Problems found in the user's data, and the errors the command line turns into messages.
+
+Three kinds of failure are kept apart:
+
+* a data problem (``Problem``) is expected and there may be many: they are collected in one
+  pass, each with its place the way Excel shows it (``Orders!X12``), and raised together as
+  ``ProblemsFound`` (exit code 1);
+* a fatal condition that stops the run, such as an unreadable or locked file, is a
+  ``FileProblem`` (exit code 3) or a ``UsageProblem`` (exit code 2), one at a time, with a hint;
+* anything else is a bug and keeps its traceback.
+
+The command line catches ``UserError`` only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_FILE = 3
+
+# Sheets sort in the order a user meets them in the contract; others follow by name.
+_SHEET_ORDER = {"orders": 0, "items": 1, "accounts": 2}
+_PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+
+
+def column_letter(column: int) -> str:
+    """Return Excel's letters for a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while column > 0:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a value sits: a sheet, and optionally a 1-based row and column.
+
+    ``book`` names the workbook file when it is not the order workbook (an accounts workbook
+    given with ``--accounts``); it is shown the way Excel shows a reference to another
+    workbook: ``[accounts.xlsx]Accounts!B7``.
+    """
+
+    sheet: str
+    row: int | None = None
+    column: int | None = None
+    book: str | None = None
+
+    def __str__(self) -> str:
+        sheet = self.sheet if _PLAIN_SHEET_NAME.match(self.sheet) else _quoted(self.sheet)
+        if self.book:
+            sheet = f"[{self.book}]{sheet}" if sheet[0] != "'" else f"'[{self.book}]{sheet[1:]}"
+        if self.row is None and self.column is None:
+            return sheet
+        if self.column is None:
+            return f"{sheet} row {self.row}"
+        cell = column_letter(self.column) if self.column is not None else ""
+        cell += str(self.row) if self.row is not None else ""
+        return f"{sheet}!{cell}"
+
+    def sort_key(self) -> tuple[str, int, str, int, int]:
+        """Order places by workbook, sheet (in the contract's order), row, then column."""
+        return (
+            self.book or "",
+            _SHEET_ORDER.get(self.sheet.casefold(), len(_SHEET_ORDER)),
+            self.sheet.casefold(),
+            self.row or 0,
+            self.column or 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Where the fields of one sheet were found: the sheet and each field's 1-based column."""
+
+    sheet: str
+    index: Mapping[str, int]
+    book: str | None = None
+
+    def place(self, field: str | None, row: int | None) -> Place:
+        """Return the place of ``field`` in ``row`` (the whole row when the column is absent)."""
+        column = self.index.get(field) if field else None
+        return Place(self.sheet, row, column, self.book)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The row a record was read from, so that any of its fields can be placed."""
+
+    columns: Columns
+    row: int
+
+    def place(self, field: str | None = None) -> Place:
+        """Return the place of one of the record's fields, or of the whole row."""
+        return self.columns.place(field, self.row)
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the user's data: where, what kind (``code``) and what to do."""
+
+    place: Place | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}" if self.place else self.message
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Return the problems sorted by sheet and row; problems without a place come first."""
+    return sorted(
+        problems,
+        key=lambda p: (p.place is not None, p.place.sort_key() if p.place else ()),
+    )
+
+
+class UserError(Exception):
+    """Base class of every error the command line reports without a traceback."""
+
+    exit_code = EXIT_FILE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ProblemsFound(UserError):
+    """The data has problems; nothing was written."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted_problems(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{count} {noun} found; nothing was written.")
+
+
+class FileProblem(UserError):
+    """A file could not be read or written (missing, locked, not a workbook, disk full...)."""
+
+    exit_code = EXIT_FILE
+
+
+class UsageProblem(UserError):
+    """The command was called in a way that cannot work (conflicting or invalid options)."""
+
+    exit_code = EXIT_USAGE

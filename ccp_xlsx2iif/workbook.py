@@ -1,0 +1,174 @@
+"""Reading workbooks: sheets into rows that remember their sheet, Excel row and column.
+
+python-calamine reads the cached values of every cell (formulas included) far faster than
+openpyxl. Rows are kept with their Excel numbering: index 0 is row 1, column 0 is column A,
+whatever empty area comes before the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
+from ccp_xlsx2iif.contract import SheetSpec, header_key
+from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
+
+WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
+READABLE_SUFFIXES = (*WRITABLE_SUFFIXES, ".xlsb", ".xls", ".ods")
+SAVE_AS_XLSX = 'Open it in Excel and use File > Save As > "Excel Workbook (*.xlsx)".'
+
+Row = Sequence[CellValue]
+
+
+@dataclass
+class Book:
+    """An open workbook: its path, how places in it are shown, and its sheet names."""
+
+    path: Path
+    label: str | None
+    reader: CalamineWorkbook
+    sheet_names: list[str] = field(default_factory=list)
+
+    def find_sheet(self, wanted: str) -> str | None:
+        """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""
+        if wanted in self.sheet_names:
+            return wanted
+        key = wanted.strip().casefold()
+        for name in self.sheet_names:
+            if name.strip().casefold() == key:
+                return name
+        return None
+
+    def read_rows(self, sheet: str) -> list[list[CellValue]]:
+        """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
+        return self.reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+    def merged_ranges(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Return the merged ranges of ``sheet`` as 0-based ((row, col), (row, col)) corners."""
+        return self.reader.get_sheet_by_name(sheet).merged_cell_ranges or []
+
+    def close(self) -> None:
+        """Release the file."""
+        self.reader.close()
+
+
+def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
+    """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read."""
+    suffix = path.suffix.casefold()
+    allowed = WRITABLE_SUFFIXES if writable else READABLE_SUFFIXES
+    if suffix not in allowed:
+        what = f"a {suffix} file" if suffix else "not an Excel workbook"
+        raise FileProblem(
+            f"{path}: {what}; the tool reads Excel workbooks ({', '.join(allowed)})",
+            hint=SAVE_AS_XLSX,
+        )
+    if not path.exists():
+        raise FileProblem(f"{path}: no such file", hint="Check the folder and the file name.")
+    if path.is_dir():
+        raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        reader = CalamineWorkbook.from_path(str(path))
+    except PasswordError:
+        raise FileProblem(
+            f"{path}: the workbook is protected by a password",
+            hint="Open it in Excel, remove the password (File > Info > Protect Workbook), save.",
+        ) from None
+    except PermissionError:
+        raise FileProblem(
+            f"{path}: permission denied", hint="Check that you may read the file."
+        ) from None
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
+    except CalamineError:
+        raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
+    return Book(path, label, reader, list(reader.sheet_names))
+
+
+@dataclass
+class Table:
+    """A sheet read against its declared columns.
+
+    ``columns`` maps each declared field found on the sheet to its 1-based column; ``rows``
+    are the sheet's rows from row 1 (the header row).
+    """
+
+    spec: SheetSpec
+    columns: Columns
+    headers_found: list[str]
+    rows: list[list[CellValue]]
+
+    def records(self) -> Iterator[tuple[int, Row]]:
+        """Yield (Excel row number, cells) for each non-empty row below the header."""
+        for index in range(1, len(self.rows)):
+            cells = self.rows[index]
+            if not all(is_blank(value) for value in cells):
+                yield index + 1, cells
+
+    def has(self, field_name: str) -> bool:
+        """Return whether the sheet has the column of ``field_name``."""
+        return field_name in self.columns.index
+
+    def value(self, cells: Row, field_name: str) -> CellValue | None:
+        """Return the raw cell of ``field_name`` in a row, ``None`` when the column is absent."""
+        column = self.columns.index.get(field_name)
+        if column is None or column > len(cells):
+            return None
+        return cells[column - 1]
+
+
+def quoted_list(names: Sequence[str]) -> str:
+    """Return names as a message lists them: ``"Order ID", "Total"``."""
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def read_table(book: Book, sheet: str, spec: SheetSpec, problems: list[Problem]) -> Table | None:
+    """Read ``sheet`` of ``book`` as ``spec``; return ``None`` when required columns are missing.
+
+    Duplicate and missing headers are added to ``problems``.
+    """
+    rows = book.read_rows(sheet)
+    header_row = rows[0] if rows else []
+    by_key = {header_key(column.header): column for column in spec.columns}
+    index: dict[str, int] = {}
+    found: list[str] = []
+    for position, cell in enumerate(header_row, start=1):
+        if is_blank(cell):
+            continue
+        header = parse_text(cell)
+        found.append(header)
+        column = by_key.get(header_key(header))
+        if column is None:
+            continue
+        if column.field in index:
+            first = Place(sheet, 1, index[column.field], book.label)
+            problems.append(
+                Problem(
+                    Place(sheet, 1, position, book.label),
+                    "duplicate-column",
+                    f'a second "{column.header}" column (the first is {first}); '
+                    "rename or remove one of them",
+                )
+            )
+            continue
+        index[column.field] = position
+    missing = [column.header for column in spec.required_columns if column.field not in index]
+    if missing:
+        noun = "column" if len(missing) == 1 else "columns"
+        problems.append(
+            Problem(
+                Place(sheet, book=book.label),
+                "missing-column",
+                f"missing {noun} {quoted_list(missing)}; the header row must be row 1 "
+                f"(columns found there: {quoted_list(found) or 'none'})",
+            )
+        )
+        return None
+    return Table(spec, Columns(sheet, index, book.label), found, rows)

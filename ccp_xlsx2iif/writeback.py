@@ -1,0 +1,480 @@
+"""Writing the Exported cells into the workbook file itself, losing nothing else.
+
+Loading and saving a workbook with a library rewrites all of it and drops what the library
+does not model (formulas' cached values, pictures, text boxes, sparklines, rich text, VBA
+buttons). Instead, the ``.xlsx``/``.xlsm`` zip is copied member by member: every member but
+the order worksheet is copied as its compressed bytes, unchanged; the order worksheet's XML is
+streamed, and only the rows that get an Exported cell are rewritten. Memory stays flat
+whatever the size of the sheet.
+
+Inside the worksheet only these change: the Exported cells, the Exported header when the
+column is new, and the hints that describe the used range (``<dimension ref>`` and a touched
+row's ``spans``). New cells are inline strings, so the shared strings part stays as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+import struct
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+from ccp_xlsx2iif.cells import is_blank
+from ccp_xlsx2iif.contract import EXPORTED_HEADER
+from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, column_letter
+from ccp_xlsx2iif.workbook import Table
+
+MAIN_NAMESPACES = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_RELATIONSHIP_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_OFFICE_DOCUMENT = "/officeDocument"
+
+CHUNK_SIZE = 1 << 20
+# The parts read whole (workbook.xml and relationships) are small in any real workbook.
+MAX_SMALL_PART = 64 << 20
+# The worksheet XML before <sheetData> (views, column widths) is small in any real workbook.
+MAX_SHEET_HEAD = 64 << 20
+DEFLATE_LEVEL = 6
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_DATA_DESCRIPTOR_FLAG = 0x08
+_ZIP64_EXTRA_ID = 0x0001
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
+_NAMESPACE_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
+_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
+_CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
+_STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
+_CELL_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["'](\w+)["']""")
+_METADATA = re.compile(rb"""(?:^|\s)(?:cm|vm)\s*=""")
+_SPANS = re.compile(rb"""((?:^|\s)spans\s*=\s*["'])([\d:\s]*)(["'])""")
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+
+
+@dataclass(frozen=True)
+class ExportedMarks:
+    """What to write: text per Excel row in one column of one sheet.
+
+    ``header`` is written in row 1 when the Exported column is new.
+    """
+
+    sheet: str
+    column: int
+    values: Mapping[int, str]
+    header: str | None = None
+
+
+def column_number(letters: bytes) -> int:
+    """Return the 1-based column number of Excel column letters (``b"AA"`` -> 27)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def write_marked_copy(source: Path, out: BinaryIO, marks: ExportedMarks) -> None:
+    """Write to ``out`` a copy of the workbook ``source`` with ``marks`` written in.
+
+    Raises ``ProblemsFound`` when an Exported cell cannot be written without losing something
+    (a formula, a rich value), and ``FileProblem`` when the workbook's structure is not what
+    Excel writes.
+    """
+    try:
+        with zipfile.ZipFile(source) as book, source.open("rb") as raw:
+            part = find_sheet_part(book, marks.sheet)
+            with zipfile.ZipFile(out, "w", allowZip64=True) as copy_zip:
+                for info in book.infolist():
+                    if info.filename == part:
+                        _write_edited_sheet(book, info, copy_zip, marks)
+                    else:
+                        _copy_member(raw, info, copy_zip)
+    except zipfile.BadZipFile as error:
+        raise FileProblem(f"{source}: the workbook's zip structure is damaged ({error})") from None
+
+
+def _read_small(book: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        info = book.getinfo(name)
+    except KeyError:
+        raise FileProblem(f"the workbook has no part {name}") from None
+    if info.file_size > MAX_SMALL_PART:
+        raise FileProblem(f"the workbook's part {name} is implausibly large ({info.file_size} bytes)")
+    return book.read(info)
+
+
+def _relationships(book: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
+    """Return a relationships part as {Id: (Target, Type)}."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(_read_small(book, rels_name))
+    return {
+        element.get("Id", ""): (element.get("Target", ""), element.get("Type", ""))
+        for element in root.iter(f"{_PACKAGE_RELATIONSHIPS}Relationship")
+    }
+
+
+def _resolve(base_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def find_sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
+    """Return the zip member name of the worksheet called ``sheet``."""
+    from defusedxml import ElementTree
+
+    workbook_part = "xl/workbook.xml"
+    for target, kind in _relationships(book, "_rels/.rels").values():
+        if kind.endswith(_OFFICE_DOCUMENT):
+            workbook_part = _resolve("", target)
+            break
+    folder, name = posixpath.split(workbook_part)
+    relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+    root = ElementTree.fromstring(_read_small(book, workbook_part))
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet" or element.get("name") != sheet:
+            continue
+        for namespace in _RELATIONSHIP_NAMESPACES:
+            relationship = element.get(f"{{{namespace}}}id")
+            if relationship and relationship in relationships:
+                return _resolve(workbook_part, relationships[relationship][0])
+    raise FileProblem(f'the workbook has no worksheet part for sheet "{sheet}"')
+
+
+def _strip_zip64_extra(extra: bytes) -> bytes:
+    kept = bytearray()
+    position = 0
+    while position + 4 <= len(extra):
+        field_id, size = struct.unpack_from("<HH", extra, position)
+        if field_id != _ZIP64_EXTRA_ID:
+            kept += extra[position : position + 4 + size]
+        position += 4 + size
+    return bytes(kept)
+
+
+def _copy_member(raw: BinaryIO, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile) -> None:
+    """Copy one member's compressed bytes as they are (no inflating, no deflating)."""
+    raw.seek(info.header_offset)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(raw.read(_LOCAL_HEADER.size))
+    if signature != _LOCAL_HEADER_SIGNATURE:
+        raise zipfile.BadZipFile(f"no local header for {info.filename}")
+    raw.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    member = copy.copy(info)
+    member.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
+    member.extra = _strip_zip64_extra(info.extra)
+    # zipfile has no public call to add already-compressed data; its own writer keeps the same
+    # bookkeeping: the member's offset, the file list, and where the central directory starts.
+    output = copy_zip.fp
+    assert output is not None
+    member.header_offset = output.tell()
+    zip64 = member.file_size > zipfile.ZIP64_LIMIT or member.compress_size > zipfile.ZIP64_LIMIT
+    output.write(member.FileHeader(zip64))
+    remaining = info.compress_size
+    while remaining:
+        chunk = raw.read(min(remaining, CHUNK_SIZE))
+        if not chunk:
+            raise zipfile.BadZipFile(f"{info.filename} is cut short")
+        output.write(chunk)
+        remaining -= len(chunk)
+    copy_zip.filelist.append(member)
+    copy_zip.NameToInfo[member.filename] = member
+    copy_zip.start_dir = output.tell()
+
+
+def _write_edited_sheet(
+    book: zipfile.ZipFile, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile, marks: ExportedMarks
+) -> None:
+    member = zipfile.ZipInfo(info.filename, info.date_time)
+    member.compress_type = info.compress_type
+    member.external_attr = info.external_attr
+    member.create_system = info.create_system
+    member.comment = info.comment
+    # Python 3.13 names the attribute compress_level; earlier versions _compresslevel.
+    level_attribute = "compress_level" if hasattr(member, "compress_level") else "_compresslevel"
+    setattr(member, level_attribute, DEFLATE_LEVEL)
+    force_zip64 = info.file_size > (zipfile.ZIP64_LIMIT // 2)
+    with book.open(info) as sheet_xml, copy_zip.open(member, "w", force_zip64=force_zip64) as edited:
+        SheetEditor(marks).run(sheet_xml.read, edited.write)
+
+
+class SheetEditor:
+    """Streams one worksheet's XML, rewriting the rows that get an Exported cell."""
+
+    def __init__(self, marks: ExportedMarks) -> None:
+        self.marks = marks
+        self.targets = dict(marks.values)
+        if marks.header is not None:
+            self.targets[1] = marks.header
+        self.letters = column_letter(marks.column).encode()
+        self.written: set[int] = set()
+        self.problems: list[Problem] = []
+        self.column_styles: list[tuple[int, int, bytes]] = []
+        self.previous_row = 0
+
+    def _compile(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = prefix
+        self.sheet_data_start = re.compile(rb"<" + p + rb"sheetData(?=[\s/>])[^>]*?(/?)>")
+        self.sheet_data_end = re.compile(rb"</" + p + rb"sheetData\s*>")
+        self.row_start = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/?)>")
+        self.row_end = re.compile(rb"</" + p + rb"row\s*>")
+        self.row_tag = b"<" + prefix + b"row"
+        self.cell_start = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(/?)>")
+        self.cell_end = re.compile(rb"</" + p + rb"c\s*>")
+        self.formula = re.compile(rb"<" + p + rb"f(?=[\s/>])")
+        self.dimension = re.compile(
+            rb"(<" + p + rb"dimension\b[^>]*?\bref\s*=\s*[\"'])([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"
+        )
+        self.col = re.compile(rb"<" + p + rb"col(?=[\s/>])([^>]*?)/?>")
+
+    def run(self, read: Callable[[int], bytes], write: Callable[[bytes], None]) -> None:
+        """Read the sheet XML with ``read``, write the edited XML with ``write``."""
+        buffer = read(CHUNK_SIZE)
+        self._compile(self._main_prefix(buffer))
+        while True:
+            start = self.sheet_data_start.search(buffer)
+            if start:
+                break
+            chunk = read(CHUNK_SIZE)
+            if not chunk or len(buffer) > MAX_SHEET_HEAD:
+                raise FileProblem(f'sheet "{self.marks.sheet}" has no cell data the tool can find')
+            buffer += chunk
+        head, pending = buffer[: start.end()], buffer[start.end() :]
+        write(self._edit_head(head))
+        if start.group(1):  # <sheetData/>: no rows at all
+            pending = b""
+        else:
+            while True:
+                end = self.sheet_data_end.search(pending)
+                if end:
+                    write(self._edit_rows(pending[: end.start()]))
+                    pending = pending[end.start() :]
+                    break
+                last_row = pending.rfind(self.row_tag)
+                if last_row > 0:
+                    write(self._edit_rows(pending[:last_row]))
+                    pending = pending[last_row:]
+                chunk = read(CHUNK_SIZE)
+                if not chunk:
+                    raise FileProblem(f'sheet "{self.marks.sheet}" ends inside its cell data')
+                pending += chunk
+        write(pending)
+        while chunk := read(CHUNK_SIZE):
+            write(chunk)
+        if self.problems:
+            raise ProblemsFound(self.problems)
+        missing = sorted(set(self.targets) - self.written)
+        if missing:
+            raise FileProblem(
+                f'sheet "{self.marks.sheet}" has no row {missing[0]} in its XML, '
+                "although it was read there"
+            )
+
+    def _main_prefix(self, start: bytes) -> bytes:
+        root = _ROOT.search(start)
+        if root is None:
+            raise FileProblem(f'sheet "{self.marks.sheet}" is not a worksheet')
+        prefix = root.group(1) or b""
+        for declared, namespace in _NAMESPACE_DECLARATION.findall(root.group(2)):
+            if declared == prefix and namespace in MAIN_NAMESPACES:
+                return prefix + b":" if prefix else b""
+        raise FileProblem(f'sheet "{self.marks.sheet}" is not a SpreadsheetML worksheet')
+
+    def _edit_head(self, head: bytes) -> bytes:
+        for attributes in self.col.findall(head):
+            values = dict(_ATTRIBUTE.findall(attributes))
+            style = values.get(b"style")
+            if style and style != b"0" and b"min" in values and b"max" in values:
+                self.column_styles.append((int(values[b"min"]), int(values[b"max"]), style))
+        return self.dimension.sub(self._widen_dimension, head, count=1)
+
+    def _widen_dimension(self, match: re.Match[bytes]) -> bytes:
+        first_letters, first_row = match.group(2), match.group(3)
+        last_letters = match.group(4) or first_letters
+        last_row = match.group(5) or first_row
+        if column_number(last_letters) >= self.marks.column:
+            return match.group(0)
+        first = first_letters + first_row
+        return match.group(1) + first + b":" + self.letters + last_row
+
+    def _edit_rows(self, rows: bytes) -> bytes:
+        pieces: list[bytes] = []
+        copied_to = 0
+        for row in self.row_start.finditer(rows):
+            number_match = _ROW_NUMBER.search(row.group(1))
+            number = int(number_match.group(1)) if number_match else self.previous_row + 1
+            self.previous_row = number
+            text = self.targets.get(number)
+            if text is None:
+                continue
+            if row.group(2):
+                end = row.end()
+                content = b""
+            else:
+                close = self.row_end.search(rows, row.end())
+                if close is None:
+                    raise FileProblem(f'row {number} of sheet "{self.marks.sheet}" is not closed')
+                end = close.end()
+                content = rows[row.end() : close.start()]
+            pieces.append(rows[copied_to : row.start()])
+            pieces.append(self._edit_row(number, row.group(1), content, text))
+            copied_to = end
+            self.written.add(number)
+        pieces.append(rows[copied_to:])
+        return b"".join(pieces)
+
+    def _edit_row(self, number: int, attributes: bytes, content: bytes, text: str) -> bytes:
+        target = self.marks.column
+        insert_at = len(content)
+        replace: tuple[int, int] | None = None
+        style = b""
+        previous_column = 0
+        previous_style = b""
+        for cell in self.cell_start.finditer(content):
+            cell_attributes = cell.group(1)
+            reference = _CELL_REFERENCE.search(cell_attributes)
+            column = column_number(reference.group(1)) if reference else previous_column + 1
+            if cell.group(2):
+                cell_end, body = cell.end(), b""
+            else:
+                close = self.cell_end.search(content, cell.end())
+                if close is None:
+                    raise FileProblem(f'a cell in row {number} of sheet "{self.marks.sheet}" is not closed')
+                cell_end, body = close.end(), content[cell.end() : close.start()]
+            if column == target:
+                self._refuse_unsafe(number, cell_attributes, body)
+                style_match = _STYLE.search(cell_attributes)
+                style = style_match.group(1) if style_match else b""
+                replace = (cell.start(), cell_end)
+                break
+            if column > target:
+                if reference is None:
+                    raise FileProblem(
+                        f'row {number} of sheet "{self.marks.sheet}" has cells without '
+                        "references after the Exported column; save the workbook in Excel first"
+                    )
+                insert_at = cell.start()
+                break
+            previous_column = column
+            style_match = _STYLE.search(cell_attributes)
+            previous_style = style_match.group(1) if style_match else b""
+        if replace is None:
+            style = previous_style if number == 1 and self.marks.header is not None else (
+                self._new_cell_style(attributes)
+            )
+            replace = (insert_at, insert_at)
+        new_cell = self._cell(number, style, text)
+        edited = content[: replace[0]] + new_cell + content[replace[1] :]
+        p = self.prefix
+        return b"<" + p + b"row" + self._widen_spans(attributes) + b">" + edited + b"</" + p + b"row>"
+
+    def _refuse_unsafe(self, number: int, attributes: bytes, body: bytes) -> None:
+        kind = _CELL_TYPE.search(attributes)
+        reason = None
+        if self.formula.search(body):
+            reason = "holds a formula"
+        elif _METADATA.search(attributes):
+            reason = "holds a rich value (a picture or linked data type)"
+        elif kind and kind.group(1) == b"e":
+            reason = "holds an error value"
+        if reason:
+            place = Place(self.marks.sheet, number, self.marks.column)
+            self.problems.append(
+                Problem(
+                    place,
+                    "unwritable-cell",
+                    f"the Exported cell {reason}; the tool does not overwrite it. "
+                    "Clear the cell and run the export again",
+                )
+            )
+
+    def _new_cell_style(self, row_attributes: bytes) -> bytes:
+        for first, last, style in self.column_styles:
+            if first <= self.marks.column <= last:
+                return style
+        values = dict(_ATTRIBUTE.findall(row_attributes))
+        if values.get(b"customFormat") in (b"1", b"true") and b"s" in values:
+            return values[b"s"]
+        return b""
+
+    def _cell(self, number: int, style: bytes, text: str) -> bytes:
+        p = self.prefix
+        style_attribute = b' s="' + style + b'"' if style else b""
+        value = escape(text).encode("utf-8")
+        reference = self.letters + str(number).encode()
+        return (
+            b"<" + p + b'c r="' + reference + b'"' + style_attribute + b' t="inlineStr"><'
+            + p + b"is><" + p + b"t>" + value + b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+        )
+
+    def _widen_spans(self, attributes: bytes) -> bytes:
+        def widen(match: re.Match[bytes]) -> bytes:
+            numbers = [int(n) for n in re.findall(rb"\d+", match.group(2))]
+            if not numbers or self.marks.column <= max(numbers):
+                return match.group(0)
+            groups = match.group(2).split()
+            first = groups[-1].split(b":")[0]
+            groups[-1] = first + b":" + str(self.marks.column).encode()
+            return match.group(1) + b" ".join(groups) + match.group(3)
+
+        return _SPANS.sub(widen, attributes, count=1)
+
+
+def plan_marks(
+    table: Table,
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    values: Mapping[int, str],
+) -> tuple[ExportedMarks, list[Problem]]:
+    """Decide where the Exported cells go and check that each can be written.
+
+    The Exported column is the sheet's own when it has one; else a new column right after
+    the last header, which must be empty. No Exported cell may be part of a merged range.
+    """
+    problems: list[Problem] = []
+    sheet = table.columns.sheet
+    column = table.columns.index.get("exported")
+    header = None
+    if column is None:
+        header = EXPORTED_HEADER
+        header_cells = table.rows[0] if table.rows else []
+        filled = [index for index, value in enumerate(header_cells, start=1) if not is_blank(value)]
+        column = (filled[-1] if filled else 0) + 1
+        for row_index, cells in enumerate(table.rows):
+            if column <= len(cells) and not is_blank(cells[column - 1]):
+                problems.append(
+                    Problem(
+                        Place(sheet, row_index + 1, column, table.columns.book),
+                        "exported-column-not-empty",
+                        f"the sheet has no Exported column and the next free column, "
+                        f"{column_letter(column)}, is not empty here; add the header "
+                        f'"{EXPORTED_HEADER}" to the column to use',
+                    )
+                )
+                break
+    rows = sorted({*values, *([1] if header else [])})
+    for (first_row, first_column), (last_row, last_column) in merged:
+        if not first_column + 1 <= column <= last_column + 1:
+            continue
+        for row in rows:
+            if first_row + 1 <= row <= last_row + 1:
+                problems.append(
+                    Problem(
+                        Place(sheet, row, column, table.columns.book),
+                        "merged-cell",
+                        "the Exported cell is part of merged cells; unmerge them and run again",
+                    )
+                )
+    return ExportedMarks(sheet, column, dict(values), header), problems

@@ -1,0 +1,22 @@
+"""Shared fixtures: the fixed clock of every test run, and the golden-file update flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+NOW = dt.datetime(2026, 3, 14, 9, 30, 5)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the expected IIF files from the current output instead of comparing",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

@@ -1,0 +1,128 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ccp_xlsx2iif.cells import (
+    CellValueError,
+    decimal_text,
+    is_blank,
+    parse_date,
+    parse_flag,
+    parse_money,
+    parse_order_id,
+    parse_price,
+    parse_quantity,
+    parse_text,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1001.0, "1001"), (1001, "1001"), ("1001", "1001"), ("1001.0", "1001"), (" A-17 ", "A-17"),
+     ("001001", "001001"), (1001.5, "1001.5")],
+)
+def test_order_ids_as_numbers_or_text_are_the_same(value: object, expected: str) -> None:
+    assert parse_order_id(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [True, dt.date(2026, 1, 1)])
+def test_order_id_refuses_booleans_and_dates(value: object) -> None:
+    with pytest.raises(CellValueError):
+        parse_order_id(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (19.99, "19.99"),
+        (0.1 + 0.2, "0.30"),
+        (5, "5.00"),
+        ("19.99", "19.99"),
+        (" 1234.5 ", "1234.50"),
+        ("$1,234.50", "1234.50"),
+        ("-$5", "-5.00"),
+        ("$-5", "-5.00"),
+        ("\u20ac12", "12.00"),
+        (".5", "0.50"),
+    ],
+)
+def test_money_accepts_numbers_and_plain_amount_text(value: object, expected: str) -> None:
+    assert parse_money(value) == Decimal(expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", '"abc" is not an amount; write a number such as 19.99'),
+        ("1.234,50", '"1.234,50" is written with a decimal comma; write it as a plain number such as 1234.50'),
+        ("12,5", '"12,5" is written with a decimal comma; write it as a plain number such as 1234.50'),
+        ("1,23", '"1,23" is written with a decimal comma; write it as a plain number such as 1234.50'),
+        (True, "TRUE is not an amount; write a number"),
+        (dt.date(2026, 1, 1), "2026-01-01 is not an amount; write a number such as 19.99"),
+        (
+            19.999,
+            "19.999 has more than 2 decimals; QuickBooks takes whole cents, so round it in the "
+            "workbook (for a formula: =ROUND(..., 2))",
+        ),
+        (float("nan"), "NaN is not an amount; write a number"),
+    ],
+)
+def test_money_refusals_say_what_to_do(value: object, message: str) -> None:
+    with pytest.raises(CellValueError) as raised:
+        parse_money(value)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+
+
+def test_quantity_must_be_more_than_zero() -> None:
+    assert parse_quantity(2.0) == Decimal(2)
+    assert decimal_text(parse_quantity(2.0)) == "2"
+    assert parse_quantity("1.5") == Decimal("1.5")
+    for value in (0, -1):
+        with pytest.raises(CellValueError, match="must be more than 0"):
+            parse_quantity(value)
+
+
+def test_price_keeps_its_decimals_and_refuses_negative() -> None:
+    assert parse_price(0.125) == Decimal("0.125")
+    assert parse_price(0) == Decimal(0)
+    with pytest.raises(CellValueError, match="is negative; put discounts in the order's Discount"):
+        parse_price(-1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.date(2026, 3, 14), dt.date(2026, 3, 14)),
+        (dt.datetime(2026, 3, 14, 23, 59), dt.date(2026, 3, 14)),
+        ("2026-03-14", dt.date(2026, 3, 14)),
+        ("2026-03-14 10:22:01", dt.date(2026, 3, 14)),
+        ("2026-03-14T10:22", dt.date(2026, 3, 14)),
+        ("03/14/2026", dt.date(2026, 3, 14)),
+        ("3/4/2026", dt.date(2026, 3, 4)),
+        ("3/4/2026 1:05 PM", dt.date(2026, 3, 4)),
+    ],
+)
+def test_dates_as_cells_or_text(value: object, expected: dt.date) -> None:
+    assert parse_date(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["31/02/2026", "2026-02-30", "14/03/2026", "March 14", 46095.0, True])
+def test_impossible_or_ambiguous_dates_are_refused(value: object) -> None:
+    with pytest.raises(CellValueError, match="is not a date"):
+        parse_date(value)  # type: ignore[arg-type]
+
+
+def test_flags() -> None:
+    assert [parse_flag(v) for v in ("Y", "yes", "TRUE", 1.0, "x", True)] == [True] * 6
+    assert [parse_flag(v) for v in ("N", "no", "False", 0.0, False)] == [False] * 5
+    with pytest.raises(CellValueError, match='"maybe" is not yes or no; write Y or N'):
+        parse_flag("maybe")
+
+
+def test_text_and_blank() -> None:
+    assert parse_text(5551234567.0) == "5551234567"
+    assert parse_text(2.5) == "2.5"
+    assert parse_text("  Ada  ") == "Ada"
+    assert parse_text(dt.date(2026, 1, 2)) == "2026-01-02"
+    assert [is_blank(v) for v in (None, "", "   ", "x", 0)] == [True, True, True, False, False]

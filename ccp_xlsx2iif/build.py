@@ -120,9 +120,7 @@ def select_orders(
 
     for row, cells in orders.records():
         origin = Origin(orders.columns, row)
-        reason = _skip_reason(
-            orders.value(cells, "status"), orders.value(cells, "exported"), keys
-        )
+        reason = _skip_reason(orders.value(cells, "status"), orders.value(cells, "exported"), keys)
         order_id = _read_order_id(orders, cells, origin, None if reason else problems)
         if order_id is not None:
             if order_id in first_row:
@@ -152,12 +150,17 @@ def select_orders(
                     )
                 )
 
-    lines = _read_lines(items, first_row, exporting_ids, problems)
+    lines, unreadable = _read_lines(items, first_row, exporting_ids, problems)
+    # An order with a duplicated ID or an unreadable item line is reported already; checking
+    # its sums would only repeat that problem in other words.
+    reported = duplicated | unreadable
     for origin, values in pending:
-        if values is None or values["order_id"] in duplicated:
+        if values is None or values["order_id"] in reported:
             continue
         order_id = values["order_id"]
-        selection.orders.append(Order(origin=origin, lines=tuple(lines.get(order_id, ())), **values))
+        selection.orders.append(
+            Order(origin=origin, lines=tuple(lines.get(order_id, ())), **values)
+        )
     return selection, first_row
 
 
@@ -166,8 +169,10 @@ def _read_lines(
     known_ids: dict[str, int],
     exporting_ids: set[str],
     problems: list[Problem],
-) -> dict[str, list[OrderLine]]:
+) -> tuple[dict[str, list[OrderLine]], set[str]]:
+    """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
     lines: dict[str, list[OrderLine]] = {}
+    unreadable: set[str] = set()
     for row, cells in items.records():
         origin = Origin(items.columns, row)
         order_id = _read_order_id(items, cells, origin, problems)
@@ -188,12 +193,13 @@ def _read_lines(
         context = f" (order {order_id})"
         values = _parse_fields(items, origin, cells, frozenset(), context, problems)
         if values is None:
+            unreadable.add(order_id)
             continue
         values.setdefault("description", "")
         values.setdefault("line_total", None)
         values.setdefault("taxable", None)
         lines.setdefault(order_id, []).append(OrderLine(origin=origin, **values))
-    return lines
+    return lines, unreadable
 
 
 _ROLE_BY_KEY = {header_key(role.name): role for role in ROLES}

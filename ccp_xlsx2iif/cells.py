@@ -14,11 +14,11 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Union
+from typing import Any
 
 from ccp_xlsx2iif.contract import Kind
 
-CellValue = Union[int, float, str, bool, dt.date, dt.datetime, dt.time, dt.timedelta]
+CellValue = int | float | str | bool | dt.date | dt.datetime | dt.time | dt.timedelta
 
 CENT = Decimal("0.01")
 # Binary floats written by formulas carry noise (0.1 + 0.2 = 0.30000000000000004): an amount
@@ -32,7 +32,9 @@ _AMOUNT_TEXT = re.compile(
 )
 _EUROPEAN_AMOUNT = re.compile(r"\s*-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+\s*\Z")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\Z")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?\Z")
+_US_DATE = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?\Z"
+)
 _WHOLE_NUMBER_TEXT = re.compile(r"(\d+)\.0+\Z")
 _TRUE_WORDS = frozenset({"y", "yes", "true", "1", "x"})
 _FALSE_WORDS = frozenset({"n", "no", "false", "0"})
@@ -83,7 +85,7 @@ def parse_text(value: CellValue) -> str:
 
 def parse_order_id(value: CellValue) -> str:
     """Read an order ID: ``1001``, ``1001.0`` and ``"1001"`` are the same order."""
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time, dt.timedelta)):
+    if isinstance(value, (bool, dt.date, dt.time, dt.timedelta)):
         raise CellValueError(f"{shown(value)} is not an order ID")
     text = parse_text(value)
     whole = _WHOLE_NUMBER_TEXT.match(text)
@@ -210,4 +212,3 @@ def decimal_text(number: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
-

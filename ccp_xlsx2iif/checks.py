@@ -34,7 +34,9 @@ _NOT_NEGATIVE = (
 )
 
 
-def check_orders(orders: Iterable[Order], accounts: Accounts | None, today: dt.date) -> list[Problem]:
+def check_orders(
+    orders: Iterable[Order], accounts: Accounts | None, today: dt.date
+) -> list[Problem]:
     """Return every problem of the orders to export."""
     problems: list[Problem] = []
     for order in orders:
@@ -67,7 +69,11 @@ def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list
                 "number (discounts and sales reduce the total by themselves)",
             )
     if order.subtotal is not None and order.subtotal < ZERO:
-        add("subtotal", "negative-amount", f"subtotal {iif.format_amount(order.subtotal)} is negative")
+        add(
+            "subtotal",
+            "negative-amount",
+            f"subtotal {iif.format_amount(order.subtotal)} is negative",
+        )
     if order.total <= ZERO:
         add(
             "total",
@@ -126,7 +132,9 @@ def _text_problems(order: Order, context: str) -> list[Problem]:
                 continue
             message = iif.too_long(iif.clean_text(line.text), iif.ADDRESS_LINE)
             if message:
-                problems.append(Problem(order.origin.place(line.field), "too-long", message + context))
+                problems.append(
+                    Problem(order.origin.place(line.field), "too-long", message + context)
+                )
     return problems
 
 

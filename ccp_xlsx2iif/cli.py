@@ -99,7 +99,9 @@ def summary_lines(result: ExportResult) -> list[str]:
             "nothing was written."
         )
     else:
-        lines.append(f"Exported {_orders(count)}, total {_money(result.total)}, to {result.iif_path}")
+        lines.append(
+            f"Exported {_orders(count)}, total {_money(result.total)}, to {result.iif_path}"
+        )
         if result.marks is not None:
             from ccp_xlsx2iif.problems import column_letter
 
@@ -119,9 +121,10 @@ def summary_lines(result: ExportResult) -> list[str]:
 @app.command()
 def export(
     workbook: Annotated[
-        Path, typer.Argument(
+        Path,
+        typer.Argument(
             help="The order workbook (.xlsx or .xlsm).", show_default=False, metavar="WORKBOOK"
-        )
+        ),
     ],
     accounts: Annotated[
         Path | None,

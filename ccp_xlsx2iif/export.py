@@ -145,13 +145,12 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
         )
         if selection.orders:
             problems += mark_problems
-        if problems:
+        if problems or accounts is None:
             raise ProblemsFound(problems)
     finally:
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    assert accounts is not None
     return _write(workbook, options, selection, accounts, marks, marker_target, fingerprint)
 
 
@@ -187,9 +186,7 @@ def _write(
             pass
         return result
     iif_file = StagedFile(iif_path, partial_path(iif_path))
-    book_file = StagedFile(
-        workbook, _temporary_workbook_path(workbook), mode_from=workbook
-    )
+    book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
     try:
         stream = iif_file.open()

@@ -65,7 +65,9 @@ class StagedFile:
         """Create the temporary file (never reusing one) and return it for writing."""
         try:
             descriptor = os.open(
-                self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+                self.temporary,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                0o666,
             )
         except OSError as error:
             raise FileProblem(
@@ -96,7 +98,7 @@ class StagedFile:
         """Move the finished file over its target."""
         self.finish()
         try:
-            os.replace(self.temporary, self.target)
+            self.temporary.replace(self.target)
         except PermissionError:
             raise FileProblem(
                 f"{self.target}: cannot be replaced; it is open in another program or read-only",
@@ -113,7 +115,4 @@ class StagedFile:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-        try:
-            self.temporary.unlink()
-        except FileNotFoundError:
-            pass
+        self.temporary.unlink(missing_ok=True)

@@ -54,15 +54,25 @@ def _lines(block: Sequence[AddressLine], count: int) -> list[str]:
     return texts + [""] * (count - len(texts))
 
 
-def make_environment(template_dir: Path | None = None, date_pattern: str = iif.US_DATE_FORMAT) -> Environment:
+def make_environment(
+    template_dir: Path | None = None, date_pattern: str = iif.US_DATE_FORMAT
+) -> Environment:
     """Build the strict IIF environment; ``template_dir`` templates override the shipped ones."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateRuntimeError
+    from jinja2 import (
+        Environment,
+        FileSystemLoader,
+        StrictUndefined,
+        TemplateRuntimeError,
+        Undefined,
+    )
 
     def finalize(value: object) -> str:
         if isinstance(value, str):
             return iif.clean_text(value)
         if value is None:
             return ""
+        if isinstance(value, Undefined):
+            return str(value)  # a StrictUndefined raises here, naming what is undefined
         raise TemplateRuntimeError(
             f"a {type(value).__name__} value ({value!r}) reached the IIF without a filter; "
             "format it with amount, debit, credit, quantity, price, date or text"
@@ -79,7 +89,7 @@ def make_environment(template_dir: Path | None = None, date_pattern: str = iif.U
     environment = Environment(
         loader=FileSystemLoader(search_path),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 - IIF is tab-separated text, not HTML
         keep_trailing_newline=True,
         newline_sequence="\r\n",
         trim_blocks=True,

@@ -111,7 +111,9 @@ def _read_small(book: zipfile.ZipFile, name: str) -> bytes:
     except KeyError:
         raise FileProblem(f"the workbook has no part {name}") from None
     if info.file_size > MAX_SMALL_PART:
-        raise FileProblem(f"the workbook's part {name} is implausibly large ({info.file_size} bytes)")
+        raise FileProblem(
+            f"the workbook's part {name} is implausibly large ({info.file_size} bytes)"
+        )
     return book.read(info)
 
 
@@ -178,7 +180,8 @@ def _copy_member(raw: BinaryIO, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile
     # zipfile has no public call to add already-compressed data; its own writer keeps the same
     # bookkeeping: the member's offset, the file list, and where the central directory starts.
     output = copy_zip.fp
-    assert output is not None
+    if output is None:
+        raise zipfile.BadZipFile("the copy is closed")
     member.header_offset = output.tell()
     zip64 = member.file_size > zipfile.ZIP64_LIMIT or member.compress_size > zipfile.ZIP64_LIMIT
     output.write(member.FileHeader(zip64))
@@ -206,7 +209,10 @@ def _write_edited_sheet(
     level_attribute = "compress_level" if hasattr(member, "compress_level") else "_compresslevel"
     setattr(member, level_attribute, DEFLATE_LEVEL)
     force_zip64 = info.file_size > (zipfile.ZIP64_LIMIT // 2)
-    with book.open(info) as sheet_xml, copy_zip.open(member, "w", force_zip64=force_zip64) as edited:
+    with (
+        book.open(info) as sheet_xml,
+        copy_zip.open(member, "w", force_zip64=force_zip64) as edited,
+    ):
         SheetEditor(marks).run(sheet_xml.read, edited.write)
 
 
@@ -236,14 +242,23 @@ class SheetEditor:
         self.cell_end = re.compile(rb"</" + p + rb"c\s*>")
         self.formula = re.compile(rb"<" + p + rb"f(?=[\s/>])")
         self.dimension = re.compile(
-            rb"(<" + p + rb"dimension\b[^>]*?\bref\s*=\s*[\"'])([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"
+            rb"(<"
+            + p
+            + rb"dimension\b[^>]*?\bref\s*=\s*[\"'])([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"
         )
         self.col = re.compile(rb"<" + p + rb"col(?=[\s/>])([^>]*?)/?>")
 
-    def run(self, read: Callable[[int], bytes], write: Callable[[bytes], None]) -> None:
+    def run(self, read: Callable[[int], bytes], write: Callable[[bytes], object]) -> None:
         """Read the sheet XML with ``read``, write the edited XML with ``write``."""
-        buffer = read(CHUNK_SIZE)
-        self._compile(self._main_prefix(buffer))
+        buffer = b""
+        root = None
+        while root is None:
+            chunk = read(CHUNK_SIZE)
+            if not chunk or len(buffer) > MAX_SHEET_HEAD:
+                raise FileProblem(f'sheet "{self.marks.sheet}" is not a worksheet')
+            buffer += chunk
+            root = _ROOT.search(buffer)
+        self._compile(self._main_prefix(root))
         while True:
             start = self.sheet_data_start.search(buffer)
             if start:
@@ -283,10 +298,7 @@ class SheetEditor:
                 "although it was read there"
             )
 
-    def _main_prefix(self, start: bytes) -> bytes:
-        root = _ROOT.search(start)
-        if root is None:
-            raise FileProblem(f'sheet "{self.marks.sheet}" is not a worksheet')
+    def _main_prefix(self, root: re.Match[bytes]) -> bytes:
         prefix = root.group(1) or b""
         for declared, namespace in _NAMESPACE_DECLARATION.findall(root.group(2)):
             if declared == prefix and namespace in MAIN_NAMESPACES:
@@ -352,7 +364,9 @@ class SheetEditor:
             else:
                 close = self.cell_end.search(content, cell.end())
                 if close is None:
-                    raise FileProblem(f'a cell in row {number} of sheet "{self.marks.sheet}" is not closed')
+                    raise FileProblem(
+                        f'a cell in row {number} of sheet "{self.marks.sheet}" is not closed'
+                    )
                 cell_end, body = close.end(), content[cell.end() : close.start()]
             if column == target:
                 self._refuse_unsafe(number, cell_attributes, body)
@@ -372,14 +386,18 @@ class SheetEditor:
             style_match = _STYLE.search(cell_attributes)
             previous_style = style_match.group(1) if style_match else b""
         if replace is None:
-            style = previous_style if number == 1 and self.marks.header is not None else (
-                self._new_cell_style(attributes)
+            style = (
+                previous_style
+                if number == 1 and self.marks.header is not None
+                else (self._new_cell_style(attributes))
             )
             replace = (insert_at, insert_at)
         new_cell = self._cell(number, style, text)
         edited = content[: replace[0]] + new_cell + content[replace[1] :]
         p = self.prefix
-        return b"<" + p + b"row" + self._widen_spans(attributes) + b">" + edited + b"</" + p + b"row>"
+        return (
+            b"<" + p + b"row" + self._widen_spans(attributes) + b">" + edited + b"</" + p + b"row>"
+        )
 
     def _refuse_unsafe(self, number: int, attributes: bytes, body: bytes) -> None:
         kind = _CELL_TYPE.search(attributes)
@@ -407,7 +425,7 @@ class SheetEditor:
                 return style
         values = dict(_ATTRIBUTE.findall(row_attributes))
         if values.get(b"customFormat") in (b"1", b"true") and b"s" in values:
-            return values[b"s"]
+            return bytes(values[b"s"])
         return b""
 
     def _cell(self, number: int, style: bytes, text: str) -> bytes:
@@ -416,8 +434,25 @@ class SheetEditor:
         value = escape(text).encode("utf-8")
         reference = self.letters + str(number).encode()
         return (
-            b"<" + p + b'c r="' + reference + b'"' + style_attribute + b' t="inlineStr"><'
-            + p + b"is><" + p + b"t>" + value + b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+            b"<"
+            + p
+            + b'c r="'
+            + reference
+            + b'"'
+            + style_attribute
+            + b' t="inlineStr"><'
+            + p
+            + b"is><"
+            + p
+            + b"t>"
+            + value
+            + b"</"
+            + p
+            + b"t></"
+            + p
+            + b"is></"
+            + p
+            + b"c>"
         )
 
     def _widen_spans(self, attributes: bytes) -> bytes:

@@ -1,0 +1,1 @@
+"""The test suite of ccp-xlsx2iif."""

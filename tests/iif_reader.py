@@ -48,7 +48,8 @@ def read_iif(data: bytes) -> IifFile:
     assert data.endswith(b"\r\n"), "the IIF file does not end with CRLF"
     lines = data[:-2].split(b"\r\n")
     for number, line in enumerate(lines, start=1):
-        assert b"\r" not in line and b"\n" not in line, f"line {number} has a bare CR or LF"
+        assert b"\r" not in line, f"line {number} has a bare CR"
+        assert b"\n" not in line, f"line {number} has a bare LF"
     headers: dict[str, list[str]] = {}
     lists: dict[str, list[dict[str, str]]] = defaultdict(list)
     transactions: list[Transaction] = []
@@ -65,7 +66,7 @@ def read_iif(data: bytes) -> IifFile:
         assert len(values) <= len(columns), (
             f"line {number}: {len(values)} fields but !{keyword} declares {len(columns)}"
         )
-        row = dict(zip(columns, values + [""] * (len(columns) - len(values))))
+        row = dict(zip(columns, values + [""] * (len(columns) - len(values)), strict=True))
         if keyword == "TRNS":
             assert current is None, f"line {number}: TRNS inside a transaction"
             current = Transaction(row)
@@ -73,7 +74,8 @@ def read_iif(data: bytes) -> IifFile:
             assert current is not None, f"line {number}: SPL outside a transaction"
             current.splits.append(row)
         elif keyword == "ENDTRNS":
-            assert current is not None and current.splits, f"line {number}: empty transaction"
+            assert current is not None, f"line {number}: ENDTRNS outside a transaction"
+            assert current.splits, f"line {number}: a transaction without SPL rows"
             transactions.append(current)
             current = None
         else:

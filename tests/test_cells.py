@@ -19,8 +19,15 @@ from ccp_xlsx2iif.cells import (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(1001.0, "1001"), (1001, "1001"), ("1001", "1001"), ("1001.0", "1001"), (" A-17 ", "A-17"),
-     ("001001", "001001"), (1001.5, "1001.5")],
+    [
+        (1001.0, "1001"),
+        (1001, "1001"),
+        ("1001", "1001"),
+        ("1001.0", "1001"),
+        (" A-17 ", "A-17"),
+        ("001001", "001001"),
+        (1001.5, "1001.5"),
+    ],
 )
 def test_order_ids_as_numbers_or_text_are_the_same(value: object, expected: str) -> None:
     assert parse_order_id(value) == expected  # type: ignore[arg-type]
@@ -55,9 +62,18 @@ def test_money_accepts_numbers_and_plain_amount_text(value: object, expected: st
     ("value", "message"),
     [
         ("abc", '"abc" is not an amount; write a number such as 19.99'),
-        ("1.234,50", '"1.234,50" is written with a decimal comma; write it as a plain number such as 1234.50'),
-        ("12,5", '"12,5" is written with a decimal comma; write it as a plain number such as 1234.50'),
-        ("1,23", '"1,23" is written with a decimal comma; write it as a plain number such as 1234.50'),
+        (
+            "1.234,50",
+            '"1.234,50" is written with a decimal comma; write it as a plain number such as 1234.50',
+        ),
+        (
+            "12,5",
+            '"12,5" is written with a decimal comma; write it as a plain number such as 1234.50',
+        ),
+        (
+            "1,23",
+            '"1,23" is written with a decimal comma; write it as a plain number such as 1234.50',
+        ),
         (True, "TRUE is not an amount; write a number"),
         (dt.date(2026, 1, 1), "2026-01-01 is not an amount; write a number such as 19.99"),
         (
@@ -107,7 +123,9 @@ def test_dates_as_cells_or_text(value: object, expected: dt.date) -> None:
     assert parse_date(value) == expected  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", ["31/02/2026", "2026-02-30", "14/03/2026", "March 14", 46095.0, True])
+@pytest.mark.parametrize(
+    "value", ["31/02/2026", "2026-02-30", "14/03/2026", "March 14", 46095.0, True]
+)
 def test_impossible_or_ambiguous_dates_are_refused(value: object) -> None:
     with pytest.raises(CellValueError, match="is not a date"):
         parse_date(value)  # type: ignore[arg-type]

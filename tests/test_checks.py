@@ -102,6 +102,16 @@ def test_required_cells_must_be_filled_and_readable(tmp_path: Path) -> None:
     ]
 
 
+def test_an_unreadable_item_line_is_reported_once_not_again_as_wrong_sums(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.items[2]["Quantity"] = 0
+    book.orders[1]["Total"] = 26
+    assert problems(book, tmp_path) == [
+        "Items!D4: quantity 0 must be more than 0; returns and refunds are not exported as "
+        "orders (order 1002)",
+    ]
+
+
 def test_order_ids_must_be_unique_among_orders_to_export(tmp_path: Path) -> None:
     book = OrderBook()
     book.orders[1]["Order ID"] = "1001"

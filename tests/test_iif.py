@@ -61,10 +61,22 @@ def test_limits() -> None:
     [
         ("Income:Web Sales", None),
         ("A" * 31 + ":" + "B" * 31, None),
-        (":Income", "account \":Income\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child"),
-        ("Income:", "account \"Income:\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child"),
-        ("Income::Web", "account \"Income::Web\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child"),
-        ("Income:" + "W" * 32, f'account "Income:{"W" * 32}" has a part "{"W" * 32}" of 32 characters; QuickBooks allows 31 for each part of a name'),
+        (
+            ":Income",
+            "account \":Income\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child",
+        ),
+        (
+            "Income:",
+            "account \"Income:\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child",
+        ),
+        (
+            "Income::Web",
+            "account \"Income::Web\" has an empty part (':' at the start or end, or '::'); write it as Parent:Child",
+        ),
+        (
+            "Income:" + "W" * 32,
+            f'account "Income:{"W" * 32}" has a part "{"W" * 32}" of 32 characters; QuickBooks allows 31 for each part of a name',
+        ),
     ],
 )
 def test_list_names(name: str, message: str | None) -> None:

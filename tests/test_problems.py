@@ -3,7 +3,13 @@ from ccp_xlsx2iif.problems import Place, Problem, column_letter, sorted_problems
 
 def test_column_letters() -> None:
     assert [column_letter(n) for n in (1, 26, 27, 52, 702, 703, 16384)] == [
-        "A", "Z", "AA", "AZ", "ZZ", "AAA", "XFD"
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "ZZ",
+        "AAA",
+        "XFD",
     ]
 
 

@@ -72,9 +72,27 @@ def default_orders() -> Rows:
 
 def default_items() -> Rows:
     return [
-        {"Order ID": 1001, "SKU": "MUG-11", "Description": "Mug", "Quantity": 2, "Unit Price": 12.5},
-        {"Order ID": 1001, "SKU": "CARD-5", "Description": "Cards", "Quantity": 1, "Unit Price": 12.5},
-        {"Order ID": 1002, "SKU": "TEE-M", "Description": "T-shirt", "Quantity": 1, "Unit Price": 24},
+        {
+            "Order ID": 1001,
+            "SKU": "MUG-11",
+            "Description": "Mug",
+            "Quantity": 2,
+            "Unit Price": 12.5,
+        },
+        {
+            "Order ID": 1001,
+            "SKU": "CARD-5",
+            "Description": "Cards",
+            "Quantity": 1,
+            "Unit Price": 12.5,
+        },
+        {
+            "Order ID": 1002,
+            "SKU": "TEE-M",
+            "Description": "T-shirt",
+            "Quantity": 1,
+            "Unit Price": 24,
+        },
     ]
 
 

@@ -1,0 +1,281 @@
+"""The export pipeline end to end on real files: re-export, naming, atomicity, options."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+import ccp_xlsx2iif.export as export_module
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.problems import FileProblem, UsageProblem
+from ccp_xlsx2iif.writeback import write_marked_copy
+from tests.conftest import NOW
+from tests.iif_reader import read_iif
+from tests.workbooks import OrderBook
+
+MARK = "2026-03-14 09:30 orders-20260314-093005.iif"
+
+
+def exported_column(path: Path) -> list[object]:
+    with CalamineWorkbook.from_path(str(path)) as book:
+        rows = book.get_sheet_by_name("Orders").to_python()
+    column = rows[0].index("Exported")
+    return [row[column] for row in rows[1:]]
+
+
+def clear_exported(path: Path, excel_row: int) -> None:
+    book = load_workbook(path)
+    sheet = book["Orders"]
+    column = [cell.value for cell in sheet[1]].index("Exported") + 1
+    sheet.cell(excel_row, column).value = None
+    book.save(path)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_export_writes_the_batch_beside_the_workbook_and_marks_the_orders(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert result.iif_path == tmp_path / "orders-20260314-093005.iif"
+    assert files_in(tmp_path) == ["orders-20260314-093005.iif", "orders.xlsx"]
+    assert [o.order_id for o in result.orders] == ["1001", "1002"]
+    assert str(result.total) == "65.95"
+    assert result.has_tax_lines
+    assert exported_column(path) == [MARK, MARK]
+    iif = read_iif(result.iif_path.read_bytes())
+    assert [(t.trns["TRNSTYPE"], t.trns["DOCNUM"]) for t in iif.transactions] == [
+        ("INVOICE", "1001"),
+        ("PAYMENT", "1001"),
+        ("INVOICE", "1002"),
+        ("PAYMENT", "1002"),
+    ]
+
+
+def test_re_export_cycle(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1003}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1003}))
+    path = book.save(tmp_path / "orders.xlsx")
+    first = export_workbook(path, ExportOptions(), NOW)
+    assert [o.order_id for o in first.orders] == ["1001", "1002", "1003"]
+
+    later = NOW + dt.timedelta(minutes=1)
+    second = export_workbook(path, ExportOptions(), later)
+    assert (second.orders, second.iif_path, dict(second.skipped)) == (
+        (),
+        None,
+        {"already exported": 3},
+    )
+    assert files_in(tmp_path) == ["orders-20260314-093005.iif", "orders.xlsx"]
+
+    clear_exported(path, 3)  # order 1002
+    third = export_workbook(path, ExportOptions(), later)
+    assert [o.order_id for o in third.orders] == ["1002"]
+    assert dict(third.skipped) == {"already exported": 2}
+    assert third.iif_path == tmp_path / "orders-20260314-093105.iif"
+    iif = read_iif(third.iif_path.read_bytes())
+    assert {t.trns["DOCNUM"] for t in iif.transactions} == {"1002"}
+    assert exported_column(path) == [MARK, "2026-03-14 09:31 orders-20260314-093105.iif", MARK]
+
+
+def test_a_batch_name_in_use_is_never_reused(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    (tmp_path / "orders-20260314-093005.iif").write_bytes(b"earlier")
+    (tmp_path / ".orders-20260314-093005-2.iif.partial").write_bytes(b"")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert result.iif_path == tmp_path / "orders-20260314-093005-3.iif"
+    assert (tmp_path / "orders-20260314-093005.iif").read_bytes() == b"earlier"
+    assert exported_column(path) == ["2026-03-14 09:30 orders-20260314-093005-3.iif"] * 2
+
+
+def test_output_option_never_overwrites_without_force(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    output = tmp_path / "week11.iif"
+    output.write_bytes(b"keep me")
+    before = path.read_bytes()
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(output=output), NOW)
+    assert raised.value.message == f"{output}: the file exists already"
+    assert (output.read_bytes(), path.read_bytes()) == (b"keep me", before)
+    export_workbook(path, ExportOptions(output=output, force=True), NOW)
+    assert output.read_bytes().startswith(b"!TRNS\t")
+    assert exported_column(path) == ["2026-03-14 09:30 week11.iif"] * 2
+
+
+def test_output_must_be_an_iif_file(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    with pytest.raises(UsageProblem, match=r"must end in \.iif"):
+        export_workbook(path, ExportOptions(output=tmp_path / "out.txt"), NOW)
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    result = export_workbook(path, ExportOptions(dry_run=True), NOW)
+    assert len(result.orders) == 2
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx"]
+
+
+def test_nothing_to_export_writes_no_file(tmp_path: Path) -> None:
+    book = OrderBook()
+    for row in book.orders:
+        row["Status"] = "Pending"
+    path = book.save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert (result.orders, result.iif_path) == ((), None)
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx"]
+
+
+def test_accounts_from_another_workbook(tmp_path: Path) -> None:
+    accounts = OrderBook()
+    assert accounts.accounts is not None
+    accounts.accounts[2][1] = "Checking"
+    accounts_path = accounts.save(tmp_path / "accounts.xlsx")
+    accounts_before = accounts_path.read_bytes()
+    book = OrderBook()
+    book.accounts = None
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(accounts=accounts_path), NOW)
+    assert result.iif_path is not None
+    payments = [
+        t
+        for t in read_iif(result.iif_path.read_bytes()).transactions
+        if t.trns["TRNSTYPE"] == "PAYMENT"
+    ]
+    assert {t.trns["ACCNT"] for t in payments} == {"Checking"}
+    assert accounts_path.read_bytes() == accounts_before
+
+
+def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "payment.iif.j2").write_text(
+        "TRNS\tPAYMENT\t{{ order.order_date|date }}\t{{ accounts.bank.account }}\t"
+        "{{ order.customer }}\t{{ order.total|debit }}\t{{ order.order_id }}\tCustom memo\n"
+        "SPL\tPAYMENT\t{{ order.order_date|date }}\t{{ accounts.receivable.account }}\t"
+        "{{ order.customer }}\t{{ order.total|credit }}\n"
+        "ENDTRNS\n"
+    )
+    result = export_workbook(
+        path, ExportOptions(templates=templates, output=tmp_path / "o.iif"), NOW
+    )
+    iif = read_iif((tmp_path / "o.iif").read_bytes())
+    assert result.iif_path == tmp_path / "o.iif"
+    assert [t.trns["MEMO"] for t in iif.transactions if t.trns["TRNSTYPE"] == "PAYMENT"] == [
+        "Custom memo",
+        "Custom memo",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "{{ order.total }}\n",
+            "IIF template error: a Decimal value (Decimal('40.00')) reached "
+            "the IIF without a filter; format it with amount, debit, credit, quantity, price, date "
+            "or text",
+        ),
+        (
+            "{{ order.no_such_field }}\n",
+            "IIF template error: 'ccp_xlsx2iif.orders.Order object' "
+            "has no attribute 'no_such_field'",
+        ),
+        ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
+    ],
+)
+def test_a_broken_template_fails_cleanly_and_writes_nothing(
+    tmp_path: Path, template: str, message: str
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "payment.iif.j2").write_text(template)
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(templates=templates), NOW)
+    assert raised.value.message == message
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx", "templates"]
+
+
+def test_a_workbook_saved_during_the_export_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+
+    def write_while_the_user_saves(*args: object, **kwargs: object) -> None:
+        path.write_bytes(path.read_bytes())  # same content, new modification time
+        os.utime(path, ns=(1, 1))
+        write_marked_copy(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module, "write_marked_copy", write_while_the_user_saves)
+    before = path.read_bytes()
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    assert raised.value.message == (
+        f"{path}: the workbook changed while the export ran (was it saved in Excel?)"
+    )
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx"]
+
+
+def test_a_write_error_leaves_everything_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise FileProblem("disk full")
+
+    monkeypatch.setattr(export_module, "write_marked_copy", disk_full)
+    with pytest.raises(FileProblem):
+        export_workbook(path, ExportOptions(), NOW)
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_the_workbook_keeps_its_permissions(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    path.chmod(0o640)
+    export_workbook(path, ExportOptions(), NOW)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "orders.xls",
+            b"\xd0\xcf\x11\xe0",
+            "a .xls file; the tool reads Excel workbooks (.xlsx, .xlsm)",
+        ),
+        ("orders.ods", b"PK", "a .ods file; the tool reads Excel workbooks (.xlsx, .xlsm)"),
+        ("orders.csv", b"a,b\n", "a .csv file; the tool reads Excel workbooks (.xlsx, .xlsm)"),
+        ("orders.xlsx", b"not a zip", "not a readable Excel workbook"),
+    ],
+)
+def test_files_that_are_not_workbooks_get_a_clear_message(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    assert raised.value.message == f"{path}: {message}"
+    assert path.read_bytes() == content

@@ -1,0 +1,119 @@
+"""Golden files: workbooks beside the IIF bytes they must produce; ``--update-golden`` rewrites.
+
+Every produced file is also read back with the test-suite IIF reader, which proves what a
+byte comparison cannot explain: each transaction balances, each invoice's total and each
+account's sum equal the workbook's amounts, and the format rules hold.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from tests.conftest import NOW
+from tests.iif_reader import IifFile, read_iif
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "orders.xlsx"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+CASES = {
+    "sample": (SAMPLE, ROOT / "samples" / "orders.iif", {}),
+    "sample-no-payments": (SAMPLE, GOLDEN / "sample-no-payments.iif", {"payments": False}),
+}
+
+
+def export_copy(workbook: Path, tmp_path: Path, **options: object) -> bytes:
+    copy = tmp_path / workbook.name
+    shutil.copyfile(workbook, copy)
+    output = tmp_path / "out.iif"
+    export_workbook(copy, ExportOptions(output=output, **options), NOW)  # type: ignore[arg-type]
+    return output.read_bytes()
+
+
+def assert_same_bytes(produced: bytes, expected_path: Path, update: bool) -> None:
+    if update:
+        expected_path.parent.mkdir(parents=True, exist_ok=True)
+        expected_path.write_bytes(produced)
+    expected = expected_path.read_bytes()
+    if produced != expected:
+        diff = difflib.unified_diff(
+            expected.decode("ascii", "replace").splitlines(),
+            produced.decode("ascii", "replace").splitlines(),
+            str(expected_path),
+            "produced",
+            lineterm="",
+        )
+        pytest.fail("IIF differs from the golden file:\n" + "\n".join(diff))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_iif(case: str, tmp_path: Path, update_golden: bool) -> None:
+    workbook, expected, options = CASES[case]
+    assert_same_bytes(export_copy(workbook, tmp_path, **options), expected, update_golden)
+
+
+def sheet_records(path: Path, sheet: str) -> list[dict[str, object]]:
+    with CalamineWorkbook.from_path(str(path)) as book:
+        rows = book.get_sheet_by_name(sheet).to_python()
+    header = [str(name) for name in rows[0]]
+    return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+def money(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def assert_matches_workbook(iif: IifFile, workbook: Path, *, payments: bool) -> None:
+    """Prove the IIF books exactly the workbook's exported orders, account by account."""
+    orders = {
+        str(int(row["Order ID"])): row  # type: ignore[call-overload]
+        for row in sheet_records(workbook, "Orders")
+        if str(row["Status"]).strip().casefold() == "completed" and not row["Exported"]
+    }
+    accounts = {row["Role"]: row["Account"] for row in sheet_records(workbook, "Accounts")}
+    invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
+    assert [t.trns["DOCNUM"] for t in invoices] == list(orders)
+    for transaction in iif.transactions:
+        assert transaction.amount_sum() == 0, transaction.trns["DOCNUM"]
+    for invoice in invoices:
+        order = orders[invoice.trns["DOCNUM"]]
+        total = money(order["Total"])
+        expected = {
+            accounts["Accounts Receivable"]: total,
+            accounts["Item Subtotal"]: -money(order["Subtotal"]),
+            accounts["Shipping"]: -money(order["Shipping"]),
+            accounts["State/Province Tax"]: -money(order["State Tax"]),
+            accounts["Country Tax"]: -money(order["Country Tax"]),
+            accounts["Discount"]: money(order["Discount"]),
+            accounts["Sale"]: money(order["Sale"]),
+        }
+        summed: dict[object, Decimal] = {}
+        for account, amount in expected.items():
+            summed[account] = summed.get(account, Decimal(0)) + amount
+        assert invoice.amounts_by_account() == {k: v for k, v in summed.items() if v}
+    payment_rows = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "PAYMENT"]
+    if not payments:
+        assert payment_rows == []
+        return
+    assert [t.trns["DOCNUM"] for t in payment_rows] == list(orders)
+    for payment in payment_rows:
+        total = money(orders[payment.trns["DOCNUM"]]["Total"])
+        assert payment.amounts_by_account() == {
+            accounts["Bank"]: total,
+            accounts["Accounts Receivable"]: -total,
+        }
+
+
+@pytest.mark.parametrize("payments", [True, False])
+def test_sample_iif_books_exactly_the_workbook(tmp_path: Path, payments: bool) -> None:
+    iif = read_iif(export_copy(SAMPLE, tmp_path, payments=payments))
+    assert iif.headers["TRNS"][:3] == ["TRNSTYPE", "DATE", "ACCNT"]
+    assert iif.headers["ENDTRNS"] == []
+    assert_matches_workbook(iif, SAMPLE, payments=payments)

@@ -1,0 +1,268 @@
+"""The in-place write-back: only the Exported cells change; everything else stays byte-identical."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from defusedxml import ElementTree
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.problems import ProblemsFound
+from ccp_xlsx2iif.writeback import ExportedMarks, SheetEditor, write_marked_copy
+from tests.conftest import NOW
+from tests.rich_workbook import build_rich_workbook
+from tests.workbooks import members
+
+MARK = "2026-03-14 09:30 orders-20260314-093005.iif"
+
+
+def calamine_grid(path: Path, sheet: str) -> list[list[Any]]:
+    with CalamineWorkbook.from_path(str(path)) as book:
+        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def openpyxl_grid(path: Path, sheet: str) -> list[list[Any]]:
+    book = load_workbook(path, data_only=True)
+    return [list(row) for row in book[sheet].iter_rows(values_only=True)]
+
+
+def changed_cells(before: list[list[Any]], after: list[list[Any]], blank: Any) -> dict[str, Any]:
+    """Return {cell: new value} for every cell whose value differs."""
+    from ccp_xlsx2iif.problems import column_letter
+
+    changes = {}
+    for row in range(max(len(before), len(after))):
+        old_row = before[row] if row < len(before) else []
+        new_row = after[row] if row < len(after) else []
+        for column in range(max(len(old_row), len(new_row))):
+            old = old_row[column] if column < len(old_row) else blank
+            new = new_row[column] if column < len(new_row) else blank
+            if old != new:
+                changes[f"{column_letter(column + 1)}{row + 1}"] = new
+    return changes
+
+
+def without_column(xml: bytes, letters: str) -> bytes:
+    """Remove a column's cells and the used-range hints, to compare the rest of a sheet's XML."""
+    xml = re.sub(rb'<c r="' + letters.encode() + rb'\d+"[^>]*?(/>|>.*?</c>)', b"", xml)
+    xml = re.sub(rb'<dimension ref="[^"]*"/>', b"", xml)
+    return re.sub(rb' spans="[^"]*"', b"", xml)
+
+
+@pytest.mark.parametrize("with_exported_column", [True, False])
+def test_export_changes_only_the_exported_cells(tmp_path: Path, with_exported_column: bool) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=with_exported_column)
+    before_members = members(path)
+    before_grids = {name: calamine_grid(path, name) for name in ("Orders", "Items", "Report")}
+    before_openpyxl = openpyxl_grid(path, "Orders")
+
+    result = export_workbook(path, ExportOptions(), NOW)
+
+    assert [order.order_id for order in result.orders] == ["1001", "1002", "1004"]
+    after_members = members(path)
+    assert list(after_members) == list(before_members)
+    changed = [name for name in before_members if before_members[name] != after_members[name]]
+    assert changed == ["xl/worksheets/sheet1.xml"]
+    assert without_column(after_members[changed[0]], "P") == without_column(
+        before_members[changed[0]], "P"
+    )
+
+    expected = {"P2": MARK, "P3": MARK, "P5": MARK}
+    if not with_exported_column:
+        expected["P1"] = "Exported"
+    assert changed_cells(before_grids["Orders"], calamine_grid(path, "Orders"), "") == expected
+    assert changed_cells(before_openpyxl, openpyxl_grid(path, "Orders"), None) == expected
+    for name in ("Items", "Report"):
+        assert calamine_grid(path, name) == before_grids[name]
+    # Formulas keep their formula and their cached value.
+    formulas = load_workbook(path)["Orders"]
+    assert formulas["M2"].value == "=I2-J2+K2+L2"
+    assert calamine_grid(path, "Orders")[1][12] == 40.0
+
+
+def test_new_header_takes_the_style_of_the_header_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=False)
+    export_workbook(path, ExportOptions(), NOW)
+    sheet = load_workbook(path)["Orders"]
+    assert sheet["P1"].value == "Exported"
+    assert sheet["P1"].font.b is True
+    assert sheet["P1"].fill.fgColor.rgb == sheet["O1"].fill.fgColor.rgb
+
+
+def test_untouched_members_keep_their_compressed_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True)
+    before = {info.filename: info for info in zipfile.ZipFile(path).infolist()}
+    export_workbook(path, ExportOptions(), NOW)
+    for info in zipfile.ZipFile(path).infolist():
+        if info.filename == "xl/worksheets/sheet1.xml":
+            continue
+        old = before[info.filename]
+        assert (info.CRC, info.compress_size, info.compress_type, info.date_time) == (
+            old.CRC,
+            old.compress_size,
+            old.compress_type,
+            old.date_time,
+        )
+    assert zipfile.ZipFile(path).testzip() is None
+
+
+def test_xlsm_keeps_its_macros(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsm"
+    vba = b"\xd0\xcf\x11\xe0 stand-in for a VBA project " * 10
+    build_rich_workbook(path, with_exported_column=True, vba=vba)
+    before = members(path)
+    export_workbook(path, ExportOptions(), NOW)
+    after = members(path)
+    assert after["xl/vbaProject.bin"] == vba
+    assert after["[Content_Types].xml"] == before["[Content_Types].xml"]
+    assert sorted(p.name for p in tmp_path.iterdir())[1:] == ["orders.xlsm"]
+
+
+def edit(xml: bytes, marks: ExportedMarks, read_size: int | None = None) -> bytes:
+    """Run the sheet editor over ``xml``, reading ``read_size`` bytes at a time if given."""
+    source = io.BytesIO(xml)
+    out = io.BytesIO()
+
+    def read(size: int) -> bytes:
+        return source.read(read_size or size)
+
+    SheetEditor(marks).run(read, out.write)
+    result = out.getvalue()
+    ElementTree.fromstring(result)  # still well-formed XML
+    return result
+
+
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def sheet(
+    rows: str, head: str = '<dimension ref="A1:B3"/>', root: str = f"<worksheet {MAIN}>"
+) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{root}{head}'
+        f'<sheetData>{rows}</sheetData><mergeCells count="0"/></worksheet>'
+    ).encode()
+
+
+def test_editor_appends_a_new_cell_and_widens_the_used_range_hints() -> None:
+    xml = sheet(
+        '<row r="1" spans="1:2"><c r="A1" t="s" s="4"><v>0</v></c><c r="B1" s="5" t="s"><v>1</v></c></row>'
+        '<row r="2" spans="1:2"><c r="A2"><v>1001</v></c><c r="B2"><v>5</v></c></row>'
+        '<row r="3" spans="1:2"><c r="A3"><v>1002</v></c></row>'
+    )
+    marks = ExportedMarks("Orders", 3, {3: "R&D <batch>"}, header="Exported")
+    assert edit(xml, marks) == sheet(
+        '<row r="1" spans="1:3"><c r="A1" t="s" s="4"><v>0</v></c><c r="B1" s="5" t="s"><v>1</v></c>'
+        '<c r="C1" s="5" t="inlineStr"><is><t>Exported</t></is></c></row>'
+        '<row r="2" spans="1:2"><c r="A2"><v>1001</v></c><c r="B2"><v>5</v></c></row>'
+        '<row r="3" spans="1:3"><c r="A3"><v>1002</v></c>'
+        '<c r="C3" t="inlineStr"><is><t>R&amp;D &lt;batch&gt;</t></is></c></row>',
+        head='<dimension ref="A1:C3"/>',
+    )
+
+
+def test_editor_replaces_an_empty_styled_cell_keeping_its_style_and_inserts_in_order() -> None:
+    xml = sheet(
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="7"/><c r="C2"><v>3</v></c></row>'
+        '<row r="3"><c r="A3"><v>1</v></c><c r="C3"><v>3</v></c></row>'
+    )
+    marks = ExportedMarks("Orders", 2, {2: "x", 3: "y"})
+    assert edit(xml, marks) == sheet(
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="7" t="inlineStr"><is><t>x</t></is></c>'
+        '<c r="C2"><v>3</v></c></row>'
+        '<row r="3"><c r="A3"><v>1</v></c><c r="B3" t="inlineStr"><is><t>y</t></is></c>'
+        '<c r="C3"><v>3</v></c></row>'
+    )
+
+
+def test_editor_reads_prefixed_xml_rows_and_cells_without_references() -> None:
+    root = '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    xml = (
+        f"{root}<x:sheetData><x:row><x:c><x:v>1</x:v></x:c></x:row>"
+        "<x:row><x:c><x:v>2</x:v></x:c><x:c/></x:row></x:sheetData></x:worksheet>"
+    ).encode()
+    marks = ExportedMarks("Orders", 2, {2: "done"})
+    assert (
+        edit(xml, marks)
+        == (
+            f"{root}<x:sheetData><x:row><x:c><x:v>1</x:v></x:c></x:row>"
+            '<x:row><x:c><x:v>2</x:v></x:c><x:c r="B2" t="inlineStr"><x:is><x:t>done</x:t></x:is>'
+            "</x:c></x:row></x:sheetData></x:worksheet>"
+        ).encode()
+    )
+
+
+def test_editor_streams_across_any_chunk_boundary() -> None:
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}" t="s"><v>{n}</v></c></row>'
+        for n in range(1, 60)
+    )
+    xml = sheet(
+        rows, head='<cols><col min="3" max="3" width="30" style="9" customWidth="1"/></cols>'
+    )
+    marks = ExportedMarks("Orders", 3, {n: f"m{n}" for n in range(2, 60, 3)})
+    whole = edit(xml, marks)
+    assert whole.count(b't="inlineStr"') == 20
+    assert b'<c r="C5" s="9" t="inlineStr"><is><t>m5</t></is></c>' in whole
+    for size in (1, 2, 3, 7, 64, 1000):
+        assert edit(xml, marks, read_size=size) == whole
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ('<c r="B2"><f>A2*2</f><v>2</v></c>', "holds a formula"),
+        ('<c r="B2" t="str"><f t="shared" si="0"/><v></v></c>', "holds a formula"),
+        (
+            '<c r="B2" vm="1" t="e"><v>#VALUE!</v></c>',
+            "holds a rich value (a picture or linked data type)",
+        ),
+        ('<c r="B2" t="e"><v>#N/A</v></c>', "holds an error value"),
+    ],
+)
+def test_editor_never_overwrites_formulas_rich_values_or_errors(cell: str, reason: str) -> None:
+    xml = sheet(f'<row r="2"><c r="A2"><v>1</v></c>{cell}</row>')
+    with pytest.raises(ProblemsFound) as raised:
+        edit(xml, ExportedMarks("Orders", 2, {2: "x"}))
+    assert [str(p) for p in raised.value.problems] == [
+        f"Orders!B2: the Exported cell {reason}; the tool does not overwrite it. Clear the cell "
+        "and run the export again"
+    ]
+
+
+def test_write_marked_copy_finds_the_sheet_through_the_workbook_relationships(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True)
+    out = io.BytesIO()
+    write_marked_copy(path, out, ExportedMarks("Items", 7, {2: "x"}))
+    with zipfile.ZipFile(out) as book:
+        assert b'<c r="G2" t="inlineStr"><is><t>x</t></is></c>' in book.read(
+            "xl/worksheets/sheet2.xml"
+        )
+        assert book.read("xl/worksheets/sheet1.xml") == zipfile.ZipFile(path).read(
+            "xl/worksheets/sheet1.xml"
+        )
+
+
+def test_merged_exported_cells_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True, merge="O3:P3")
+    before = path.read_bytes()
+    with pytest.raises(ProblemsFound) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    assert [str(p) for p in raised.value.problems] == [
+        "Orders!P3: the Exported cell is part of merged cells; unmerge them and run again"
+    ]
+    assert path.read_bytes() == before

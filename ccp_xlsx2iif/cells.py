@@ -49,17 +49,11 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def shown(value: object) -> str:
-    """Return a cell value the way a message quotes it."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return _number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
+def shown(value: CellValue) -> str:
+    """Return a cell value the way a message quotes it: text in quotes, the rest as shown."""
     if isinstance(value, str):
         return '"' + value + '"'
-    return str(value)
+    return parse_text(value)
 
 
 def _number_text(value: float) -> str:

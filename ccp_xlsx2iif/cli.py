@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ccp_xlsx2iif import __version__
-from ccp_xlsx2iif.problems import ProblemsFound, UserError
+from ccp_xlsx2iif.problems import ProblemsFound, UserError, column_letter
 
 if TYPE_CHECKING:
     from ccp_xlsx2iif.export import ExportResult
@@ -103,8 +103,6 @@ def summary_lines(result: ExportResult) -> list[str]:
             f"Exported {_orders(count)}, total {_money(result.total)}, to {result.iif_path}"
         )
         if result.marks is not None:
-            from ccp_xlsx2iif.problems import column_letter
-
             letter = column_letter(result.marks.column)
             added = ' (a new column "Exported")' if result.marks.header else ""
             lines.append(f"Marked them Exported in {result.marks.sheet}!{letter}{added}.")

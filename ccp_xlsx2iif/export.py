@@ -23,7 +23,14 @@ from ccp_xlsx2iif.files import StagedFile, free_batch_path, partial_path
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import make_environment, render_batch
-from ccp_xlsx2iif.workbook import Book, Table, open_book, quoted_list, read_table
+from ccp_xlsx2iif.workbook import (
+    Book,
+    Table,
+    check_book_path,
+    open_book,
+    quoted_list,
+    read_table,
+)
 from ccp_xlsx2iif.writeback import ExportedMarks, plan_marks, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
@@ -122,8 +129,11 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
     """
     if options.output is not None and options.output.suffix.casefold() != ".iif":
         raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
-    book = open_book(workbook, writable=True)
+    # The fingerprint is taken before the workbook is read: any change after it is detected
+    # before the marked workbook replaces it.
+    check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
+    book = open_book(workbook, writable=True)
     accounts_book = book
     if options.accounts is not None:
         accounts_book = open_book(options.accounts, writable=False, label=options.accounts.name)

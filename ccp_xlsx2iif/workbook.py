@@ -58,8 +58,8 @@ class Book:
         self.reader.close()
 
 
-def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
-    """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read."""
+def check_book_path(path: Path, *, writable: bool) -> None:
+    """Raise ``FileProblem`` when ``path`` is not an existing file of a kind the tool reads."""
     suffix = path.suffix.casefold()
     allowed = WRITABLE_SUFFIXES if writable else READABLE_SUFFIXES
     if suffix not in allowed:
@@ -72,6 +72,11 @@ def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
         raise FileProblem(f"{path}: no such file", hint="Check the folder and the file name.")
     if path.is_dir():
         raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
+
+
+def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
+    """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read."""
+    check_book_path(path, writable=writable)
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -266,3 +268,30 @@ def test_merged_exported_cells_are_refused_before_anything_is_written(tmp_path: 
         "Orders!P3: the Exported cell is part of merged cells; unmerge them and run again"
     ]
     assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_opens_the_marked_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=False)
+    export_workbook(path, ExportOptions(), NOW)
+    completed = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    rows = (tmp_path / "csv" / "orders.csv").read_text().splitlines()
+    assert rows[0].split(",")[15] == "Exported"
+    assert [row.split(",")[15] for row in rows[1:5]] == [MARK, MARK, "", MARK]
+    assert [row.split(",")[12] for row in rows[1:5]] == ["40", "25.95", "61.63", "12.5"]

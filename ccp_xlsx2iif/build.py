@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.cells import (
     PARSERS,
     CellValue,
@@ -20,8 +21,8 @@ from ccp_xlsx2iif.cells import (
     parse_order_id,
     parse_text,
 )
-from ccp_xlsx2iif.contract import ROLES, header_key
-from ccp_xlsx2iif.iif import clean_text, list_name_problem
+from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
+from ccp_xlsx2iif.contract import ROLES, Role, RoleKind, header_key
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Origin, Place, Problem
 from ccp_xlsx2iif.workbook import Row, Table
@@ -203,10 +204,17 @@ def _read_lines(
 
 
 _ROLE_BY_KEY = {header_key(role.name): role for role in ROLES}
+_ITEM_TYPES = {
+    "part": "PART",
+    "noninventorypart": "PART",
+    "noninventory": "PART",
+    "serv": "SERV",
+    "service": "SERV",
+}
 
 
 def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
-    """Read the account (and optional item) of each of the eight roles."""
+    """Read the Accounts sheet: the account (and optional item) of each role, and the extras."""
     problems: list[Problem] = []
     found: dict[str, RoleAccount] = {}
     seen: dict[str, Origin] = {}
@@ -237,11 +245,18 @@ def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
         values = _parse_fields(table, origin, cells, frozenset({"role"}), "", problems)
         if values is None:
             continue
-        account = RoleAccount(role.name, values["account"], values.get("item", ""), origin)
+        account = RoleAccount(
+            role.name,
+            values["account"],
+            values.get("item", ""),
+            origin,
+            _account_type(values.get("type", ""), origin, problems),
+            _item_type(role, values.get("item_type", ""), origin, problems),
+        )
         found[role.field] = account
-        problems.extend(_name_problems(account))
+        problems.extend(_name_problems(role, account))
     for role in ROLES:
-        if role.field not in seen:
+        if role.required and role.field not in seen:
             problems.append(
                 Problem(
                     Place(table.columns.sheet, book=table.columns.book),
@@ -255,16 +270,57 @@ def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
     return Accounts(**found), problems
 
 
-def _name_problems(account: RoleAccount) -> list[Problem]:
+def _account_type(text: str, origin: Origin, problems: list[Problem]) -> str:
+    if not text:
+        return ""
+    code = account_type(text)
+    if code is None:
+        problems.append(
+            Problem(
+                origin.place("type"),
+                "bad-value",
+                f'"{text}" is not a QuickBooks account type; write one of '
+                + ", ".join(ACCOUNT_TYPES.values()),
+            )
+        )
+        return ""
+    return code
+
+
+def _item_type(role: Role, text: str, origin: Origin, problems: list[Problem]) -> str:
+    if not text:
+        return ""
+    code = _ITEM_TYPES.get(header_key(text))
+    if role.field != "item_subtotal" or code is None:
+        problems.append(
+            Problem(
+                origin.place("item_type"),
+                "bad-value",
+                f'"{text}" is not an item type here; the Item Subtotal row takes Non-inventory '
+                "Part or Service, the other rows none",
+            )
+        )
+        return ""
+    return code
+
+
+def _name_problems(role: Role, account: RoleAccount) -> list[Problem]:
+    if role.kind is RoleKind.SETTING:
+        return []
     problems = []
-    for field_name, name, what in (
-        ("account", account.account, "account"),
-        ("item", account.item, "item"),
-    ):
+    names = (
+        [("account", account.account, "vendor", iif.CUSTOMER_NAME)]
+        if role.kind is RoleKind.VENDOR
+        else [("account", account.account, "account", None), ("item", account.item, "item", None)]
+    )
+    for field_name, name, what, limit in names:
         if not name:
             continue
-        message = list_name_problem(name, what)
-        if message is None and clean_text(name) != name:
+        if limit is not None:
+            message = iif.too_long(name, limit)
+        else:
+            message = iif.list_name_problem(name, what)
+        if message is None and iif.clean_text(name) != name:
             message = (
                 f'{what} "{name}" has characters an IIF file cannot carry; use the same name '
                 "with plain letters (A-Z, 0-9) here and in QuickBooks"

@@ -11,14 +11,16 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.chart import Chart, describe_type
+from ccp_xlsx2iif.contract import ROLE_BY_FIELD, header_key
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order, OrderLine
-from ccp_xlsx2iif.problems import Problem
+from ccp_xlsx2iif.problems import Place, Problem
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DAYS_AHEAD = 366
 
 _TEXT_LIMITS: tuple[tuple[str, iif.Limit], ...] = (
-    ("customer", iif.CUSTOMER_NAME),
+    ("quickbooks_name", iif.CUSTOMER_NAME),
     ("order_id", iif.DOCNUM),
     ("po_number", iif.PO_NUMBER),
     ("memo", iif.MEMO),
@@ -125,7 +127,8 @@ def _text_problems(order: Order, context: str) -> list[Problem]:
     for field, limit in _TEXT_LIMITS:
         message = iif.too_long(iif.clean_text(getattr(order, field)), limit)
         if message:
-            problems.append(Problem(order.origin.place(field), "too-long", message + context))
+            place = order.origin.place("customer" if field == "quickbooks_name" else field)
+            problems.append(Problem(place, "too-long", message + context))
     for block in (order.bill_to, order.ship_to):
         for line in block:
             if line.field == "customer":
@@ -162,4 +165,89 @@ def _check_line(line: OrderLine, accounts: Accounts | None) -> list[Problem]:
     message = iif.too_long(iif.clean_text(line.description), iif.MEMO)
     if message:
         add("description", "too-long", message)
+    return problems
+
+
+def check_chart(accounts: Accounts, chart: Chart, *, create: bool) -> list[Problem]:
+    """Prove each role's account against the chart of accounts: it exists, its type fits.
+
+    With ``create``, an account the chart lacks is fine (it will be created) unless its name
+    differs from an existing one only in case, spacing or punctuation, or is a close
+    misspelling of one and the Accounts sheet gives it no Type.
+    """
+    problems: list[Problem] = []
+    for field, row in accounts.booked():
+        role = ROLE_BY_FIELD[field]
+        place = row.origin.place("account")
+        found = chart.type_of(row.account)
+        if found is None:
+            suggestion = chart.suggestion(row.account)
+            same_but_spelling = suggestion is not None and header_key(suggestion) == header_key(
+                row.account
+            )
+            if create and (suggestion is None or (row.account_type and not same_but_spelling)):
+                found = row.account_type or role.types[0]
+            else:
+                message = f'"{row.account}" is not in the chart of accounts'
+                if suggestion:
+                    message += f'; did you mean "{suggestion}"?'
+                    if create and not same_but_spelling:
+                        message += " To create it as a new account, give its Type"
+                elif create:
+                    message += "; give it a Type to create it"
+                else:
+                    message += (
+                        "; create it in QuickBooks and export the chart again, or add "
+                        "--create-accounts"
+                    )
+                problems.append(Problem(place, "unknown-account", message))
+                continue
+        elif row.account_type and row.account_type != found:
+            problems.append(
+                Problem(
+                    row.origin.place("type"),
+                    "wrong-account-type",
+                    f"the Type is {describe_type(row.account_type)}, but QuickBooks has "
+                    f'"{row.account}" as {describe_type(found)}',
+                )
+            )
+        if found not in role.types:
+            needed = " or ".join(describe_type(code) for code in role.types)
+            problems.append(
+                Problem(
+                    place,
+                    "wrong-account-type",
+                    f'account "{row.account}" is {describe_type(found)}; the role "{role.name}" '
+                    f"needs {needed}",
+                )
+            )
+    return problems
+
+
+def check_tax_mode(accounts: Accounts, tax_mode: str) -> list[Problem]:
+    """With QuickBooks' own sales tax, the sales tax item and the tax agency must be given."""
+    if tax_mode != "quickbooks":
+        return []
+    problems = []
+    sheet = accounts.receivable.origin.columns
+    sales_tax = accounts.sales_tax
+    if sales_tax is None or not sales_tax.item:
+        where = sales_tax.origin.place("item") if sales_tax else Place(sheet.sheet, book=sheet.book)
+        problems.append(
+            Problem(
+                where,
+                "missing-role",
+                '--tax-mode quickbooks needs a "Sales Tax Item" row: the sales tax liability '
+                "account in Account and the QuickBooks sales tax item in Item",
+            )
+        )
+    if accounts.tax_agency is None:
+        problems.append(
+            Problem(
+                Place(sheet.sheet, book=sheet.book),
+                "missing-role",
+                '--tax-mode quickbooks needs a "Tax Agency" row: the tax agency\'s vendor name '
+                "in Account",
+            )
+        )
     return problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +20,7 @@ from ccp_xlsx2iif import __version__
 from ccp_xlsx2iif.problems import ProblemsFound, UserError, column_letter
 
 if TYPE_CHECKING:
-    from ccp_xlsx2iif.export import ExportResult
+    from ccp_xlsx2iif.export import ExportOptions, ExportResult
 
 app = typer.Typer(
     name="ccp-xlsx2iif",
@@ -33,6 +34,78 @@ TAX_REMINDER = (
     "Tax is written as plain invoice lines: turn off QuickBooks' "
     '"Charge Tax Automatically" while you import this file, or the tax is counted twice.'
 )
+
+
+class TaxMode(str, Enum):
+    """How sales tax is written: plain invoice lines, or QuickBooks' own AUTOSTAX line."""
+
+    LINES = "lines"
+    QUICKBOOKS = "quickbooks"
+
+
+Workbook = Annotated[
+    Path,
+    typer.Argument(
+        help="The order workbook (.xlsx or .xlsm).", show_default=False, metavar="WORKBOOK"
+    ),
+]
+AccountsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--accounts",
+        metavar="FILE",
+        help="A workbook whose Accounts sheet names the QuickBooks accounts "
+        "(default: the Accounts sheet of the order workbook).",
+        show_default=False,
+    ),
+]
+ChartFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--chart",
+        metavar="FILE",
+        help="QuickBooks' chart of accounts, to prove the account names: its IIF list export "
+        "(.iif), or the Account Listing report saved as .xlsx or .csv.",
+        show_default=False,
+    ),
+]
+Statuses = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status",
+        metavar="TEXT",
+        help="Export orders in this status; repeat for several (default: Completed).",
+        show_default=False,
+    ),
+]
+CreateAccounts = Annotated[
+    bool,
+    typer.Option(
+        "--create-accounts",
+        help="Declare the accounts the chart lacks at the top of the IIF file, with their types.",
+    ),
+]
+DeclareItems = Annotated[
+    bool,
+    typer.Option(
+        "--declare-items", help="Declare every item the invoices name, with its type and account."
+    ),
+]
+DeclareCustomers = Annotated[
+    bool,
+    typer.Option(
+        "--declare-customers",
+        help="Declare each new customer with addresses, email, phone and company.",
+    ),
+]
+TaxModeOption = Annotated[
+    TaxMode,
+    typer.Option(
+        "--tax-mode",
+        help="lines: tax as plain invoice lines (turn off QuickBooks' automatic tax while "
+        "importing); quickbooks: one AUTOSTAX line, for QuickBooks' sales tax feature.",
+    ),
+]
 
 
 def _show_version(value: bool) -> None:
@@ -63,14 +136,18 @@ def main_options(
 
 
 @contextmanager
-def _reported() -> Iterator[None]:
-    """Turn the project's own errors into messages and exit codes."""
+def _reported(verdict: Callable[[int], str] | None = None) -> Iterator[None]:
+    """Turn the project's own errors into messages and exit codes.
+
+    Data problems are listed one per line, then ``verdict(count)`` (by default, that nothing
+    was written).
+    """
     try:
         yield
     except ProblemsFound as found:
         for problem in found.problems:
             typer.echo(str(problem), err=True)
-        typer.echo(found.message, err=True)
+        typer.echo(verdict(len(found.problems)) if verdict else found.message, err=True)
         raise typer.Exit(found.exit_code) from None
     except UserError as error:
         typer.echo(error.message, err=True)
@@ -83,57 +160,76 @@ def _money(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
-def _orders(count: int) -> str:
-    return f"{count} order" if count == 1 else f"{count} orders"
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _skipped(result: ExportResult) -> str:
+    reasons = ", ".join(f"{number} {reason}" for reason, number in sorted(result.skipped.items()))
+    return f"{_count(sum(result.skipped.values()), 'order')}: {reasons}"
 
 
 def summary_lines(result: ExportResult) -> list[str]:
     """Return the summary an export prints: what was exported, where, what was skipped."""
     lines: list[str] = []
     count = len(result.orders)
+    orders = _count(count, "order")
     if count == 0:
         lines.append("Nothing to export: no order is both completed and not yet exported.")
     elif result.dry_run:
         lines.append(
-            f"Dry run: {_orders(count)} would be exported, total {_money(result.total)}; "
+            f"Dry run: {orders} would be exported, total {_money(result.total)}; "
             "nothing was written."
         )
     else:
-        lines.append(
-            f"Exported {_orders(count)}, total {_money(result.total)}, to {result.iif_path}"
-        )
+        lines.append(f"Exported {orders}, total {_money(result.total)}, to {result.iif_path}")
         if result.marks is not None:
             letter = column_letter(result.marks.column)
             added = ' (a new column "Exported")' if result.marks.header else ""
             lines.append(f"Marked them Exported in {result.marks.sheet}!{letter}{added}.")
     if result.skipped:
-        reasons = ", ".join(
-            f"{number} {reason}" for reason, number in sorted(result.skipped.items())
+        lines.append(f"Skipped {_skipped(result)}.")
+    return lines + _afterword(result)
+
+
+def _afterword(result: ExportResult) -> list[str]:
+    """Return what follows the counts: declared lists, notes, the tax reminder."""
+    lines = []
+    declared = result.declarations
+    parts = [
+        _count(len(entries), noun)
+        for entries, noun in (
+            (declared.accounts, "new account"),
+            (declared.items, "item"),
+            (declared.customers, "customer"),
         )
-        lines.append(f"Skipped {_orders(sum(result.skipped.values()))}: {reasons}.")
-    if count and result.has_tax_lines:
+        if entries
+    ]
+    if result.orders and parts:
+        verb = "Would declare" if result.dry_run else "Declared"
+        lines.append(f"{verb} {', '.join(parts)} at the top of the IIF file.")
+    lines.extend(result.notes)
+    if result.orders and result.has_tax_lines:
         lines.append(TAX_REMINDER)
     return lines
 
 
+def _options(**values: object) -> ExportOptions:
+    from ccp_xlsx2iif.export import DEFAULT_STATUSES, ExportOptions
+
+    statuses = values.pop("status")
+    tax_mode = values.pop("tax_mode")
+    return ExportOptions(
+        statuses=tuple(statuses) if isinstance(statuses, list) and statuses else DEFAULT_STATUSES,
+        tax_mode=tax_mode.value if isinstance(tax_mode, TaxMode) else str(tax_mode),
+        **values,  # type: ignore[arg-type]
+    )
+
+
 @app.command()
 def export(
-    workbook: Annotated[
-        Path,
-        typer.Argument(
-            help="The order workbook (.xlsx or .xlsm).", show_default=False, metavar="WORKBOOK"
-        ),
-    ],
-    accounts: Annotated[
-        Path | None,
-        typer.Option(
-            "--accounts",
-            metavar="FILE",
-            help="A workbook whose Accounts sheet names the QuickBooks accounts "
-            "(default: the Accounts sheet of the order workbook).",
-            show_default=False,
-        ),
-    ] = None,
+    workbook: Workbook,
+    accounts: AccountsFile = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -145,15 +241,12 @@ def export(
             show_default=False,
         ),
     ] = None,
-    status: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--status",
-            metavar="TEXT",
-            help="Export orders in this status; repeat for several (default: Completed).",
-            show_default=False,
-        ),
-    ] = None,
+    status: Statuses = None,
+    chart: ChartFile = None,
+    create_accounts: CreateAccounts = False,
+    declare_items: DeclareItems = False,
+    declare_customers: DeclareCustomers = False,
+    tax_mode: TaxModeOption = TaxMode.LINES,
     no_payments: Annotated[
         bool, typer.Option("--no-payments", help="Write the invoices without their payments.")
     ] = False,
@@ -175,14 +268,19 @@ def export(
 ) -> None:
     """Export completed orders to an IIF file and mark them Exported in the workbook.
 
-    Example: ccp-xlsx2iif export orders.xlsx --accounts accounts.xlsx
+    Example: ccp-xlsx2iif export orders.xlsx --accounts accounts.xlsx --chart accounts.iif
     """
-    from ccp_xlsx2iif.export import DEFAULT_STATUSES, ExportOptions, export_workbook
+    from ccp_xlsx2iif.export import export_workbook
 
-    options = ExportOptions(
+    options = _options(
         accounts=accounts,
         output=output,
-        statuses=tuple(status) if status else DEFAULT_STATUSES,
+        status=status,
+        chart=chart,
+        create_accounts=create_accounts,
+        declare_items=declare_items,
+        declare_customers=declare_customers,
+        tax_mode=tax_mode,
         payments=not no_payments,
         templates=templates,
         dry_run=dry_run,
@@ -192,6 +290,47 @@ def export(
         result = export_workbook(workbook, options, _now())
     for line in summary_lines(result):
         typer.echo(line)
+
+
+@app.command()
+def check(
+    workbook: Workbook,
+    accounts: AccountsFile = None,
+    chart: ChartFile = None,
+    status: Statuses = None,
+    create_accounts: CreateAccounts = False,
+    declare_items: DeclareItems = False,
+    declare_customers: DeclareCustomers = False,
+    tax_mode: TaxModeOption = TaxMode.LINES,
+) -> None:
+    """Run every check of export (data, accounts, chart, limits) and write nothing.
+
+    Exits with 1 when anything would stop an export. Run it after editing the Accounts sheet.
+
+    Example: ccp-xlsx2iif check orders.xlsx --chart accounts.iif
+    """
+    from ccp_xlsx2iif.export import check_workbook
+
+    options = _options(
+        accounts=accounts,
+        status=status,
+        chart=chart,
+        create_accounts=create_accounts,
+        declare_items=declare_items,
+        declare_customers=declare_customers,
+        tax_mode=tax_mode,
+    )
+    with _reported(
+        verdict=lambda count: f"Not ready: {_count(count, 'problem')} would stop an export."
+    ):
+        result = check_workbook(workbook, options, _now())
+    for line in _afterword(result):
+        typer.echo(line)
+    skipped = f"; skipped {_skipped(result)}" if result.skipped else ""
+    typer.echo(
+        f"Ready to export: {_count(len(result.orders), 'order')}, total "
+        f"{_money(result.total)}{skipped}."
+    )
 
 
 _now: Callable[[], dt.datetime] = dt.datetime.now

@@ -112,27 +112,56 @@ ACCOUNTS = SheetSpec(
         Column("role", "Role", _T, required=True),
         Column("account", "Account", _T, required=True),
         Column("item", "Item", _T),
+        Column("type", "Type", _T),
+        Column("item_type", "Item Type", _T),
     ),
 )
 
 EXPORTED_HEADER = "Exported"
 
 
+class RoleKind(Enum):
+    """What the Account column of a role's row holds."""
+
+    ACCOUNT = "account"
+    VENDOR = "vendor"
+    SETTING = "setting"
+
+
 @dataclass(frozen=True, slots=True)
 class Role:
-    """One of the eight accounts an export debits or credits."""
+    """A row of the Accounts sheet: one of the eight accounts an export books, or an extra.
+
+    ``types`` are the QuickBooks account types (IIF codes) that fit the role; the first is
+    the type an account created for the role gets when the sheet gives none.
+    """
 
     field: str
     name: str
+    types: tuple[str, ...] = ()
+    required: bool = True
+    kind: RoleKind = RoleKind.ACCOUNT
 
+
+_INCOME = ("INC", "EXINC")
+_TAX = ("OCLIAB", "INC", "EXINC")
+_REDUCTION = ("INC", "EXP", "EXEXP")
 
 ROLES: tuple[Role, ...] = (
-    Role("receivable", "Accounts Receivable"),
-    Role("bank", "Bank"),
-    Role("item_subtotal", "Item Subtotal"),
-    Role("state_tax", "State/Province Tax"),
-    Role("country_tax", "Country Tax"),
-    Role("shipping", "Shipping"),
-    Role("discount", "Discount"),
-    Role("sale", "Sale"),
+    Role("receivable", "Accounts Receivable", ("AR",)),
+    Role("bank", "Bank", ("BANK", "OCASSET")),
+    Role("item_subtotal", "Item Subtotal", _INCOME),
+    Role("state_tax", "State/Province Tax", _TAX),
+    Role("country_tax", "Country Tax", _TAX),
+    Role("shipping", "Shipping", _INCOME),
+    Role("discount", "Discount", _REDUCTION),
+    Role("sale", "Sale", _REDUCTION),
+    # Used with --tax-mode quickbooks: the sales tax liability account and sales tax item,
+    # and the tax agency (a vendor) the tax is owed to.
+    Role("sales_tax", "Sales Tax Item", ("OCLIAB",), required=False),
+    Role("tax_agency", "Tax Agency", required=False, kind=RoleKind.VENDOR),
+    # Settings kept with the accounts: the chart of accounts file, and how customers are named.
+    Role("chart_file", "Chart File", required=False, kind=RoleKind.SETTING),
+    Role("customer_name_rule", "Customer Name Rule", required=False, kind=RoleKind.SETTING),
 )
+ROLE_BY_FIELD = {role.field: role for role in ROLES}

@@ -16,12 +16,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ccp_xlsx2iif.build import Selection, read_accounts, select_orders
-from ccp_xlsx2iif.checks import check_orders
+from ccp_xlsx2iif.build import read_accounts, select_orders
+from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
+from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
 from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS
+from ccp_xlsx2iif.declarations import (
+    TAX_MODES,
+    Declarations,
+    NewAccount,
+    NewItem,
+    accounts_to_create,
+    check_names,
+    customers_to_declare,
+    items_to_declare,
+    name_customers,
+)
 from ccp_xlsx2iif.files import StagedFile, free_batch_path, partial_path
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
-from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
+from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import make_environment, render_batch
 from ccp_xlsx2iif.workbook import (
     Book,
@@ -34,6 +46,12 @@ from ccp_xlsx2iif.workbook import (
 from ccp_xlsx2iif.writeback import ExportedMarks, plan_marks, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
+CHART_SHEET = "Chart of Accounts"
+NOT_VERIFIED = (
+    "Account names were not checked against QuickBooks, which creates any account it does not "
+    "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
+    "Export > Lists to IIF Files, Chart of Accounts) and give it with --chart FILE."
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,11 @@ class ExportOptions:
     templates: Path | None = None
     dry_run: bool = False
     force: bool = False
+    chart: Path | None = None
+    create_accounts: bool = False
+    declare_items: bool = False
+    declare_customers: bool = False
+    tax_mode: str = "lines"
 
 
 @dataclass(frozen=True)
@@ -59,7 +82,8 @@ class ExportResult:
     marks: ExportedMarks | None
     dry_run: bool
     has_tax_lines: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
+    declarations: Declarations = field(default_factory=Declarations)
 
     @property
     def total(self) -> Decimal:
@@ -120,13 +144,48 @@ def _read_sheets(book: Book, accounts_book: Book) -> _Sheets:
     return sheets
 
 
-def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:
-    """Export the completed, not yet exported orders of ``workbook`` to one IIF file.
+@dataclass(frozen=True)
+class Plan:
+    """What an export will write, once every check has passed."""
 
-    ``now`` is the local time of the run: it names the batch and dates the Exported cells.
-    Raises ``ProblemsFound`` when the data has problems, ``FileProblem`` when a file cannot be
-    read or written; in both cases nothing was changed.
+    orders: tuple[Order, ...]
+    skipped: Counter[str]
+    accounts: Accounts
+    declarations: Declarations
+    marks: ExportedMarks
+    iif_path: Path | None
+    notes: tuple[str, ...]
+
+
+def _resolve_chart(
+    options: ExportOptions, accounts_book: Book, accounts: Accounts | None, problems: list[Problem]
+) -> Chart | None:
+    """Find the chart of accounts: --chart, else the Chart File row, else a Chart sheet."""
+    if options.chart is not None:
+        return read_chart_file(options.chart)
+    row = accounts.chart_file if accounts is not None else None
+    if row is not None and row.account:
+        path = Path(row.account)
+        return read_chart_file(path if path.is_absolute() else accounts_book.path.parent / path)
+    sheet = accounts_book.find_sheet(CHART_SHEET)
+    if sheet is None:
+        return None
+    try:
+        return chart_from_rows(accounts_book.read_rows(sheet), f'sheet "{sheet}"')
+    except FileProblem as error:
+        problems.append(Problem(Place(sheet, book=accounts_book.label), "bad-chart", error.message))
+        return None
+
+
+def plan_export(
+    workbook: Path, options: ExportOptions, now: dt.datetime, *, with_output: bool = True
+) -> tuple[Plan, Fingerprint]:
+    """Read and check everything an export needs; raise ``ProblemsFound`` if anything is wrong.
+
+    ``with_output=False`` plans without choosing the IIF file (for ``check``).
     """
+    if options.tax_mode not in TAX_MODES:
+        raise UsageProblem(f"--tax-mode must be one of {', '.join(TAX_MODES)}")
     if options.output is not None and options.output.suffix.casefold() != ".iif":
         raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
     # The fingerprint is taken before the workbook is read: any change after it is detected
@@ -145,15 +204,34 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
         selection, _ = select_orders(sheets.orders, sheets.items, options.statuses)
         accounts, account_problems = read_accounts(sheets.accounts)
         problems += selection.problems + account_problems
-        problems += check_orders(selection.orders, accounts, now.date())
-        marker_target = _output_path(workbook, options, now)
-        marker = f"{now:%Y-%m-%d %H:%M} {marker_target.name}"
+        chart = _resolve_chart(options, accounts_book, accounts, problems)
+        if options.create_accounts and chart is None:
+            raise UsageProblem(
+                "--create-accounts needs the chart of accounts, to know which accounts are "
+                "missing: give it with --chart FILE",
+                hint=HOW_TO_EXPORT,
+            )
+        orders, name_problems = name_customers(
+            selection.orders, accounts.customer_name_rule if accounts else None
+        )
+        problems += name_problems
+        problems += check_orders(orders, accounts, now.date())
+        declarations = Declarations()
+        if accounts is not None:
+            problems += check_tax_mode(accounts, options.tax_mode)
+            problems += check_names(
+                orders, accounts, chart, declare_customers=options.declare_customers
+            )
+            declarations, declaration_problems = _declarations(orders, accounts, chart, options)
+            problems += declaration_problems
+        iif_path = _output_path(workbook, options, now) if with_output else None
+        marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
         marks, mark_problems = plan_marks(
             sheets.orders,
             book.merged_ranges(sheets.orders.columns.sheet),
-            {order.origin.row: marker for order in selection.orders},
+            {order.origin.row: marker for order in orders},
         )
-        if selection.orders:
+        if orders:
             problems += mark_problems
         if problems or accounts is None:
             raise ProblemsFound(problems)
@@ -161,7 +239,75 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    return _write(workbook, options, selection, accounts, marks, marker_target, fingerprint)
+    notes = _notes(chart, options)
+    plan = Plan(tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes)
+    return plan, fingerprint
+
+
+def _declarations(
+    orders: list[Order], accounts: Accounts, chart: Chart | None, options: ExportOptions
+) -> tuple[Declarations, list[Problem]]:
+    problems: list[Problem] = []
+    new_accounts: list[NewAccount] = []
+    if chart is not None:
+        problems += check_chart(accounts, chart, create=options.create_accounts)
+        if options.create_accounts:
+            new_accounts, account_problems = accounts_to_create(accounts, chart)
+            problems += account_problems
+    items: list[NewItem] = []
+    if options.declare_items:
+        items, item_problems = items_to_declare(orders, accounts, chart, tax_mode=options.tax_mode)
+        problems += item_problems
+    customers = customers_to_declare(orders, chart) if options.declare_customers else []
+    return Declarations(tuple(new_accounts), tuple(items), tuple(customers)), problems
+
+
+def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
+    if chart is None:
+        return (NOT_VERIFIED,)
+    notes = [f"Account names were checked against {chart.source}."]
+    if options.declare_items and chart.items is None:
+        notes.append(
+            "Every item the batch uses is declared, because the chart lists no items; give "
+            "QuickBooks' export of all lists with --chart to declare only new ones."
+        )
+    if options.declare_customers and chart.customers is None:
+        notes.append(
+            "Every customer of the batch is declared, because the chart lists no customers; "
+            "give QuickBooks' export of all lists with --chart to declare only new ones."
+        )
+    return tuple(notes)
+
+
+def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:
+    """Export the completed, not yet exported orders of ``workbook`` to one IIF file.
+
+    ``now`` is the local time of the run: it names the batch and dates the Exported cells.
+    Raises ``ProblemsFound`` when the data has problems, ``FileProblem`` when a file cannot be
+    read or written; in both cases nothing was changed.
+    """
+    plan, fingerprint = plan_export(workbook, options, now)
+    return _write(workbook, options, plan, fingerprint)
+
+
+def check_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:
+    """Run every check of an export and write nothing."""
+    plan, _ = plan_export(workbook, options, now, with_output=False)
+    return _result(plan, options, dry_run=True)
+
+
+def _result(plan: Plan, options: ExportOptions, *, dry_run: bool) -> ExportResult:
+    has_tax = options.tax_mode == "lines" and any(order.taxes for order in plan.orders)
+    return ExportResult(
+        plan.orders,
+        plan.skipped,
+        plan.iif_path if plan.orders else None,
+        plan.marks if plan.orders else None,
+        dry_run,
+        has_tax,
+        plan.notes,
+        plan.declarations,
+    )
 
 
 def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Path:
@@ -176,26 +322,25 @@ def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Pa
 
 
 def _write(
-    workbook: Path,
-    options: ExportOptions,
-    selection: Selection,
-    accounts: Accounts,
-    marks: ExportedMarks,
-    iif_path: Path,
-    fingerprint: Fingerprint,
+    workbook: Path, options: ExportOptions, plan: Plan, fingerprint: Fingerprint
 ) -> ExportResult:
-    orders = tuple(selection.orders)
-    has_tax = any(order.state_tax or order.country_tax for order in orders)
-    result = ExportResult(orders, selection.skipped, iif_path, marks, options.dry_run, has_tax)
-    if not orders:
-        return ExportResult((), selection.skipped, None, None, options.dry_run)
+    result = _result(plan, options, dry_run=options.dry_run)
+    if not plan.orders or plan.iif_path is None:
+        return result
     environment = make_environment(options.templates)
-    chunks = render_batch(environment, orders, accounts, payments=options.payments)
+    chunks = render_batch(
+        environment,
+        plan.orders,
+        plan.accounts,
+        plan.declarations,
+        payments=options.payments,
+        tax_mode=options.tax_mode,
+    )
     if options.dry_run:
         for _ in _encoded(chunks):
             pass
         return result
-    iif_file = StagedFile(iif_path, partial_path(iif_path))
+    iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
     book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
     try:
@@ -203,7 +348,7 @@ def _write(
         for chunk in _encoded(chunks):
             stream.write(chunk)
         iif_file.finish()
-        write_marked_copy(workbook, book_file.open(), marks)
+        write_marked_copy(workbook, book_file.open(), plan.marks)
         book_file.finish()
         if Fingerprint.of(workbook) != fingerprint:
             raise FileProblem(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ccp_xlsx2iif.cells import to_cents
+from ccp_xlsx2iif.contract import ROLE_BY_FIELD, RoleKind
 from ccp_xlsx2iif.problems import Origin
 
 ZERO = Decimal("0.00")
@@ -87,6 +88,17 @@ class Order:
     ship_method: str = ""
     po_number: str = ""
     memo: str = ""
+    customer_name: str = ""
+
+    @property
+    def quickbooks_name(self) -> str:
+        """The customer's name in QuickBooks: by the Customer Name Rule, else the Customer."""
+        return self.customer_name or self.customer
+
+    @property
+    def taxes(self) -> Decimal:
+        """State Tax + Country Tax."""
+        return self.state_tax + self.country_tax
 
     @property
     def lines_total(self) -> Decimal:
@@ -151,12 +163,19 @@ def _address_block(*lines: AddressLine) -> tuple[AddressLine, ...]:
 
 @dataclass(frozen=True, slots=True)
 class RoleAccount:
-    """The QuickBooks account (and optional item) configured for one role."""
+    """A row of the Accounts sheet: the QuickBooks account (and optional item) of one role.
+
+    For the Tax Agency the account is the agency's vendor name; for a setting, its value.
+    ``account_type`` is the IIF code from the Type column ("" when not given) and
+    ``item_type`` the Item Type ("" when not given).
+    """
 
     role: str
     account: str
     item: str
     origin: Origin
+    account_type: str = ""
+    item_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +190,16 @@ class Accounts:
     shipping: RoleAccount
     discount: RoleAccount
     sale: RoleAccount
+    sales_tax: RoleAccount | None = None
+    tax_agency: RoleAccount | None = None
+    chart_file: RoleAccount | None = None
+    customer_name_rule: RoleAccount | None = None
+
+    def booked(self) -> list[tuple[str, RoleAccount]]:
+        """Return (role field, row) for every row that names an account."""
+        rows = [(name, getattr(self, name)) for name in ROLE_BY_FIELD]
+        return [
+            (name, row)
+            for name, row in rows
+            if row is not None and ROLE_BY_FIELD[name].kind is RoleKind.ACCOUNT
+        ]

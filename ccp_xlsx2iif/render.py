@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.declarations import Declarations
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order
 from ccp_xlsx2iif.problems import FileProblem
 
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 BATCH_TEMPLATE = "batch.iif.j2"
-TEMPLATE_NAMES = ("batch.iif.j2", "headers.iif.j2", "invoice.iif.j2", "payment.iif.j2")
+TEMPLATE_NAMES = (
+    "batch.iif.j2",
+    "lists.iif.j2",
+    "headers.iif.j2",
+    "invoice.iif.j2",
+    "payment.iif.j2",
+)
 
 
 def builtin_template_dir() -> Path:
@@ -122,15 +129,23 @@ def render_batch(
     environment: Environment,
     orders: Iterable[Order],
     accounts: Accounts,
+    declarations: Declarations,
     *,
     payments: bool,
+    tax_mode: str,
 ) -> Iterator[str]:
-    """Yield the IIF text of a batch in chunks, one order after another."""
+    """Yield the IIF text of a batch in chunks: the declared lists, then order after order."""
     from jinja2 import TemplateError
 
     try:
         template = environment.get_template(BATCH_TEMPLATE)
-        yield from template.generate(orders=orders, accounts=accounts, payments=payments)
+        yield from template.generate(
+            orders=orders,
+            accounts=accounts,
+            declarations=declarations,
+            payments=payments,
+            tax_mode=tax_mode,
+        )
     except TemplateError as error:
         raise FileProblem(
             f"IIF template error: {error}",

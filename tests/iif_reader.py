@@ -27,10 +27,11 @@ class Transaction:
         return sum((Decimal(row["AMOUNT"]) for row in self.rows), Decimal("0"))
 
     def amounts_by_account(self) -> dict[str, Decimal]:
+        """Return the sum of the amounts of each account, leaving out sums of 0."""
         sums: dict[str, Decimal] = defaultdict(Decimal)
         for row in self.rows:
             sums[row["ACCNT"]] += Decimal(row["AMOUNT"])
-        return dict(sums)
+        return {account: amount for account, amount in sums.items() if amount}
 
 
 @dataclass

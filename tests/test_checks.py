@@ -278,7 +278,8 @@ def test_accounts_roles_must_all_be_there_once_with_an_account(tmp_path: Path) -
         'Accounts!B5: account "Ventes Qu\u00e9bec" has characters an IIF file cannot carry; use '
         "the same name with plain letters (A-Z, 0-9) here and in QuickBooks",
         'Accounts!A8: "Discounts" is not a role; the roles are "Accounts Receivable", "Bank", '
-        '"Item Subtotal", "State/Province Tax", "Country Tax", "Shipping", "Discount", "Sale"',
+        '"Item Subtotal", "State/Province Tax", "Country Tax", "Shipping", "Discount", "Sale", '
+        '"Sales Tax Item", "Tax Agency", "Chart File", "Customer Name Rule"',
         'Accounts!A10: role "Shipping" is also on Accounts!A7; keep one row per role',
     ]
 

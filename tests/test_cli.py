@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ccp_xlsx2iif import __version__, cli
+from ccp_xlsx2iif.export import NOT_VERIFIED
 from tests.conftest import NOW
 from tests.workbooks import OrderBook
 
@@ -61,6 +62,7 @@ def test_export_prints_a_short_summary(tmp_path: Path) -> None:
             f"Exported 2 orders, total 65.95, to {tmp_path / 'orders-20260314-093005.iif'}",
             "Marked them Exported in Orders!O.",
             'Skipped 1 order: 1 status "Pending".',
+            NOT_VERIFIED,
             cli.TAX_REMINDER,
         ],
         [],
@@ -70,6 +72,7 @@ def test_export_prints_a_short_summary(tmp_path: Path) -> None:
         [
             "Nothing to export: no order is both completed and not yet exported.",
             'Skipped 3 orders: 2 already exported, 1 status "Pending".',
+            NOT_VERIFIED,
         ],
         [],
     )
@@ -83,7 +86,7 @@ def test_dry_run_and_a_new_exported_column(tmp_path: Path) -> None:
     path = book.save(tmp_path / "orders.xlsx")
     assert run("export", str(path), "--dry-run") == (
         0,
-        ["Dry run: 2 orders would be exported, total 63.45; nothing was written."],
+        ["Dry run: 2 orders would be exported, total 63.45; nothing was written.", NOT_VERIFIED],
         [],
     )
     assert run("export", str(path), "--no-payments")[1][1] == (
@@ -149,3 +152,56 @@ def test_status_option_repeats(tmp_path: Path) -> None:
         0,
         "Dry run: 2 orders would be exported, total 65.95; nothing was written.",
     )
+
+
+def test_check_prints_every_problem_and_a_verdict(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.orders[0]["Total"] = "forty"
+    assert book.accounts is not None
+    book.accounts[6][1] = "Shiping Income"
+    path = book.save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    chart = Path(__file__).parent / "golden" / "chart-all-lists.iif"
+    assert run("check", str(path), "--chart", str(chart)) == (
+        1,
+        [],
+        [
+            'Orders!M2: "forty" is not an amount; write a number such as 19.99 (order 1001)',
+            'Accounts!B7: "Shiping Income" is not in the chart of accounts; did you mean '
+            '"Shipping Income"?',
+            "Not ready: 2 problems would stop an export.",
+        ],
+    )
+    assert path.read_bytes() == before
+
+
+def test_check_says_when_the_workbook_is_ready(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.orders.append({"Order ID": 1003, "Status": "Pending"})
+    path = book.save(tmp_path / "orders.xlsx")
+    assert run("check", str(path)) == (
+        0,
+        [
+            NOT_VERIFIED,
+            cli.TAX_REMINDER,
+            'Ready to export: 2 orders, total 65.95; skipped 1 order: 1 status "Pending".',
+        ],
+        [],
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
+
+
+def test_export_with_lists_and_quickbooks_tax(tmp_path: Path) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts += [["Sales Tax Item", "Sales Tax Payable", "Tax"], ["Tax Agency", "State"]]
+    path = book.save(tmp_path / "orders.xlsx")
+    code, out, err = run(
+        "export", str(path), "--tax-mode", "quickbooks", "--declare-items", "--declare-customers"
+    )
+    assert (code, err) == (0, [])
+    assert out[2:] == [
+        "Declared 6 items, 2 customers at the top of the IIF file.",
+        NOT_VERIFIED,
+    ]
+    assert run("export", str(path), "--tax-mode", "vat")[0] == 2

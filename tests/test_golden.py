@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import difflib
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
@@ -23,9 +26,65 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "orders.xlsx"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
-CASES = {
-    "sample": (SAMPLE, ROOT / "samples" / "orders.iif", {}),
-    "sample-no-payments": (SAMPLE, GOLDEN / "sample-no-payments.iif", {"payments": False}),
+QUICKBOOKS_TAX_ACCOUNTS = [
+    ["Role", "Account", "Item"],
+    ["Accounts Receivable", "Accounts Receivable", ""],
+    ["Bank", "Undeposited Funds", ""],
+    ["Item Subtotal", "Sales:Web Store", ""],
+    ["State/Province Tax", "Sales Tax Payable", ""],
+    ["Country Tax", "GST Payable", ""],
+    ["Shipping", "Shipping Income", "Shipping"],
+    ["Discount", "Sales Discounts", "Discount"],
+    ["Sale", "Sales Discounts:Sale Markdowns", "Sale"],
+    ["Sales Tax Item", "Sales Tax Payable", "Web Sales Tax"],
+    ["Tax Agency", "State Comptroller", ""],
+]
+
+
+def quickbooks_tax_accounts(folder: Path) -> Path:
+    """Write an accounts workbook with the rows QuickBooks' own sales tax needs."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Accounts"
+    for row in QUICKBOOKS_TAX_ACCOUNTS:
+        sheet.append(row)
+    path = folder / "accounts.xlsx"
+    book.save(path)
+    return path
+
+
+CASES: dict[str, tuple[Path, Path, Callable[[Path], dict[str, Any]]]] = {
+    "sample": (SAMPLE, ROOT / "samples" / "orders.iif", lambda _: {}),
+    "sample-no-payments": (
+        SAMPLE,
+        GOLDEN / "sample-no-payments.iif",
+        lambda _: {"payments": False},
+    ),
+    "sample-create-accounts": (
+        SAMPLE,
+        GOLDEN / "sample-create-accounts.iif",
+        lambda _: {"chart": GOLDEN / "chart-accounts-only.iif", "create_accounts": True},
+    ),
+    "sample-declare-lists": (
+        SAMPLE,
+        GOLDEN / "sample-declare-lists.iif",
+        lambda _: {
+            "chart": GOLDEN / "chart-all-lists.iif",
+            "declare_items": True,
+            "declare_customers": True,
+        },
+    ),
+    "sample-quickbooks-tax": (
+        SAMPLE,
+        GOLDEN / "sample-quickbooks-tax.iif",
+        lambda folder: {
+            "accounts": quickbooks_tax_accounts(folder),
+            "chart": GOLDEN / "chart-all-lists.iif",
+            "tax_mode": "quickbooks",
+            "declare_items": True,
+        },
+    ),
 }
 
 
@@ -56,7 +115,22 @@ def assert_same_bytes(produced: bytes, expected_path: Path, update: bool) -> Non
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_iif(case: str, tmp_path: Path, update_golden: bool) -> None:
     workbook, expected, options = CASES[case]
-    assert_same_bytes(export_copy(workbook, tmp_path, **options), expected, update_golden)
+    produced = export_copy(workbook, tmp_path, **options(tmp_path))
+    assert_same_bytes(produced, expected, update_golden)
+    iif = read_iif(produced)
+    tax_mode = options(tmp_path).get("tax_mode", "lines")
+    accounts = (
+        dict(row[:2] for row in QUICKBOOKS_TAX_ACCOUNTS[1:]) if tax_mode == "quickbooks" else None
+    )
+    assert_matches_workbook(
+        iif, workbook, payments=options(tmp_path).get("payments", True), accounts=accounts
+    )
+    if tax_mode == "quickbooks":
+        for invoice in iif.transactions:
+            extras = [split["EXTRA"] for split in invoice.splits]
+            if invoice.trns["TRNSTYPE"] == "INVOICE":
+                assert extras.count("AUTOSTAX") == 1
+                assert extras[-1] == "AUTOSTAX"
 
 
 def sheet_records(path: Path, sheet: str) -> list[dict[str, object]]:
@@ -70,14 +144,22 @@ def money(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def assert_matches_workbook(iif: IifFile, workbook: Path, *, payments: bool) -> None:
-    """Prove the IIF books exactly the workbook's exported orders, account by account."""
+def assert_matches_workbook(
+    iif: IifFile, workbook: Path, *, payments: bool, accounts: dict[Any, Any] | None = None
+) -> None:
+    """Prove the IIF books exactly the workbook's exported orders, account by account.
+
+    ``accounts`` (role -> account) replaces the workbook's Accounts sheet; with a "Sales Tax
+    Item" role, both taxes are booked to its account (QuickBooks' own sales tax).
+    """
     orders = {
         str(int(row["Order ID"])): row  # type: ignore[call-overload]
         for row in sheet_records(workbook, "Orders")
         if str(row["Status"]).strip().casefold() == "completed" and not row["Exported"]
     }
-    accounts = {row["Role"]: row["Account"] for row in sheet_records(workbook, "Accounts")}
+    if accounts is None:
+        accounts = {row["Role"]: row["Account"] for row in sheet_records(workbook, "Accounts")}
+    quickbooks_tax = "Sales Tax Item" in accounts
     invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
     assert [t.trns["DOCNUM"] for t in invoices] == list(orders)
     for transaction in iif.transactions:
@@ -89,13 +171,17 @@ def assert_matches_workbook(iif: IifFile, workbook: Path, *, payments: bool) -> 
             accounts["Accounts Receivable"]: total,
             accounts["Item Subtotal"]: -money(order["Subtotal"]),
             accounts["Shipping"]: -money(order["Shipping"]),
-            accounts["State/Province Tax"]: -money(order["State Tax"]),
-            accounts["Country Tax"]: -money(order["Country Tax"]),
             accounts["Discount"]: money(order["Discount"]),
             accounts["Sale"]: money(order["Sale"]),
         }
+        taxes = [
+            (accounts["State/Province Tax"], -money(order["State Tax"])),
+            (accounts["Country Tax"], -money(order["Country Tax"])),
+        ]
+        if quickbooks_tax:
+            taxes = [(accounts["Sales Tax Item"], taxes[0][1] + taxes[1][1])]
         summed: dict[object, Decimal] = {}
-        for account, amount in expected.items():
+        for account, amount in [*expected.items(), *taxes]:
             summed[account] = summed.get(account, Decimal(0)) + amount
         assert invoice.amounts_by_account() == {k: v for k, v in summed.items() if v}
     payment_rows = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "PAYMENT"]

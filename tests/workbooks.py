@@ -19,7 +19,7 @@ from openpyxl import Workbook
 Rows = list[dict[str, Any]]
 
 ACCOUNT_ROWS: list[list[Any]] = [
-    ["Role", "Account", "Item"],
+    ["Role", "Account", "Item", "Type", "Item Type"],
     ["Accounts Receivable", "Accounts Receivable", ""],
     ["Bank", "Undeposited Funds", ""],
     ["Item Subtotal", "Sales:Web Store", ""],

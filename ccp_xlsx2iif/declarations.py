@@ -1,0 +1,269 @@
+"""The QuickBooks names a batch uses, and the list entries it declares so nothing is guessed.
+
+QuickBooks creates any account, item or customer an IIF file names but its company file does
+not know, silently and with a guessed type. This module decides each customer's QuickBooks
+name (optionally by a Customer Name Rule), and, when asked, which accounts, items and customers
+the IIF file declares before its transactions, each with its type.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.chart import Chart, describe_type
+from ccp_xlsx2iif.contract import ROLE_BY_FIELD
+from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
+from ccp_xlsx2iif.problems import Problem
+
+TAX_MODES = ("lines", "quickbooks")
+RULE_FIELDS = (
+    "customer",
+    "company",
+    "email",
+    "phone",
+    "order_id",
+    "bill_city",
+    "bill_state",
+    "bill_zip",
+    "bill_country",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """An account the IIF file creates: its full name and IIF type code."""
+
+    name: str
+    account_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item the IIF file declares, with the account it books to."""
+
+    name: str
+    item_type: str
+    description: str
+    account: str
+    taxable: bool | None = None
+    tax_vendor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A customer the IIF file declares, with its addresses and contacts."""
+
+    name: str
+    bill_to: tuple[AddressLine, ...]
+    ship_to: tuple[AddressLine, ...]
+    phone: str
+    email: str
+    company: str
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """The list entries written before the transactions (each list may be empty)."""
+
+    accounts: tuple[NewAccount, ...] = ()
+    items: tuple[NewItem, ...] = ()
+    customers: tuple[NewCustomer, ...] = ()
+
+
+def name_customers(
+    orders: Sequence[Order], rule: RoleAccount | None
+) -> tuple[list[Order], list[Problem]]:
+    """Give each order its customer's QuickBooks name, by the Customer Name Rule if any.
+
+    The rule is text with fields in braces, such as ``{customer} ({order_id})`` or
+    ``{company}``; a rule that gives an empty name for an order falls back to its customer.
+    """
+    if rule is None or not rule.account:
+        return list(orders), []
+    try:
+        fields = [
+            name for _, name, _, _ in string.Formatter().parse(rule.account) if name is not None
+        ]
+    except ValueError as error:
+        fields, message = [], f"the rule {rule.account!r} is not valid ({error})"
+    else:
+        unknown = [name for name in fields if name not in RULE_FIELDS]
+        message = (
+            f"the rule uses {', '.join('{' + name + '}' for name in unknown)}; the fields are "
+            + ", ".join("{" + name + "}" for name in RULE_FIELDS)
+            if unknown
+            else ""
+        )
+    if message or not fields:
+        return list(orders), [
+            Problem(
+                rule.origin.place("account"),
+                "bad-rule",
+                (message or f"the rule {rule.account!r} names no field") + "; for example "
+                "{customer} ({order_id}) or {company}",
+            )
+        ]
+    named = []
+    for order in orders:
+        values = {name: str(getattr(order, name)) for name in RULE_FIELDS}
+        name = " ".join(rule.account.format_map(values).split())
+        named.append(replace(order, customer_name=name) if name.strip("() ") else order)
+    return named, []
+
+
+def check_names(
+    orders: Sequence[Order], accounts: Accounts, chart: Chart | None, *, declare_customers: bool
+) -> list[Problem]:
+    """Check the names that share QuickBooks' one name list: customers, vendors, employees."""
+    problems: list[Problem] = []
+    first_by_name: dict[str, Order] = {}
+    for order in orders:
+        key = iif.clean_text(order.quickbooks_name).casefold()
+        first = first_by_name.setdefault(key, order)
+        if declare_customers and first is not order and _different(first.email, order.email):
+            problems.append(
+                Problem(
+                    order.origin.place("customer"),
+                    "shared-customer-name",
+                    f'customer "{order.quickbooks_name}" ({order.email}) has the name of another '
+                    f"customer, {first.origin.place('customer')} ({first.email}); QuickBooks "
+                    'would make them one. Add a "Customer Name Rule" row on the Accounts sheet, '
+                    "such as {customer} ({email}) or {company}",
+                )
+            )
+    if chart is not None and chart.other_names is not None:
+        for key, order in first_by_name.items():
+            kind = chart.other_names.get(key)
+            if kind:
+                problems.append(
+                    Problem(
+                        order.origin.place("customer"),
+                        "name-in-use",
+                        f'customer "{order.quickbooks_name}" is the name of a {kind} in '
+                        "QuickBooks, which keeps one list of names for customers, vendors and "
+                        'employees; add a "Customer Name Rule" row on the Accounts sheet to name '
+                        "customers differently (order " + order.order_id + ")",
+                    )
+                )
+    agency = accounts.tax_agency
+    customers = set(first_by_name) | (chart.customers if chart and chart.customers else set())
+    if agency is not None and agency.account.casefold() in customers:
+        problems.append(
+            Problem(
+                agency.origin.place("account"),
+                "name-in-use",
+                f'tax agency "{agency.account}" is also the name of a customer; QuickBooks keeps '
+                "one list of names, so the tax agency needs a name of its own",
+            )
+        )
+    return problems
+
+
+def _different(first: str, second: str) -> bool:
+    return bool(first and second and first.strip().casefold() != second.strip().casefold())
+
+
+def accounts_to_create(accounts: Accounts, chart: Chart) -> tuple[list[NewAccount], list[Problem]]:
+    """Return the accounts the chart lacks, parents first, each with the type it gets."""
+    created: dict[str, NewAccount] = {}
+    problems: list[Problem] = []
+    for field, row in accounts.booked():
+        if chart.type_of(row.account) is not None:
+            continue
+        account_type = row.account_type or ROLE_BY_FIELD[field].types[0]
+        parts = row.account.split(":")
+        for depth in range(1, len(parts) + 1):
+            name = ":".join(parts[:depth])
+            existing = chart.type_of(name)
+            if existing is None:
+                existing = created.setdefault(name, NewAccount(name, account_type)).account_type
+            if existing != account_type:
+                problems.append(
+                    Problem(
+                        row.origin.place("account"),
+                        "account-type-conflict",
+                        f'account "{row.account}" would be created as {describe_type(account_type)}'
+                        f', but "{name}" is {describe_type(existing)}; QuickBooks gives an account '
+                        "and its sub-accounts one type",
+                    )
+                )
+                break
+    return list(created.values()), problems
+
+
+def items_to_declare(
+    orders: Sequence[Order], accounts: Accounts, chart: Chart | None, *, tax_mode: str
+) -> tuple[list[NewItem], list[Problem]]:
+    """Return the items the batch's invoice lines name, with their types and accounts."""
+    declared: dict[str, NewItem] = {}
+    origins: dict[str, str] = {}
+    problems: list[Problem] = []
+
+    def declare(item: NewItem, where: str) -> Problem | None:
+        key = item.name.casefold()
+        first = declared.setdefault(key, item)
+        if first is item:
+            origins[key] = where
+            return None
+        if (first.name, first.item_type) != (item.name, item.item_type):
+            return Problem(
+                None,
+                "item-name-conflict",
+                f'item "{item.name}" ({where}) is the same QuickBooks item as "{first.name}" '
+                f"({origins[key]}); QuickBooks item names ignore case, so make them differ",
+            )
+        return None
+
+    products = accounts.item_subtotal
+    product_type = products.item_type or "PART"
+    for order in orders:
+        for line in order.lines:
+            name = iif.clean_text(products.item or line.sku)
+            item = NewItem(name, product_type, line.description, products.account, line.taxable)
+            conflict = declare(item, str(line.origin.place("sku")))
+            if conflict:
+                problems.append(replace(conflict, place=line.origin.place("sku")))
+    for field, item_type, used in _role_items(orders, tax_mode):
+        row: RoleAccount | None = getattr(accounts, field)
+        if row is None or not row.item or not used:
+            continue
+        vendor = accounts.tax_agency.account if field == "sales_tax" and accounts.tax_agency else ""
+        item = NewItem(row.item, item_type, row.role, row.account, None, vendor)
+        conflict = declare(item, str(row.origin.place("item")))
+        if conflict:
+            problems.append(replace(conflict, place=row.origin.place("item")))
+    known = chart.items if chart is not None and chart.items is not None else frozenset()
+    return [item for key, item in declared.items() if key not in known], problems
+
+
+def _role_items(orders: Sequence[Order], tax_mode: str) -> Iterable[tuple[str, str, bool]]:
+    yield "shipping", "OTHC", any(order.shipping for order in orders)
+    yield "discount", "DISC", any(order.discount for order in orders)
+    yield "sale", "DISC", any(order.sale for order in orders)
+    if tax_mode == "quickbooks":
+        yield "sales_tax", "COMPTAX", bool(orders)
+    else:
+        yield "state_tax", "OTHC", any(order.state_tax for order in orders)
+        yield "country_tax", "OTHC", any(order.country_tax for order in orders)
+
+
+def customers_to_declare(orders: Sequence[Order], chart: Chart | None) -> list[NewCustomer]:
+    """Return one customer per QuickBooks name the batch uses, from its first order."""
+    known = chart.customers if chart is not None and chart.customers is not None else frozenset()
+    customers: dict[str, NewCustomer] = {}
+    for order in orders:
+        key = iif.clean_text(order.quickbooks_name).casefold()
+        if key in known or key in customers:
+            continue
+        customers[key] = NewCustomer(
+            order.quickbooks_name,
+            order.bill_to,
+            order.ship_to,
+            order.phone,
+            order.email,
+            order.company,
+        )
+    return list(customers.values())

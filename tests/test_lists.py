@@ -1,0 +1,309 @@
+"""Accounts proven against the chart of accounts, lists declared on purpose, QuickBooks' tax.
+
+Accounts, items and customers are declared only when asked, each with its type.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.problems import ProblemsFound, UsageProblem
+from tests.conftest import NOW
+from tests.iif_reader import read_iif
+from tests.workbooks import OrderBook
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+ALL_LISTS = GOLDEN / "chart-all-lists.iif"
+ACCOUNTS_ONLY = GOLDEN / "chart-accounts-only.iif"
+
+
+def chart_book() -> OrderBook:
+    """Orders whose accounts all exist in chart-all-lists.iif."""
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts[2][1] = "Undeposited Funds"
+    return book
+
+
+def problems(book: OrderBook, folder: Path, **options: Any) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    path = book.save(folder / "orders.xlsx")
+    before = path.read_bytes()
+    with pytest.raises(ProblemsFound) as raised:
+        export_workbook(path, ExportOptions(**options), NOW)
+    assert path.read_bytes() == before
+    return [str(problem) for problem in raised.value.problems]
+
+
+def exported(book: OrderBook, tmp_path: Path, **options: Any) -> bytes:
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(output=tmp_path / "out.iif", **options), NOW)
+    assert result.iif_path is not None
+    return result.iif_path.read_bytes()
+
+
+def test_accounts_that_match_the_chart_pass_and_the_summary_says_so(tmp_path: Path) -> None:
+    path = chart_book().save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(chart=ALL_LISTS, dry_run=True), NOW)
+    assert result.notes == ("Account names were checked against chart-all-lists.iif.",)
+
+
+def test_near_misses_are_errors_with_a_suggestion(tmp_path: Path) -> None:
+    book = chart_book()
+    assert book.accounts is not None
+    book.accounts[6][1] = "Shiping Income"
+    book.accounts[1][1] = "accounts receivable"
+    book.accounts[3][1] = "Web Store"
+    book.accounts[7][1] = "Advertising"
+    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+        'Accounts!B2: "accounts receivable" is not in the chart of accounts; did you mean '
+        '"Accounts Receivable"?',
+        'Accounts!B4: "Web Store" is not in the chart of accounts; did you mean "Sales:Web Store"?',
+        'Accounts!B7: "Shiping Income" is not in the chart of accounts; did you mean '
+        '"Shipping Income"?',
+        'Accounts!B8: "Advertising" is not in the chart of accounts; create it in QuickBooks and '
+        "export the chart again, or add --create-accounts",
+    ]
+
+
+def test_account_types_must_fit_their_roles(tmp_path: Path) -> None:
+    book = chart_book()
+    assert book.accounts is not None
+    book.accounts[2][1] = "Sales Tax Payable"  # Bank
+    book.accounts[3][1] = "Undeposited Funds"  # Item Subtotal
+    book.accounts[7][1] = "Merchant Account Fees"  # Discount: an expense fits
+    book.accounts[1] = ["Accounts Receivable", "Accounts Receivable", "", "Bank"]
+    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+        'Accounts!D2: the Type is Bank (BANK), but QuickBooks has "Accounts Receivable" as '
+        "Accounts Receivable (AR)",
+        'Accounts!B3: account "Sales Tax Payable" is Other Current Liability (OCLIAB); the role '
+        '"Bank" needs Bank (BANK) or Other Current Asset (OCASSET)',
+        'Accounts!B4: account "Undeposited Funds" is Other Current Asset (OCASSET); the role '
+        '"Item Subtotal" needs Income (INC) or Other Income (EXINC)',
+    ]
+
+
+def test_without_a_chart_the_export_says_once_that_names_were_not_checked(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(dry_run=True), NOW)
+    assert len(result.notes) == 1
+    assert result.notes[0].startswith("Account names were not checked against QuickBooks")
+
+
+def test_the_accounts_sheet_can_name_the_chart_file(tmp_path: Path) -> None:
+    book = chart_book()
+    assert book.accounts is not None
+    book.accounts.append(["Chart File", "lists/chart.iif"])
+    (tmp_path / "lists").mkdir()
+    shutil.copyfile(ALL_LISTS, tmp_path / "lists" / "chart.iif")
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(dry_run=True), NOW)
+    assert result.notes == ("Account names were checked against chart.iif.",)
+
+
+def test_a_chart_of_accounts_sheet_in_the_accounts_workbook(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.extra_sheets["Chart of Accounts"] = [
+        ["Account", "Type"],
+        ["Accounts Receivable", "Accounts Receivable"],
+        ["Undeposited Funds", "Other Current Asset"],
+        ["Sales", "Income"],
+        ["Sales:Web Store", "Income"],
+        ["Sales Tax Payable", "Other Current Liability"],
+        ["GST Payable", "Other Current Liability"],
+        ["Shipping Income", "Income"],
+        ["Sales Discounts", "Income"],
+    ]
+    assert problems(book, tmp_path) == [
+        'Accounts!B9: "Sales Discounts:Sale Markdowns" is not in the chart of accounts; create '
+        "it in QuickBooks and export the chart again, or add --create-accounts"
+    ]
+
+
+def test_create_accounts_needs_the_chart(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    with pytest.raises(UsageProblem, match="--create-accounts needs the chart of accounts"):
+        export_workbook(path, ExportOptions(create_accounts=True), NOW)
+
+
+def test_create_accounts_declares_missing_accounts_parents_first(tmp_path: Path) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts[2][1] = "Undeposited Funds"
+    book.accounts[5] = ["Country Tax", "Taxes:GST", "GST", "Other Current Liability"]
+    iif = read_iif(exported(book, tmp_path, chart=ACCOUNTS_ONLY, create_accounts=True))
+    assert iif.lists["ACCNT"] == [
+        {"NAME": "Sales", "ACCNTTYPE": "INC"},
+        {"NAME": "Sales:Web Store", "ACCNTTYPE": "INC"},
+        {"NAME": "Taxes", "ACCNTTYPE": "OCLIAB"},
+        {"NAME": "Taxes:GST", "ACCNTTYPE": "OCLIAB"},
+        {"NAME": "Sales Discounts:Sale Markdowns", "ACCNTTYPE": "INC"},
+    ]
+    assert iif.headers["ACCNT"] == ["NAME", "ACCNTTYPE"]
+
+
+def test_create_accounts_still_refuses_near_misses_and_types_that_do_not_fit(
+    tmp_path: Path,
+) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts[2][1] = "undeposited funds"
+    book.accounts[6] = ["Shipping", "Shipping Incme", "Shipping"]
+    book.accounts[7] = ["Discount", "Sales Discount", "Discount", "Income"]
+    book.accounts[3] = ["Item Subtotal", "Sales Discounts:Web", "", "Expense"]
+    assert problems(book, tmp_path, chart=ACCOUNTS_ONLY, create_accounts=True) == [
+        'Accounts!B3: "undeposited funds" is not in the chart of accounts; did you mean '
+        '"Undeposited Funds"?',
+        'Accounts!B4: account "Sales Discounts:Web" is Expense (EXP); the role "Item Subtotal" '
+        "needs Income (INC) or Other Income (EXINC)",
+        'Accounts!B4: account "Sales Discounts:Web" would be created as Expense (EXP), but '
+        '"Sales Discounts" is Income (INC); QuickBooks gives an account and its sub-accounts one '
+        "type",
+        'Accounts!B7: "Shipping Incme" is not in the chart of accounts; did you mean "Shipping '
+        'Income"? To create it as a new account, give its Type',
+    ]
+
+
+def test_declare_items_with_their_types_and_accounts(tmp_path: Path) -> None:
+    book = chart_book()
+    assert book.accounts is not None
+    book.accounts[3] = ["Item Subtotal", "Sales:Web Store", "", "", "Service"]
+    book.items[1]["SKU"] = "MUG-11"  # known to QuickBooks: not declared
+    book.items[2]["Taxable"] = "N"
+    iif = read_iif(exported(book, tmp_path, chart=ALL_LISTS, declare_items=True))
+    assert [
+        (i["NAME"], i["INVITEMTYPE"], i["ACCNT"], i["TAXABLE"]) for i in iif.lists["INVITEM"]
+    ] == [
+        ("TEE-M", "SERV", "Sales:Web Store", "N"),
+        ("Discount", "DISC", "Sales Discounts", ""),
+        ("State Tax", "OTHC", "Sales Tax Payable", ""),
+    ]
+
+
+def test_skus_that_are_one_quickbooks_item_are_reported_not_merged(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.items[2]["SKU"] = "mug-11"
+    assert problems(book, tmp_path, declare_items=True) == [
+        'Items!B4: item "mug-11" (Items!B4) is the same QuickBooks item as "MUG-11" '
+        "(Items!B2); QuickBooks item names ignore case, so make them differ"
+    ]
+
+
+def test_declare_customers_with_addresses_and_contacts(tmp_path: Path) -> None:
+    book = chart_book()
+    book.orders[1].update({"Email": "grace@example.com", "Phone": "555-0102", "Company": "Navy"})
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1003}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1003}))
+    iif = read_iif(exported(book, tmp_path, chart=ALL_LISTS, declare_customers=True))
+    assert iif.lists["CUST"] == [
+        {
+            "NAME": "Grace Hopper",
+            "BADDR1": "Grace Hopper",
+            "BADDR2": "1 Compiler Court",
+            "BADDR3": "Arlington, VA 22201",
+            "BADDR4": "",
+            "BADDR5": "",
+            "SADDR1": "",
+            "SADDR2": "",
+            "SADDR3": "",
+            "SADDR4": "",
+            "SADDR5": "",
+            "PHONE1": "555-0102",
+            "EMAIL": "grace@example.com",
+            "COMPANYNAME": "Navy",
+        }
+    ]
+
+
+def test_two_customers_sharing_one_name_are_reported_with_the_way_out(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.orders[0].update({"Customer": "Grace Hopper", "Email": "g1@example.com"})
+    book.orders[1]["Email"] = "g2@example.com"
+    assert problems(book, tmp_path, declare_customers=True) == [
+        'Orders!D3: customer "Grace Hopper" (g2@example.com) has the name of another '
+        'customer, Orders!D2 (g1@example.com); QuickBooks would make them one. Add a "Customer '
+        'Name Rule" row on the Accounts sheet, such as {customer} ({email}) or {company}'
+    ]
+
+
+def test_a_customer_name_rule_names_customers_in_quickbooks(tmp_path: Path) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts.append(["Customer Name Rule", "{customer} ({order_id})"])
+    iif = read_iif(exported(book, tmp_path))
+    assert [t.trns["NAME"] for t in iif.transactions] == [
+        "Ada Lovelace (1001)",
+        "Ada Lovelace (1001)",
+        "Grace Hopper (1002)",
+        "Grace Hopper (1002)",
+    ]
+
+
+def test_a_rule_with_unknown_fields_is_reported(tmp_path: Path) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts.append(["Customer Name Rule", "{name} {zip}"])
+    assert problems(book, tmp_path) == [
+        "Accounts!B10: the rule uses {name}, {zip}; the fields are {customer}, {company}, "
+        "{email}, {phone}, {order_id}, {bill_city}, {bill_state}, {bill_zip}, {bill_country}; "
+        "for example {customer} ({order_id}) or {company}"
+    ]
+
+
+def test_a_customer_named_like_a_vendor_or_employee_is_reported(tmp_path: Path) -> None:
+    book = chart_book()
+    book.orders[1]["Customer"] = "Rosalind Franklin"
+    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+        'Orders!D3: customer "Rosalind Franklin" is the name of a employee in QuickBooks, which '
+        'keeps one list of names for customers, vendors and employees; add a "Customer Name '
+        'Rule" row on the Accounts sheet to name customers differently (order 1002)'
+    ]
+
+
+def quickbooks_tax_book() -> OrderBook:
+    book = chart_book()
+    assert book.accounts is not None
+    book.accounts += [
+        ["Sales Tax Item", "Sales Tax Payable", "OR Sales Tax"],
+        ["Tax Agency", "State Comptroller"],
+    ]
+    return book
+
+
+def test_quickbooks_tax_mode_writes_one_autostax_line_last(tmp_path: Path) -> None:
+    iif = read_iif(exported(quickbooks_tax_book(), tmp_path, tax_mode="quickbooks"))
+    invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
+    for invoice in invoices:
+        assert invoice.amount_sum() == 0
+        autostax = [split for split in invoice.splits if split["EXTRA"] == "AUTOSTAX"]
+        assert autostax == [invoice.splits[-1]]
+    assert [
+        (s["ACCNT"], s["NAME"], s["AMOUNT"], s["PRICE"], s["INVITEM"])
+        for invoice in invoices
+        for s in invoice.splits[-1:]
+    ] == [
+        ("Sales Tax Payable", "State Comptroller", "-2.50", "", "OR Sales Tax"),
+        ("Sales Tax Payable", "State Comptroller", "0.00", "", "OR Sales Tax"),
+    ]
+    assert not any(s["ACCNT"] == "GST Payable" for t in invoices for s in t.splits)
+
+
+def test_quickbooks_tax_mode_needs_its_rows_and_a_tax_agency_of_its_own(tmp_path: Path) -> None:
+    assert problems(chart_book(), tmp_path, tax_mode="quickbooks") == [
+        'Accounts: --tax-mode quickbooks needs a "Sales Tax Item" row: the sales tax liability '
+        "account in Account and the QuickBooks sales tax item in Item",
+        'Accounts: --tax-mode quickbooks needs a "Tax Agency" row: the tax agency\'s vendor name '
+        "in Account",
+    ]
+    book = quickbooks_tax_book()
+    assert book.accounts is not None
+    book.accounts[-1][1] = "grace hopper"
+    assert problems(book, tmp_path / "agency", tax_mode="quickbooks") == [
+        'Accounts!B11: tax agency "grace hopper" is also the name of a customer; QuickBooks keeps '
+        "one list of names, so the tax agency needs a name of its own"
+    ]

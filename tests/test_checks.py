@@ -9,29 +9,8 @@ import pytest
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.problems import ProblemsFound
 from tests.conftest import NOW
+from tests.expect import codes, failed_export, problems
 from tests.workbooks import OrderBook
-
-
-def problems(book: OrderBook, folder: Path) -> list[str]:
-    folder.mkdir(exist_ok=True)
-    return problems_in(book.save(folder / "orders.xlsx"))
-
-
-def problems_in(path: Path) -> list[str]:
-    """Export ``path``, expecting problems: the workbook stays byte-identical, nothing is added."""
-    before = path.read_bytes()
-    with pytest.raises(ProblemsFound) as raised:
-        export_workbook(path, ExportOptions(), NOW)
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["orders.xlsx"]
-    return [str(problem) for problem in raised.value.problems]
-
-
-def codes(book: OrderBook, tmp_path: Path) -> list[tuple[str, str]]:
-    path = book.save(tmp_path / "orders.xlsx")
-    with pytest.raises(ProblemsFound) as raised:
-        export_workbook(path, ExportOptions(), NOW)
-    return [(str(p.place), p.code) for p in raised.value.problems]
 
 
 def test_missing_sheet_lists_the_sheets_found(tmp_path: Path) -> None:
@@ -336,7 +315,7 @@ def test_new_exported_column_refused_when_the_next_column_holds_data(tmp_path: P
     workbook = load_workbook(path)
     workbook["Orders"]["O3"] = "stray note"
     workbook.save(path)
-    assert problems_in(path) == [
+    assert [str(p) for p in failed_export(path)] == [
         "Orders!O3: the sheet has no Exported column and the next free column, O, is not empty "
         'here; add the header "Exported" to the column to use'
     ]

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
-from ccp_xlsx2iif.problems import ProblemsFound, UsageProblem
+from ccp_xlsx2iif.problems import UsageProblem
 from tests.conftest import NOW
+from tests.expect import problems
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
@@ -28,16 +29,6 @@ def chart_book() -> OrderBook:
     assert book.accounts is not None
     book.accounts[2][1] = "Undeposited Funds"
     return book
-
-
-def problems(book: OrderBook, folder: Path, **options: Any) -> list[str]:
-    folder.mkdir(exist_ok=True)
-    path = book.save(folder / "orders.xlsx")
-    before = path.read_bytes()
-    with pytest.raises(ProblemsFound) as raised:
-        export_workbook(path, ExportOptions(**options), NOW)
-    assert path.read_bytes() == before
-    return [str(problem) for problem in raised.value.problems]
 
 
 def exported(book: OrderBook, tmp_path: Path, **options: Any) -> bytes:

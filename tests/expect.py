@@ -14,8 +14,9 @@ from tests.workbooks import OrderBook
 
 
 def failed_export(path: Path, **options: Any) -> list[Problem]:
-    """Export ``path`` expecting data problems: the workbook stays byte-identical, no file is
-    added beside it; return the problems.
+    """Export ``path`` expecting data problems, and return them.
+
+    The workbook must stay byte-identical and no file may be added beside it.
     """
     before = path.read_bytes()
     files = sorted(p.name for p in path.parent.iterdir())

@@ -15,7 +15,6 @@ row's ``spans``). New cells are inline strings, so the shared strings part stays
 from __future__ import annotations
 
 import copy
-import posixpath
 import re
 import struct
 import zipfile
@@ -27,34 +26,23 @@ from xml.sax.saxutils import escape
 
 from ccp_xlsx2iif.cells import is_blank
 from ccp_xlsx2iif.contract import EXPORTED_HEADER
+from ccp_xlsx2iif.package import (
+    CHUNK_SIZE,
+    SheetXml,
+    column_number,
+    damaged,
+    find_sheet_part,
+    read_part,
+    seek_data,
+)
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, column_letter
 from ccp_xlsx2iif.workbook import Table
 
-MAIN_NAMESPACES = (
-    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
-)
-_RELATIONSHIP_NAMESPACES = (
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "http://purl.oclc.org/ooxml/officeDocument/relationships",
-)
-_PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_OFFICE_DOCUMENT = "/officeDocument"
-
-CHUNK_SIZE = 1 << 20
-# The parts read whole (workbook.xml and relationships) are small in any real workbook.
-MAX_SMALL_PART = 64 << 20
-# The worksheet XML before <sheetData> (views, column widths) is small in any real workbook.
-MAX_SHEET_HEAD = 64 << 20
 DEFLATE_LEVEL = 6
 
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
-_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _DATA_DESCRIPTOR_FLAG = 0x08
 _ZIP64_EXTRA_ID = 0x0001
 
-_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
-_NAMESPACE_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 _ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
 _CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
@@ -77,14 +65,6 @@ class ExportedMarks:
     header: str | None = None
 
 
-def column_number(letters: bytes) -> int:
-    """Return the 1-based column number of Excel column letters (``b"AA"`` -> 27)."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - 64
-    return number
-
-
 def write_marked_copy(source: Path, out: BinaryIO, marks: ExportedMarks) -> None:
     """Write to ``out`` a copy of the workbook ``source`` with ``marks`` written in.
 
@@ -98,62 +78,11 @@ def write_marked_copy(source: Path, out: BinaryIO, marks: ExportedMarks) -> None
             with zipfile.ZipFile(out, "w", allowZip64=True) as copy_zip:
                 for info in book.infolist():
                     if info.filename == part:
-                        _write_edited_sheet(book, info, copy_zip, marks)
+                        _write_edited_sheet(raw, info, copy_zip, marks)
                     else:
                         _copy_member(raw, info, copy_zip)
     except zipfile.BadZipFile as error:
-        raise FileProblem(f"{source}: the workbook's zip structure is damaged ({error})") from None
-
-
-def _read_small(book: zipfile.ZipFile, name: str) -> bytes:
-    try:
-        info = book.getinfo(name)
-    except KeyError:
-        raise FileProblem(f"the workbook has no part {name}") from None
-    if info.file_size > MAX_SMALL_PART:
-        raise FileProblem(
-            f"the workbook's part {name} is implausibly large ({info.file_size} bytes)"
-        )
-    return book.read(info)
-
-
-def _relationships(book: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
-    """Return a relationships part as {Id: (Target, Type)}."""
-    from defusedxml import ElementTree
-
-    root = ElementTree.fromstring(_read_small(book, rels_name))
-    return {
-        element.get("Id", ""): (element.get("Target", ""), element.get("Type", ""))
-        for element in root.iter(f"{_PACKAGE_RELATIONSHIPS}Relationship")
-    }
-
-
-def _resolve(base_part: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
-def find_sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
-    """Return the zip member name of the worksheet called ``sheet``."""
-    from defusedxml import ElementTree
-
-    workbook_part = "xl/workbook.xml"
-    for target, kind in _relationships(book, "_rels/.rels").values():
-        if kind.endswith(_OFFICE_DOCUMENT):
-            workbook_part = _resolve("", target)
-            break
-    folder, name = posixpath.split(workbook_part)
-    relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
-    root = ElementTree.fromstring(_read_small(book, workbook_part))
-    for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] != "sheet" or element.get("name") != sheet:
-            continue
-        for namespace in _RELATIONSHIP_NAMESPACES:
-            relationship = element.get(f"{{{namespace}}}id")
-            if relationship and relationship in relationships:
-                return _resolve(workbook_part, relationships[relationship][0])
-    raise FileProblem(f'the workbook has no worksheet part for sheet "{sheet}"')
+        raise damaged(source, error) from None
 
 
 def _strip_zip64_extra(extra: bytes) -> bytes:
@@ -169,11 +98,7 @@ def _strip_zip64_extra(extra: bytes) -> bytes:
 
 def _copy_member(raw: BinaryIO, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile) -> None:
     """Copy one member's compressed bytes as they are (no inflating, no deflating)."""
-    raw.seek(info.header_offset)
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack(raw.read(_LOCAL_HEADER.size))
-    if signature != _LOCAL_HEADER_SIGNATURE:
-        raise zipfile.BadZipFile(f"no local header for {info.filename}")
-    raw.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    seek_data(raw, info)
     member = copy.copy(info)
     member.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
     member.extra = _strip_zip64_extra(info.extra)
@@ -198,7 +123,7 @@ def _copy_member(raw: BinaryIO, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile
 
 
 def _write_edited_sheet(
-    book: zipfile.ZipFile, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile, marks: ExportedMarks
+    raw: BinaryIO, info: zipfile.ZipInfo, copy_zip: zipfile.ZipFile, marks: ExportedMarks
 ) -> None:
     member = zipfile.ZipInfo(info.filename, info.date_time)
     member.compress_type = info.compress_type
@@ -209,11 +134,13 @@ def _write_edited_sheet(
     level_attribute = "compress_level" if hasattr(member, "compress_level") else "_compresslevel"
     setattr(member, level_attribute, DEFLATE_LEVEL)
     force_zip64 = info.file_size > (zipfile.ZIP64_LIMIT // 2)
-    with (
-        book.open(info) as sheet_xml,
-        copy_zip.open(member, "w", force_zip64=force_zip64) as edited,
-    ):
-        SheetEditor(marks).run(sheet_xml.read, edited.write)
+    chunks = read_part(raw, info)
+
+    def read(_: int) -> bytes:
+        return next(chunks, b"")
+
+    with copy_zip.open(member, "w", force_zip64=force_zip64) as edited:
+        SheetEditor(marks).run(read, edited.write)
 
 
 class SheetEditor:
@@ -233,11 +160,8 @@ class SheetEditor:
     def _compile(self, prefix: bytes) -> None:
         p = re.escape(prefix)
         self.prefix = prefix
-        self.sheet_data_start = re.compile(rb"<" + p + rb"sheetData(?=[\s/>])[^>]*?(/?)>")
-        self.sheet_data_end = re.compile(rb"</" + p + rb"sheetData\s*>")
         self.row_start = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/?)>")
         self.row_end = re.compile(rb"</" + p + rb"row\s*>")
-        self.row_tag = b"<" + prefix + b"row"
         self.cell_start = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(/?)>")
         self.cell_end = re.compile(rb"</" + p + rb"c\s*>")
         self.formula = re.compile(rb"<" + p + rb"f(?=[\s/>])")
@@ -250,45 +174,15 @@ class SheetEditor:
 
     def run(self, read: Callable[[int], bytes], write: Callable[[bytes], object]) -> None:
         """Read the sheet XML with ``read``, write the edited XML with ``write``."""
-        buffer = b""
-        root = None
-        while root is None:
-            chunk = read(CHUNK_SIZE)
-            if not chunk or len(buffer) > MAX_SHEET_HEAD:
-                raise FileProblem(f'sheet "{self.marks.sheet}" is not a worksheet')
-            buffer += chunk
-            root = _ROOT.search(buffer)
-        self._compile(self._main_prefix(root))
-        while True:
-            start = self.sheet_data_start.search(buffer)
-            if start:
-                break
-            chunk = read(CHUNK_SIZE)
-            if not chunk or len(buffer) > MAX_SHEET_HEAD:
-                raise FileProblem(f'sheet "{self.marks.sheet}" has no cell data the tool can find')
-            buffer += chunk
-        head, pending = buffer[: start.end()], buffer[start.end() :]
-        write(self._edit_head(head))
-        if start.group(1):  # <sheetData/>: no rows at all
-            pending = b""
-        else:
-            while True:
-                end = self.sheet_data_end.search(pending)
-                if end:
-                    write(self._edit_rows(pending[: end.start()]))
-                    pending = pending[end.start() :]
-                    break
-                last_row = pending.rfind(self.row_tag)
-                if last_row > 0:
-                    write(self._edit_rows(pending[:last_row]))
-                    pending = pending[last_row:]
-                chunk = read(CHUNK_SIZE)
-                if not chunk:
-                    raise FileProblem(f'sheet "{self.marks.sheet}" ends inside its cell data')
-                pending += chunk
-        write(pending)
-        while chunk := read(CHUNK_SIZE):
-            write(chunk)
+        sheet = SheetXml(self.marks.sheet, read)
+        for kind, region in sheet.regions():
+            if kind == "head":
+                self._compile(sheet.prefix)
+                write(self._edit_head(region))
+            elif kind == "rows":
+                write(self._edit_rows(region))
+            else:
+                write(region)
         if self.problems:
             raise ProblemsFound(self.problems)
         missing = sorted(set(self.targets) - self.written)
@@ -297,13 +191,6 @@ class SheetEditor:
                 f'sheet "{self.marks.sheet}" has no row {missing[0]} in its XML, '
                 "although it was read there"
             )
-
-    def _main_prefix(self, root: re.Match[bytes]) -> bytes:
-        prefix = root.group(1) or b""
-        for declared, namespace in _NAMESPACE_DECLARATION.findall(root.group(2)):
-            if declared == prefix and namespace in MAIN_NAMESPACES:
-                return prefix + b":" if prefix else b""
-        raise FileProblem(f'sheet "{self.marks.sheet}" is not a SpreadsheetML worksheet')
 
     def _edit_head(self, head: bytes) -> bytes:
         for attributes in self.col.findall(head):

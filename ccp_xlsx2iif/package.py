@@ -1,0 +1,410 @@
+"""The .xlsx package, a zip of XML parts written by anyone: finding parts, reading them safely.
+
+Nothing in a workbook is trusted before it is read. ``inspect_workbook`` runs before any other
+reader touches the file and refuses, with a clear message, what would make a reader run out of
+time or memory or read what it should not:
+
+* a zip bomb: a part that inflates far beyond any real workbook, or beyond what its header
+  declares (each part read is inflated here with a hard limit);
+* XML with a document type declaration (entity expansion such as "billion laughs", external
+  entities): Excel never writes one;
+* a sheet whose cells span an absurd range (a stray cell at ``XFD1048576`` makes a reader try
+  to allocate the whole grid).
+
+It also reports, for the sheets it scans, what a value reader cannot tell: cells holding an
+error value (``#N/A``) and formulas saved without a calculated value.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from ccp_xlsx2iif.problems import FileProblem
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+MAIN_NAMESPACES = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_RELATIONSHIP_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_OFFICE_DOCUMENT = "/officeDocument"
+
+CHUNK_SIZE = 1 << 20
+MAX_MEMBERS = 20_000
+# The largest part of a real workbook: a million orders make a sheet of well under 2 GiB.
+MAX_PART_SIZE = 4 << 30
+# XML compresses 5 to 30 times; a part of more than 16 MiB that inflates 200 times is a bomb.
+MAX_RATIO = 200
+RATIO_FLOOR = 16 << 20
+# The parts read whole (workbook.xml and relationships) are small in any real workbook.
+MAX_SMALL_PART = 64 << 20
+# The worksheet XML before <sheetData> (views, column widths) is small in any real workbook.
+MAX_SHEET_HEAD = 64 << 20
+# The cells a reader allocates for a sheet: rows x columns of its used range.
+MAX_CELLS = 80_000_000
+_CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_LOCAL_HEADER = struct.Struct("<4s2xHH4xIII HH")
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_DATA_DESCRIPTOR_FLAG = 0x08
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
+_NAMESPACE_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
+_DOCUMENT_TYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_ROW_NUMBER = re.compile(rb"""<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["'](\d+)["']""")
+# Columns from BA on: normal order sheets never reach them, so finding none bounds the width.
+_WIDE_CELL = re.compile(rb"""<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["']([B-Z][A-Z]|[A-Z]{3})(\d+)["']""")
+_NARROW_COLUMNS = 52
+_ERROR_CELL = re.compile(
+    rb"""<(?:\w+:)?c\b([^>]*?\st\s*=\s*["']e["'][^>]*)>(?:(?!</(?:\w+:)?c>).)*?"""
+    rb"""<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>""",
+    re.DOTALL,
+)
+_FORMULA_CELL = re.compile(
+    rb"""<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"""
+    rb"""(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"""
+)
+_CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
+_TEXT_TYPE = re.compile(rb"""\st\s*=\s*["'](?:str|s|inlineStr)["']""")
+
+
+def column_number(letters: bytes) -> int:
+    """Return the 1-based column number of Excel column letters (``b"AA"`` -> 27)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def damaged(path: Path, error: Exception) -> FileProblem:
+    """Return the problem of a workbook whose zip structure cannot be read."""
+    return FileProblem(
+        f"{path}: the workbook's zip structure is damaged ({error})",
+        hint="Open it in Excel; if Excel repairs it, save the repaired workbook and run again.",
+    )
+
+
+def seek_data(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
+    """Move ``raw`` to the first compressed byte of a member, checking its local header.
+
+    A local header must declare the sizes the central directory declares (unless the sizes
+    follow the data), so that no reader is told two different stories.
+    """
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        raise zipfile.BadZipFile(f"{info.filename} is cut short")
+    signature, flags, _, _, local_compressed, local_size, name_length, extra_length = (
+        _LOCAL_HEADER.unpack(header)
+    )
+    if signature != _LOCAL_HEADER_SIGNATURE:
+        raise zipfile.BadZipFile(f"no local header for {info.filename}")
+    known_sizes = not flags & _DATA_DESCRIPTOR_FLAG and local_size != 0xFFFFFFFF
+    if known_sizes and (local_size, local_compressed) != (info.file_size, info.compress_size):
+        raise zipfile.BadZipFile(f"{info.filename} declares two different sizes")
+    raw.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+
+
+def read_part(raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Inflate one member from the raw zip file, never beyond the size its header declares.
+
+    The compressed stream must end exactly at the declared size: a stream that goes on is
+    refused, whatever other readers would do with it.
+    """
+    seek_data(raw, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        inflater = None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    else:
+        raise zipfile.BadZipFile(f"{info.filename} uses a compression Excel does not write")
+    remaining_input = info.compress_size
+    remaining_output = info.file_size
+    crc = 0
+    while remaining_input and not (inflater is not None and inflater.eof):
+        compressed = raw.read(min(remaining_input, CHUNK_SIZE))
+        if not compressed:
+            raise zipfile.BadZipFile(f"{info.filename} is cut short")
+        remaining_input -= len(compressed)
+        while compressed:
+            if inflater is None:
+                chunk, compressed = compressed, b""
+            else:
+                # Never more than one byte past the declared size: enough to prove a lie.
+                chunk = inflater.decompress(compressed, min(CHUNK_SIZE, remaining_output + 1))
+                compressed = b"" if inflater.eof else inflater.unconsumed_tail
+            remaining_output -= len(chunk)
+            if remaining_output < 0:
+                raise zipfile.BadZipFile(f"{info.filename} inflates beyond its declared size")
+            crc = zlib.crc32(chunk, crc)
+            if chunk:
+                yield chunk
+    if remaining_output or (inflater is not None and not inflater.eof) or crc != info.CRC:
+        raise zipfile.BadZipFile(f"{info.filename} does not match its declared size or checksum")
+
+
+def _relationships(book: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
+    """Return a relationships part as {Id: (Target, Type)}."""
+    root = _parse_small(book, rels_name)
+    return {
+        element.get("Id", ""): (element.get("Target", ""), element.get("Type", ""))
+        for element in root.iter(f"{_PACKAGE_RELATIONSHIPS}Relationship")
+    }
+
+
+def _parse_small(book: zipfile.ZipFile, name: str) -> Element:
+    from defusedxml import DefusedXmlException, ElementTree
+
+    try:
+        info = book.getinfo(name)
+    except KeyError:
+        raise FileProblem(f"the workbook has no part {name}") from None
+    if info.file_size > MAX_SMALL_PART:
+        raise FileProblem(
+            f"the workbook's part {name} is implausibly large ({info.file_size:,} bytes)"
+        )
+    try:
+        return ElementTree.fromstring(book.read(info))
+    except DefusedXmlException:
+        raise _document_type_refused(name) from None
+    except ElementTree.ParseError as error:
+        raise FileProblem(f"the workbook's part {name} is not well-formed XML ({error})") from None
+
+
+def _document_type_refused(name: str) -> FileProblem:
+    return FileProblem(
+        f"the workbook's part {name} declares a document type (XML entities), which Excel "
+        "never writes; the file is refused as unsafe",
+        hint="Open the workbook in Excel and save it again, or export it from the shop again.",
+    )
+
+
+def _resolve(base_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def workbook_part(book: zipfile.ZipFile) -> str:
+    """Return the name of the workbook part (``xl/workbook.xml`` in files Excel writes)."""
+    for target, kind in _relationships(book, "_rels/.rels").values():
+        if kind.endswith(_OFFICE_DOCUMENT):
+            return _resolve("", target)
+    return "xl/workbook.xml"
+
+
+def find_sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
+    """Return the zip member name of the worksheet called ``sheet``."""
+    part = workbook_part(book)
+    folder, name = posixpath.split(part)
+    relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+    for element in _parse_small(book, part).iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet" or element.get("name") != sheet:
+            continue
+        for namespace in _RELATIONSHIP_NAMESPACES:
+            relationship = element.get(f"{{{namespace}}}id")
+            if relationship and relationship in relationships:
+                return _resolve(part, relationships[relationship][0])
+    raise FileProblem(f'the workbook has no worksheet part for sheet "{sheet}"')
+
+
+class SheetXml:
+    """A worksheet's XML read as a stream of regions.
+
+    The regions are its head up to ``<sheetData>``, regions of whole rows, and its tail.
+    Namespace prefixes (``<x:row>``) are handled.
+    """
+
+    def __init__(self, sheet: str, read: Callable[[int], bytes]) -> None:
+        self.sheet = sheet
+        self._read = read
+        self.prefix = b""
+
+    def _more(self, buffer: bytes, limit: int, problem: str) -> bytes:
+        chunk = self._read(CHUNK_SIZE)
+        if not chunk or len(buffer) > limit:
+            raise FileProblem(f'sheet "{self.sheet}" {problem}')
+        return buffer + chunk
+
+    def regions(self) -> Iterator[tuple[str, bytes]]:
+        """Yield ("head", bytes), ("rows", bytes) for each region of whole rows, ("tail", bytes)."""
+        buffer = b""
+        root = None
+        while root is None:
+            buffer = self._more(buffer, MAX_SHEET_HEAD, "is not a worksheet")
+            if _DOCUMENT_TYPE.search(buffer, 0, MAX_SHEET_HEAD):
+                raise _document_type_refused(f'of sheet "{self.sheet}"')
+            root = _ROOT.search(buffer)
+        self.prefix = self._main_prefix(root)
+        p = re.escape(self.prefix)
+        data_start = re.compile(rb"<" + p + rb"sheetData(?=[\s/>])[^>]*?(/?)>")
+        data_end = re.compile(rb"</" + p + rb"sheetData\s*>")
+        row_tag = b"<" + self.prefix + b"row"
+        while (start := data_start.search(buffer)) is None:
+            buffer = self._more(buffer, MAX_SHEET_HEAD, "has no cell data the tool can find")
+        yield "head", buffer[: start.end()]
+        pending = buffer[start.end() :]
+        if not start.group(1):  # not <sheetData/>, which has no rows at all
+            while (end := data_end.search(pending)) is None:
+                last_row = pending.rfind(row_tag)
+                if last_row > 0:
+                    yield "rows", pending[:last_row]
+                    pending = pending[last_row:]
+                pending = self._more(pending, MAX_PART_SIZE, "ends inside its cell data")
+            yield "rows", pending[: end.start()]
+            pending = pending[end.start() :]
+        yield "tail", pending
+        while chunk := self._read(CHUNK_SIZE):
+            yield "tail", chunk
+
+    def _main_prefix(self, root: re.Match[bytes]) -> bytes:
+        prefix = root.group(1) or b""
+        for declared, namespace in _NAMESPACE_DECLARATION.findall(root.group(2)):
+            if declared == prefix and namespace in MAIN_NAMESPACES:
+                return prefix + b":" if prefix else b""
+        raise FileProblem(f'sheet "{self.sheet}" is not a SpreadsheetML worksheet')
+
+
+@dataclass
+class SheetFacts:
+    """What the scan of a sheet's XML found: its extent, error cells, uncalculated formulas.
+
+    Cells are (row, column), both 1-based.
+    """
+
+    max_row: int = 0
+    max_column: int = 0
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    uncalculated: set[tuple[int, int]] = field(default_factory=set)
+
+    def scan(self, rows: bytes) -> None:
+        """Take in one region of whole rows."""
+        numbers = _ROW_NUMBER.findall(rows)
+        if numbers:
+            self.max_row = max(self.max_row, max(map(int, numbers)))
+        wide = _WIDE_CELL.findall(rows)
+        widest = max((column_number(letters) for letters, _ in wide), default=_NARROW_COLUMNS)
+        self.max_column = max(self.max_column, widest)
+        if b"t=" in rows:
+            for attributes, value in _ERROR_CELL.findall(rows):
+                cell = _cell(attributes)
+                if cell:
+                    self.errors[cell] = value.decode("utf-8", "replace")
+        if b"<f" in rows or b":f" in rows:
+            for attributes in _FORMULA_CELL.findall(rows):
+                cell = _cell(attributes)
+                if cell and not _TEXT_TYPE.search(attributes):
+                    self.uncalculated.add(cell)
+
+
+def _cell(attributes: bytes) -> tuple[int, int] | None:
+    reference = _CELL_REFERENCE.search(attributes)
+    if reference is None:
+        return None
+    return int(reference.group(2)), column_number(reference.group(1))
+
+
+def inspect_workbook(path: Path, sheets: Iterable[str]) -> dict[str, SheetFacts]:
+    """Refuse a hostile or damaged workbook; scan ``sheets`` and return what was found."""
+    with path.open("rb") as raw:
+        if raw.read(len(_CFB_SIGNATURE)) == _CFB_SIGNATURE:
+            raise FileProblem(
+                f"{path}: the workbook is protected by a password (or is an old .xls file)",
+                hint="Open it in Excel, remove the password (File > Info > Protect Workbook), "
+                'and save it as "Excel Workbook (*.xlsx)".',
+            )
+        try:
+            with zipfile.ZipFile(raw) as book:
+                return _inspect(path, book, raw, sheets)
+        except zipfile.BadZipFile as error:
+            if not zipfile.is_zipfile(path):
+                raise FileProblem(
+                    f"{path}: not a readable Excel workbook",
+                    hint='Open it in Excel and use File > Save As > "Excel Workbook (*.xlsx)".',
+                ) from None
+            raise damaged(path, error) from None
+
+
+def _inspect(
+    path: Path, book: zipfile.ZipFile, raw: BinaryIO, sheets: Iterable[str]
+) -> dict[str, SheetFacts]:
+    members = book.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise FileProblem(f"{path}: holds {len(members)} parts; no real workbook has so many")
+    for info in members:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_PART_SIZE or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+            raise FileProblem(
+                f"{path}: the part {info.filename} would inflate to {info.file_size:,} bytes "
+                f"({ratio:,.0f} times its size); the file is refused as a zip bomb",
+                hint="Export the orders from the shop again.",
+            )
+    facts: dict[str, SheetFacts] = {}
+    sheet_parts = {find_sheet_part(book, sheet): sheet for sheet in sheets}
+    read_whole = _parts_read_with_the_sheets(book)
+    for info in members:
+        if info.filename in sheet_parts:
+            sheet = sheet_parts[info.filename]
+            facts[sheet] = _scan_sheet(path, sheet, raw, info)
+        elif info.filename in read_whole:
+            _check_prolog(raw, info)
+    return facts
+
+
+def _parts_read_with_the_sheets(book: zipfile.ZipFile) -> set[str]:
+    """Return the parts a reader of sheet values also reads.
+
+    They are the package and workbook parts, the shared strings and the styles.
+    """
+    part = workbook_part(book)
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    parts = {"[Content_Types].xml", "_rels/.rels", part, rels}
+    for target, kind in _relationships(book, rels).values():
+        if kind.endswith(("/sharedStrings", "/styles")):
+            parts.add(_resolve(part, target))
+    return parts
+
+
+def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
+    """Inflate a part with its hard limit, refusing a document type in its prolog."""
+    head = b""
+    for chunk in read_part(raw, info):
+        if len(head) < MAX_SHEET_HEAD:
+            head += chunk
+            if _DOCUMENT_TYPE.search(head):
+                raise _document_type_refused(info.filename)
+
+
+def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) -> SheetFacts:
+    chunks = read_part(raw, info)
+
+    def read(_: int) -> bytes:
+        return next(chunks, b"")
+
+    facts = SheetFacts()
+    for kind, region in SheetXml(sheet, read).regions():
+        if kind == "rows":
+            facts.scan(region)
+    if facts.max_row * facts.max_column > MAX_CELLS:
+        raise FileProblem(
+            f'{path}: sheet "{sheet}" spans {facts.max_row:,} rows and {facts.max_column:,} '
+            f"columns, more than the tool reads ({MAX_CELLS:,} cells)",
+            hint="Delete the empty rows and columns below and right of the data (a stray value "
+            "far away makes the used range huge), save, and run again.",
+        )
+    return facts

@@ -23,6 +23,7 @@ from ccp_xlsx2iif.cells import (
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Role, RoleKind, header_key
+from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Origin, Place, Problem
 from ccp_xlsx2iif.workbook import Row, Table
@@ -37,6 +38,7 @@ class Selection:
     orders: list[Order] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    batches: set[str] = field(default_factory=set)
 
 
 def status_keys(statuses: Iterable[str]) -> frozenset[str]:
@@ -57,6 +59,11 @@ def _parse_fields(
     ok = True
     for column in table.spec.columns:
         if column.field in skip or not table.has(column.field):
+            continue
+        issue = table.issue(origin.row, column.field)
+        if issue is not None:
+            problems.append(Problem(origin.place(column.field), "unreadable-cell", issue + context))
+            ok = False
             continue
         raw = table.value(cells, column.field)
         if raw is None or is_blank(raw):
@@ -81,17 +88,34 @@ def _parse_fields(
 def _read_order_id(
     table: Table, cells: Row, origin: Origin, problems: list[Problem] | None
 ) -> str | None:
+    issue = table.issue(origin.row, "order_id")
+    if issue is not None:
+        if problems is not None:
+            problems.append(Problem(origin.place("order_id"), "unreadable-cell", issue))
+        return None
     raw = table.value(cells, "order_id")
     if raw is None or is_blank(raw):
         if problems is not None:
             problems.append(Problem(origin.place("order_id"), "empty-cell", "Order ID is empty"))
         return None
     try:
-        return parse_order_id(raw)
+        order_id = parse_order_id(raw)
     except CellValueError as error:
         if problems is not None:
             problems.append(Problem(origin.place("order_id"), "bad-value", str(error)))
         return None
+    if iif.clean_text(order_id) != order_id:
+        if problems is not None:
+            problems.append(
+                Problem(
+                    origin.place("order_id"),
+                    "bad-value",
+                    f'Order ID "{order_id}" has characters an IIF file cannot carry; use '
+                    "letters, digits and dashes",
+                )
+            )
+        return None
+    return order_id
 
 
 def _skip_reason(status: CellValue | None, exported: CellValue | None, keys: frozenset[str]) -> str:
@@ -121,7 +145,19 @@ def select_orders(
 
     for row, cells in orders.records():
         origin = Origin(orders.columns, row)
-        reason = _skip_reason(orders.value(cells, "status"), orders.value(cells, "exported"), keys)
+        unclear = [
+            Problem(origin.place(field_name), "unreadable-cell", issue)
+            for field_name in ("status", "exported")
+            if (issue := orders.issue(row, field_name)) is not None
+        ]
+        if unclear:
+            # Whether this order is to be exported cannot be told: say so, never guess.
+            problems.extend(unclear)
+            continue
+        exported = orders.value(cells, "exported")
+        if isinstance(exported, str) and (batch := batch_in_mark(exported)):
+            selection.batches.add(batch)
+        reason = _skip_reason(orders.value(cells, "status"), exported, keys)
         order_id = _read_order_id(orders, cells, origin, None if reason else problems)
         if order_id is not None:
             if order_id in first_row:

@@ -209,7 +209,7 @@ def read_chart_file(path: Path) -> Chart:
 
     suffix = path.suffix.casefold()
     if suffix in READABLE_SUFFIXES:
-        book = open_book(path, writable=False, label=path.name)
+        book = open_book(path, writable=False, label=path.name, sheets=None)
         try:
             return chart_from_rows(book.read_rows(book.sheet_names[0]), path.name)
         finally:

@@ -145,6 +145,8 @@ def _reported(verdict: Callable[[int], str] | None = None) -> Iterator[None]:
     try:
         yield
     except ProblemsFound as found:
+        for note in found.notes:
+            typer.echo(note, err=True)
         for problem in found.problems:
             typer.echo(str(problem), err=True)
         typer.echo(verdict(len(found.problems)) if verdict else found.message, err=True)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,7 +31,8 @@ from ccp_xlsx2iif.declarations import (
     items_to_declare,
     name_customers,
 )
-from ccp_xlsx2iif.files import StagedFile, free_batch_path, partial_path
+from ccp_xlsx2iif.files import StagedFile, finish_interrupted, free_batch_path, partial_path
+from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import make_environment, render_batch
@@ -47,6 +48,7 @@ from ccp_xlsx2iif.writeback import ExportedMarks, plan_marks, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
 CHART_SHEET = "Chart of Accounts"
+SHEETS_READ = (ORDERS.name, ITEMS.name, ACCOUNTS.name, CHART_SHEET)
 NOT_VERIFIED = (
     "Account names were not checked against QuickBooks, which creates any account it does not "
     "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
@@ -178,11 +180,18 @@ def _resolve_chart(
 
 
 def plan_export(
-    workbook: Path, options: ExportOptions, now: dt.datetime, *, with_output: bool = True
+    workbook: Path,
+    options: ExportOptions,
+    now: dt.datetime,
+    *,
+    with_output: bool = True,
+    repair: bool = False,
 ) -> tuple[Plan, Fingerprint]:
     """Read and check everything an export needs; raise ``ProblemsFound`` if anything is wrong.
 
-    ``with_output=False`` plans without choosing the IIF file (for ``check``).
+    ``with_output=False`` plans without choosing the IIF file (for ``check``). ``repair``
+    completes what an interrupted export left (``files.finish_interrupted``); it is set only
+    while the export holds the workbook's lock.
     """
     if options.tax_mode not in TAX_MODES:
         raise UsageProblem(f"--tax-mode must be one of {', '.join(TAX_MODES)}")
@@ -192,16 +201,19 @@ def plan_export(
     # before the marked workbook replaces it.
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
-    book = open_book(workbook, writable=True)
+    book = open_book(workbook, writable=True, sheets=SHEETS_READ)
     accounts_book = book
     if options.accounts is not None:
-        accounts_book = open_book(options.accounts, writable=False, label=options.accounts.name)
+        accounts_book = open_book(
+            options.accounts, writable=False, label=options.accounts.name, sheets=SHEETS_READ[2:]
+        )
     try:
         sheets = _read_sheets(book, accounts_book)
         problems = sheets.problems
         if sheets.orders is None or sheets.items is None or sheets.accounts is None:
             raise ProblemsFound(problems)
         selection, _ = select_orders(sheets.orders, sheets.items, options.statuses)
+        recovered = finish_interrupted(workbook, selection.batches, repair=repair)
         accounts, account_problems = read_accounts(sheets.accounts)
         problems += selection.problems + account_problems
         chart = _resolve_chart(options, accounts_book, accounts, problems)
@@ -234,12 +246,12 @@ def plan_export(
         if orders:
             problems += mark_problems
         if problems or accounts is None:
-            raise ProblemsFound(problems)
+            raise ProblemsFound(problems, notes=recovered)
     finally:
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    notes = _notes(chart, options)
+    notes = (*recovered, *_notes(chart, options))
     plan = Plan(tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes)
     return plan, fingerprint
 
@@ -286,8 +298,15 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
     Raises ``ProblemsFound`` when the data has problems, ``FileProblem`` when a file cannot be
     read or written; in both cases nothing was changed.
     """
-    plan, fingerprint = plan_export(workbook, options, now)
-    return _write(workbook, options, plan, fingerprint)
+    if options.dry_run:
+        plan, fingerprint = plan_export(workbook, options, now)
+        return _write(workbook, options, plan, fingerprint)
+    check_book_path(workbook, writable=True)
+    refuse_if_in_use(workbook)
+    with export_lock(workbook, now) as lock_notes:
+        plan, fingerprint = plan_export(workbook, options, now, repair=True)
+        result = _write(workbook, options, plan, fingerprint)
+    return replace(result, notes=(*lock_notes, *result.notes))
 
 
 def check_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:

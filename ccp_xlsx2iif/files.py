@@ -8,9 +8,12 @@ Linux). A run that fails before the rename leaves the target as it was.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +53,53 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+BATCH_IN_MARK = re.compile(r"(\S+\.iif)\s*\Z", re.IGNORECASE)
+
+
+def batch_in_mark(mark: str) -> str | None:
+    """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``)."""
+    match = BATCH_IN_MARK.search(mark)
+    return match.group(1) if match else None
+
+
+def finish_interrupted(workbook: Path, batches: Iterable[str], *, repair: bool) -> list[str]:
+    """Complete what an interrupted export left, and say what was done.
+
+    An export moves the marked workbook into place before its IIF file; a stop between the two
+    leaves orders marked with a batch whose complete IIF file still has its temporary name.
+    ``repair`` moves it into place (else only says so), and removes the temporary files of
+    exports that stopped before marking anything.
+    """
+    notes = []
+    named = set(batches)
+    for name in sorted(named):
+        target = workbook.with_name(name)
+        partial = partial_path(target)
+        if target.exists() or not partial.exists():
+            continue
+        if repair:
+            partial.replace(target)
+            sync_folder(target.parent)
+            notes.append(
+                f"An earlier export was interrupted after marking its orders; its complete IIF "
+                f"file is now in place: import {target} in QuickBooks if you have not yet."
+            )
+        else:
+            notes.append(
+                f"An earlier export was interrupted after marking its orders; its complete IIF "
+                f"file is {partial.name}; the next export puts it in place as {name}."
+            )
+    if repair:
+        leftovers = [
+            *workbook.parent.glob(f".{glob.escape(workbook.stem)}-*.iif{PARTIAL_SUFFIX}"),
+            *workbook.parent.glob(f".{glob.escape(workbook.stem)}.*.tmp{workbook.suffix}"),
+        ]
+        for leftover in leftovers:
+            if leftover.name[1 : -len(PARTIAL_SUFFIX)] not in named:
+                leftover.unlink(missing_ok=True)
+    return notes
 
 
 class StagedFile:

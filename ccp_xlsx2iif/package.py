@@ -207,19 +207,37 @@ def workbook_part(book: zipfile.ZipFile) -> str:
     return "xl/workbook.xml"
 
 
-def find_sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
-    """Return the zip member name of the worksheet called ``sheet``."""
+def match_sheet(names: Iterable[str], wanted: str) -> str | None:
+    """Return the name among ``names`` of the sheet called ``wanted`` (any case, trimmed)."""
+    names = list(names)
+    if wanted in names:
+        return wanted
+    key = wanted.strip().casefold()
+    return next((name for name in names if name.strip().casefold() == key), None)
+
+
+def sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
+    """Return {sheet name: zip member name} for the sheets of the workbook, in order."""
     part = workbook_part(book)
     folder, name = posixpath.split(part)
     relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+    parts: dict[str, str] = {}
     for element in _parse_small(book, part).iter():
-        if element.tag.rsplit("}", 1)[-1] != "sheet" or element.get("name") != sheet:
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
             continue
         for namespace in _RELATIONSHIP_NAMESPACES:
             relationship = element.get(f"{{{namespace}}}id")
             if relationship and relationship in relationships:
-                return _resolve(part, relationships[relationship][0])
-    raise FileProblem(f'the workbook has no worksheet part for sheet "{sheet}"')
+                parts[element.get("name", "")] = _resolve(part, relationships[relationship][0])
+    return parts
+
+
+def find_sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
+    """Return the zip member name of the worksheet called ``sheet``."""
+    part = sheet_parts(book).get(sheet)
+    if part is None:
+        raise FileProblem(f'the workbook has no worksheet part for sheet "{sheet}"')
+    return part
 
 
 class SheetXml:
@@ -318,8 +336,12 @@ def _cell(attributes: bytes) -> tuple[int, int] | None:
     return int(reference.group(2)), column_number(reference.group(1))
 
 
-def inspect_workbook(path: Path, sheets: Iterable[str]) -> dict[str, SheetFacts]:
-    """Refuse a hostile or damaged workbook; scan ``sheets`` and return what was found."""
+def inspect_workbook(path: Path, sheets: Iterable[str] | None) -> dict[str, SheetFacts]:
+    """Refuse a hostile or damaged workbook; scan ``sheets`` and return what was found.
+
+    ``sheets`` are matched as ``match_sheet`` does (``None``: every sheet); the result is
+    keyed by the sheets' names.
+    """
     with path.open("rb") as raw:
         if raw.read(len(_CFB_SIGNATURE)) == _CFB_SIGNATURE:
             raise FileProblem(
@@ -340,7 +362,7 @@ def inspect_workbook(path: Path, sheets: Iterable[str]) -> dict[str, SheetFacts]
 
 
 def _inspect(
-    path: Path, book: zipfile.ZipFile, raw: BinaryIO, sheets: Iterable[str]
+    path: Path, book: zipfile.ZipFile, raw: BinaryIO, sheets: Iterable[str] | None
 ) -> dict[str, SheetFacts]:
     members = book.infolist()
     if len(members) > MAX_MEMBERS:
@@ -354,11 +376,13 @@ def _inspect(
                 hint="Export the orders from the shop again.",
             )
     facts: dict[str, SheetFacts] = {}
-    sheet_parts = {find_sheet_part(book, sheet): sheet for sheet in sheets}
+    parts = sheet_parts(book)
+    matched = list(parts) if sheets is None else [match_sheet(parts, name) for name in sheets]
+    scanned = {parts[name]: name for name in matched if name is not None}
     read_whole = _parts_read_with_the_sheets(book)
     for info in members:
-        if info.filename in sheet_parts:
-            sheet = sheet_parts[info.filename]
+        if info.filename in scanned:
+            sheet = scanned[info.filename]
             facts[sheet] = _scan_sheet(path, sheet, raw, info)
         elif info.filename in read_whole:
             _check_prolog(raw, info)

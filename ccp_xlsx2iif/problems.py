@@ -140,8 +140,9 @@ class ProblemsFound(UserError):
 
     exit_code = EXIT_PROBLEMS
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], notes: Iterable[str] = ()) -> None:
         self.problems = sorted_problems(problems)
+        self.notes = list(notes)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{count} {noun} found; nothing was written.")

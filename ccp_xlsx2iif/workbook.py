@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import SheetSpec, header_key
-from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem
+from ccp_xlsx2iif.package import SheetFacts, inspect_workbook, match_sheet
+from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
 if TYPE_CHECKING:
     from python_calamine import CalamineWorkbook
@@ -34,16 +35,11 @@ class Book:
     label: str | None
     reader: CalamineWorkbook
     sheet_names: list[str] = field(default_factory=list)
+    facts: dict[str, SheetFacts] = field(default_factory=dict)
 
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""
-        if wanted in self.sheet_names:
-            return wanted
-        key = wanted.strip().casefold()
-        for name in self.sheet_names:
-            if name.strip().casefold() == key:
-                return name
-        return None
+        return match_sheet(self.sheet_names, wanted)
 
     def read_rows(self, sheet: str) -> list[list[CellValue]]:
         """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
@@ -74,9 +70,20 @@ def check_book_path(path: Path, *, writable: bool) -> None:
         raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
 
 
-def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
-    """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read."""
+def open_book(
+    path: Path, *, writable: bool, label: str | None = None, sheets: Sequence[str] | None = ()
+) -> Book:
+    """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read.
+
+    An .xlsx or .xlsm file is inspected first (``package.inspect_workbook``), and ``sheets``
+    are scanned for error values and formulas without a calculated value (``None``: all).
+    """
     check_book_path(path, writable=writable)
+    facts = {}
+    if path.suffix.casefold() in WRITABLE_SUFFIXES:
+        if path.stat().st_size == 0:
+            raise FileProblem(f"{path}: the file is empty", hint=SAVE_AS_XLSX)
+        facts = inspect_workbook(path, sheets)
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
@@ -94,7 +101,7 @@ def open_book(path: Path, *, writable: bool, label: str | None = None) -> Book:
         raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
     except CalamineError:
         raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
-    return Book(path, label, reader, list(reader.sheet_names))
+    return Book(path, label, reader, list(reader.sheet_names), facts)
 
 
 @dataclass
@@ -109,6 +116,7 @@ class Table:
     columns: Columns
     headers_found: list[str]
     rows: list[list[CellValue]]
+    facts: SheetFacts | None = None
 
     def records(self) -> Iterator[tuple[int, Row]]:
         """Yield (Excel row number, cells) for each non-empty row below the header."""
@@ -120,6 +128,26 @@ class Table:
     def has(self, field_name: str) -> bool:
         """Return whether the sheet has the column of ``field_name``."""
         return field_name in self.columns.index
+
+    def issue(self, row: int, field_name: str) -> str | None:
+        """Return why a cell cannot be read although the reader gives it a value.
+
+        A reader gives an error value (``#N/A``) and a formula saved without a calculated
+        value both as an empty cell; the scan of the sheet's XML knows better.
+        """
+        column = self.columns.index.get(field_name)
+        if self.facts is None or column is None:
+            return None
+        error = self.facts.errors.get((row, column))
+        if error is not None:
+            return f"the cell shows the error {error}; correct its formula or value"
+        if (row, column) in self.facts.uncalculated:
+            return (
+                "the formula in this cell has no calculated value (the workbook was saved by a "
+                "program that does not calculate); open the workbook in Excel, save it, and run "
+                "again"
+            )
+        return None
 
     def value(self, cells: Row, field_name: str) -> CellValue | None:
         """Return the raw cell of ``field_name`` in a row, ``None`` when the column is absent."""
@@ -141,6 +169,17 @@ def read_table(book: Book, sheet: str, spec: SheetSpec, problems: list[Problem])
     """
     rows = book.read_rows(sheet)
     header_row = rows[0] if rows else []
+    for (first_row, first_column), (_, last_column) in book.merged_ranges(sheet):
+        if first_row == 0 and last_column > first_column:
+            cells = f"{column_letter(first_column + 1)}1:{column_letter(last_column + 1)}1"
+            problems.append(
+                Problem(
+                    Place(sheet, 1, first_column + 1, book.label),
+                    "merged-header",
+                    f"the header cells {cells} are merged; unmerge them, so that each column "
+                    "has its own header",
+                )
+            )
     by_key = {header_key(column.header): column for column in spec.columns}
     index: dict[str, int] = {}
     found: list[str] = []
@@ -166,6 +205,17 @@ def read_table(book: Book, sheet: str, spec: SheetSpec, problems: list[Problem])
         index[column.field] = position
     missing = [column.header for column in spec.required_columns if column.field not in index]
     if missing:
+        lower = _header_row_below(rows, spec)
+        if lower is not None:
+            problems.append(
+                Problem(
+                    Place(sheet, lower, book=book.label),
+                    "header-not-in-row-1",
+                    f"the headers are in row {lower}, but the header row must be row 1; delete "
+                    f"the rows above it",
+                )
+            )
+            return None
         noun = "column" if len(missing) == 1 else "columns"
         problems.append(
             Problem(
@@ -176,4 +226,13 @@ def read_table(book: Book, sheet: str, spec: SheetSpec, problems: list[Problem])
             )
         )
         return None
-    return Table(spec, Columns(sheet, index, book.label), found, rows)
+    return Table(spec, Columns(sheet, index, book.label), found, rows, book.facts.get(sheet))
+
+
+def _header_row_below(rows: Sequence[Row], spec: SheetSpec) -> int | None:
+    """Return the Excel row (2 to 10) holding all of the sheet's required headers, if any."""
+    required = {header_key(column.header) for column in spec.required_columns}
+    for index in range(1, min(len(rows), 10)):
+        if required <= {header_key(cell) for cell in rows[index] if not is_blank(cell)}:
+            return index + 1
+    return None

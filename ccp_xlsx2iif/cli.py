@@ -8,6 +8,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ccp_xlsx2iif import __version__
-from ccp_xlsx2iif.problems import ProblemsFound, UserError, column_letter
+from ccp_xlsx2iif.problems import PROBLEM_KINDS, Problem, ProblemsFound, UserError, column_letter
 
 if TYPE_CHECKING:
     from ccp_xlsx2iif.export import ExportOptions, ExportResult
@@ -147,8 +148,8 @@ def _reported(verdict: Callable[[int], str] | None = None) -> Iterator[None]:
     except ProblemsFound as found:
         for note in found.notes:
             typer.echo(note, err=True)
-        for problem in found.problems:
-            typer.echo(str(problem), err=True)
+        for line in problem_lines(found.problems):
+            typer.echo(line, err=True)
         typer.echo(verdict(len(found.problems)) if verdict else found.message, err=True)
         raise typer.Exit(found.exit_code) from None
     except UserError as error:
@@ -156,6 +157,25 @@ def _reported(verdict: Callable[[int], str] | None = None) -> Iterator[None]:
         if error.hint:
             typer.echo(error.hint, err=True)
         raise typer.Exit(error.exit_code) from None
+
+
+SHOWN_PROBLEMS = 50
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """Return one line per problem; past the first 50, one line per kind of problem."""
+    lines = [str(problem) for problem in problems[:SHOWN_PROBLEMS]]
+    rest = problems[SHOWN_PROBLEMS:]
+    if rest:
+        lines.append(f"... and {_count(len(rest), 'more problem')}:")
+        first: dict[str, Problem] = {}
+        kinds = Counter(problem.code for problem in rest)
+        for problem in rest:
+            first.setdefault(problem.code, problem)
+        for code, number in kinds.most_common():
+            where = f" (first at {first[code].place})" if first[code].place else ""
+            lines.append(f"  {number} x {PROBLEM_KINDS.get(code, code)}{where}")
+    return lines
 
 
 def _money(amount: object) -> str:
@@ -194,8 +214,29 @@ def summary_lines(result: ExportResult) -> list[str]:
     return lines + _afterword(result)
 
 
+SHOWN_CHANGES = 20
+
+
+def _visible(text: str) -> str:
+    """Show text in quotes with its line breaks and tabs visible."""
+    return '"' + text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def change_lines(result: ExportResult) -> list[str]:
+    """Return the report of the cells whose text was changed for QuickBooks (first 20)."""
+    changes = result.text_changes
+    if not changes:
+        return []
+    lines = [f"Text changed for QuickBooks in {_count(len(changes), 'cell')}:"]
+    for change in changes[:SHOWN_CHANGES]:
+        lines.append(f"  {change.place}: {_visible(change.before)} -> {_visible(change.after)}")
+    if len(changes) > SHOWN_CHANGES:
+        lines.append(f"  ... and {_count(len(changes) - SHOWN_CHANGES, 'more cell')}")
+    return lines
+
+
 def _afterword(result: ExportResult) -> list[str]:
-    """Return what follows the counts: declared lists, notes, the tax reminder."""
+    """Return what follows the counts: declared lists, changed text, notes, the tax reminder."""
     lines = []
     declared = result.declarations
     parts = [
@@ -210,6 +251,7 @@ def _afterword(result: ExportResult) -> list[str]:
     if result.orders and parts:
         verb = "Would declare" if result.dry_run else "Declared"
         lines.append(f"{verb} {', '.join(parts)} at the top of the IIF file.")
+    lines.extend(change_lines(result))
     lines.extend(result.notes)
     if result.orders and result.has_tax_lines:
         lines.append(TAX_REMINDER)

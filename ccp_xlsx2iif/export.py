@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ccp_xlsx2iif.build import read_accounts, select_orders
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
-from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
+from ccp_xlsx2iif.checks import TextChange, check_chart, check_orders, check_tax_mode, text_changes
 from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS
 from ccp_xlsx2iif.declarations import (
     TAX_MODES,
@@ -86,6 +86,7 @@ class ExportResult:
     has_tax_lines: bool = False
     notes: tuple[str, ...] = ()
     declarations: Declarations = field(default_factory=Declarations)
+    text_changes: tuple[TextChange, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -157,6 +158,7 @@ class Plan:
     marks: ExportedMarks
     iif_path: Path | None
     notes: tuple[str, ...]
+    text_changes: tuple[TextChange, ...] = ()
 
 
 def _resolve_chart(
@@ -252,7 +254,10 @@ def plan_export(
         if accounts_book is not book:
             accounts_book.close()
     notes = (*recovered, *_notes(chart, options))
-    plan = Plan(tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes)
+    changes = tuple(text_changes(orders))
+    plan = Plan(
+        tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes, changes
+    )
     return plan, fingerprint
 
 
@@ -326,6 +331,7 @@ def _result(plan: Plan, options: ExportOptions, *, dry_run: bool) -> ExportResul
         has_tax,
         plan.notes,
         plan.declarations,
+        plan.text_changes,
     )
 
 

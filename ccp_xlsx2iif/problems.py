@@ -116,6 +116,45 @@ class Problem:
         return f"{self.place}: {self.message}" if self.place else self.message
 
 
+# What each kind of problem is, for the summary of a long list of problems.
+PROBLEM_KINDS = {
+    "missing-sheet": "missing sheet",
+    "missing-column": "missing columns",
+    "duplicate-column": "column twice",
+    "merged-header": "merged header cells",
+    "header-not-in-row-1": "header row not in row 1",
+    "empty-cell": "empty required cell",
+    "bad-value": "unreadable value",
+    "unreadable-cell": "error value or uncalculated formula",
+    "duplicate-order": "order ID twice",
+    "unknown-order": "item of an unknown order",
+    "no-items": "order without items",
+    "subtotal-mismatch": "subtotal does not match the items",
+    "line-total-mismatch": "line total does not match quantity x price",
+    "total-mismatch": "total does not match its parts",
+    "negative-amount": "negative amount",
+    "not-positive-total": "total not more than 0",
+    "implausible-date": "implausible date",
+    "too-long": "value longer than QuickBooks takes",
+    "no-text": "nothing left after transliteration",
+    "bad-name": "account or item name QuickBooks cannot take",
+    "unknown-role": "unknown role",
+    "duplicate-role": "role twice",
+    "missing-role": "missing role",
+    "exported-column-not-empty": "no room for the Exported column",
+    "merged-cell": "merged Exported cell",
+    "unwritable-cell": "Exported cell that cannot be overwritten",
+    "bad-chart": "unreadable chart of accounts",
+    "unknown-account": "account not in the chart of accounts",
+    "wrong-account-type": "account type that does not fit",
+    "account-type-conflict": "sub-account of another type",
+    "item-name-conflict": "two SKUs that are one QuickBooks item",
+    "shared-customer-name": "two customers under one name",
+    "name-in-use": "name already used in QuickBooks",
+    "bad-rule": "invalid Customer Name Rule",
+}
+
+
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Return the problems sorted by sheet and row; problems without a place come first."""
     return sorted(

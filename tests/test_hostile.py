@@ -1,0 +1,165 @@
+"""Hostile workbooks: each is refused (or read) within bounded time and memory, with a message.
+
+Each case runs the real command in a child process limited to 2 GiB of address space and 120
+seconds of CPU: a reader that tried to inflate a bomb or allocate an absurd grid would be
+killed, and the test would fail.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.workbooks import OrderBook, replace_member, sheet_xml
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
+
+MEMORY_LIMIT = 2 << 30
+CPU_SECONDS = 120
+
+
+def limited() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+
+
+def run_limited(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ccp_xlsx2iif", *args],
+        capture_output=True,
+        text=True,
+        timeout=CPU_SECONDS * 2,
+        preexec_fn=limited,
+        check=False,
+    )
+
+
+def with_sheet_xml(tmp_path: Path, edit: Callable[[bytes], bytes], number: int = 1) -> Path:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    replace_member(path, f"xl/worksheets/sheet{number}.xml", edit(sheet_xml(path, number)))
+    return path
+
+
+def assert_refused(path: Path, first_line: str) -> None:
+    before = path.read_bytes()
+    completed = run_limited("export", str(path))
+    assert (completed.returncode, completed.stderr.splitlines()[0]) == (3, first_line)
+    assert "Traceback" not in completed.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_a_normal_workbook_exports_within_the_limits(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert run_limited("export", str(path)).returncode == 0
+
+
+def test_zip_bomb(tmp_path: Path) -> None:
+    # 300 MB of spaces inside the sheet deflate to 300 KB: a thousand times.
+    path = with_sheet_xml(
+        tmp_path, lambda xml: xml.replace(b"</sheetData>", b" " * 300_000_000 + b"</sheetData>")
+    )
+    info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
+    ratio = info.file_size / info.compress_size
+    assert_refused(
+        path,
+        f"{path}: the part xl/worksheets/sheet1.xml would inflate to {info.file_size:,} bytes "
+        f"({ratio:,.0f} times its size); the file is refused as a zip bomb",
+    )
+
+
+def lie_about_size(path: Path, member: str, declared: bytes) -> None:
+    """Make a member's headers declare ``declared`` (size and checksum); its data inflates to more.
+
+    That is a bomb that a reader trusting the headers would not see coming.
+    """
+    data = bytearray(path.read_bytes())
+    info = zipfile.ZipFile(path).getinfo(member)
+    sizes = (zlib.crc32(declared), info.compress_size, len(declared))
+    struct.pack_into("<III", data, info.header_offset + 14, *sizes)  # the local header
+    position = data.index(b"PK\x01\x02")  # the central directory, entry by entry
+    while True:
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, position + 28)
+        if bytes(data[position + 46 : position + 46 + name_length]) == member.encode():
+            struct.pack_into("<III", data, position + 16, *sizes)
+            break
+        position += 46 + name_length + extra_length + comment_length
+    path.write_bytes(bytes(data))
+
+
+def test_a_part_that_inflates_beyond_its_declared_size(tmp_path: Path) -> None:
+    path = with_sheet_xml(tmp_path, lambda xml: xml + b" " * 5_000_000)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    lie_about_size(path, "xl/worksheets/sheet1.xml", xml[:1000])
+    assert_refused(
+        path,
+        f"{path}: the workbook's zip structure is damaged (xl/worksheets/sheet1.xml inflates "
+        "beyond its declared size)",
+    )
+
+
+LAUGHS = b"".join(
+    [
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">',
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">',
+        *(b'<!ENTITY lol%d "%s">' % (n, b"&lol%d;" % (n - 1) * 10) for n in range(3, 10)),
+        b"]>",
+    ]
+)
+
+
+def test_billion_laughs(tmp_path: Path) -> None:
+    path = with_sheet_xml(tmp_path, lambda xml: LAUGHS + xml.replace(b"Ada Lovelace", b"&lol9;"))
+    assert_refused(
+        path,
+        'the workbook\'s part of sheet "Orders" declares a document type (XML entities), which '
+        "Excel never writes; the file is refused as unsafe",
+    )
+
+
+def test_external_entity_in_the_workbook_part(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    workbook_xml = zipfile.ZipFile(path).read("xl/workbook.xml")
+    hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    replace_member(
+        path, "xl/workbook.xml", hostile + workbook_xml.replace(b'name="Items"', b'name="&xxe;"')
+    )
+    assert_refused(
+        path,
+        "the workbook's part xl/workbook.xml declares a document type (XML entities), which "
+        "Excel never writes; the file is refused as unsafe",
+    )
+
+
+def test_a_stray_cell_at_the_last_cell_of_excel(tmp_path: Path) -> None:
+    stray = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = with_sheet_xml(
+        tmp_path, lambda xml: xml.replace(b"</sheetData>", stray + b"</sheetData>")
+    )
+    assert_refused(
+        path,
+        f'{path}: sheet "Orders" spans 1,048,576 rows and 16,384 columns, more than the tool '
+        "reads (80,000,000 cells)",
+    )
+
+
+def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) -> None:
+    rows = b"".join(
+        b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/></row>' % (n, n)
+        for n in range(10, 1_000_010)
+    )
+    path = with_sheet_xml(
+        tmp_path, lambda xml: xml.replace(b"</sheetData>", rows + b"</sheetData>")
+    )
+    completed = run_limited("export", str(path))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0].startswith("Exported 2 orders, total 65.95, to ")

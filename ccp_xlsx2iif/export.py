@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,13 @@ from ccp_xlsx2iif.declarations import (
     items_to_declare,
     name_customers,
 )
-from ccp_xlsx2iif.files import StagedFile, finish_interrupted, free_batch_path, partial_path
+from ccp_xlsx2iif.files import (
+    DISK_HINT,
+    StagedFile,
+    finish_interrupted,
+    free_batch_path,
+    partial_path,
+)
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, UsageProblem
@@ -369,12 +376,14 @@ def _write(
     book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
     try:
-        stream = iif_file.open()
-        for chunk in _encoded(chunks):
-            stream.write(chunk)
-        iif_file.finish()
-        write_marked_copy(workbook, book_file.open(), plan.marks)
-        book_file.finish()
+        with _writing(iif_file.temporary):
+            stream = iif_file.open()
+            for chunk in _encoded(chunks):
+                stream.write(chunk)
+            iif_file.finish()
+        with _writing(book_file.temporary):
+            write_marked_copy(workbook, book_file.open(), plan.marks)
+            book_file.finish()
         if Fingerprint.of(workbook) != fingerprint:
             raise FileProblem(
                 f"{workbook}: the workbook changed while the export ran (was it saved in Excel?)",
@@ -392,6 +401,18 @@ def _write(
     return result
 
 
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, device gone) into a message naming the file."""
+    try:
+        yield
+    except OSError as error:
+        raise FileProblem(
+            f"{path}: cannot be written ({error.strerror or error}); nothing was changed",
+            hint=DISK_HINT,
+        ) from None
+
+
 def _iif_not_moved(iif_file: StagedFile) -> FileProblem:
     return FileProblem(
         f"{iif_file.target}: the orders were marked Exported, but the finished IIF file could "
@@ -404,13 +425,29 @@ def _temporary_workbook_path(workbook: Path) -> Path:
     return workbook.with_name(f".{workbook.stem}.{secrets.token_hex(4)}.tmp{workbook.suffix}")
 
 
+WRITE_SIZE = 1 << 16
+
+
 def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
+    """Join the rendered text into pieces of about 64 KiB, as ASCII bytes."""
+    pending: list[str] = []
+    length = 0
     for chunk in chunks:
-        try:
-            yield chunk.encode("ascii")
-        except UnicodeEncodeError as error:
-            raise FileProblem(
-                f"IIF template error: the text {error.object[error.start : error.end]!r} is "
-                "not ASCII",
-                hint="IIF files are ASCII; remove the character from the template.",
-            ) from None
+        pending.append(chunk)
+        length += len(chunk)
+        if length >= WRITE_SIZE:
+            yield _ascii("".join(pending))
+            pending, length = [], 0
+    if pending:
+        yield _ascii("".join(pending))
+
+
+def _ascii(text: str) -> bytes:
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError as error:
+        raise FileProblem(
+            f"IIF template error: the text {error.object[error.start : error.end]!r} is "
+            "not ASCII",
+            hint="IIF files are ASCII; remove the character from the template.",
+        ) from None

@@ -15,8 +15,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite the expected IIF files from the current output instead of comparing",
     )
+    parser.addoption(
+        "--stress",
+        action="store_true",
+        help="run the crash test with hundreds of kills instead of the shorter CI version",
+    )
 
 
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def stress(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--stress"))

@@ -477,6 +477,9 @@ CASES: dict[str, Case] = {
         3,
         "{workbook}: the workbook is open in LibreOffice (.~lock.orders.xlsx# is beside it)",
     ),
+    "read-only-workbook": Case(
+        read_only, 3, "{workbook}: the workbook is read-only, so it cannot be marked"
+    ),
     "another-export-running": Case(
         lock_held_by_a_live_process,
         3,

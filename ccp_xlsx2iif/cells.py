@@ -21,6 +21,8 @@ from ccp_xlsx2iif.contract import Kind
 CellValue = int | float | str | bool | dt.date | dt.datetime | dt.time | dt.timedelta
 
 CENT = Decimal("0.01")
+# The largest amount QuickBooks Desktop takes; anything larger is a typing slip.
+LARGEST = Decimal("9999999999.99")
 # Binary floats written by formulas carry noise (0.1 + 0.2 = 0.30000000000000004): an amount
 # this close to a whole cent is that cent; anything further has real extra decimals.
 _FLOAT_NOISE = Decimal("0.000000001")
@@ -57,6 +59,8 @@ def shown(value: CellValue) -> str:
 
 
 def _number_text(value: float) -> str:
+    if abs(value) >= 1e15:  # beyond the digits a float holds exactly: as Excel shows it
+        return repr(value)
     if value.is_integer():
         return str(int(value))
     return format(Decimal(str(value)).normalize(), "f")
@@ -87,6 +91,15 @@ def parse_order_id(value: CellValue) -> str:
 
 
 def _decimal(value: CellValue, what: str) -> Decimal:
+    number = _any_decimal(value, what)
+    if abs(number) > LARGEST:
+        raise CellValueError(
+            f"{shown(value)} is too large; QuickBooks takes numbers up to {LARGEST:,}"
+        )
+    return number
+
+
+def _any_decimal(value: CellValue, what: str) -> Decimal:
     if isinstance(value, bool):
         raise CellValueError(f"{shown(value)} is not {what}; write a number")
     if isinstance(value, (int, float)):

@@ -447,7 +447,6 @@ def _ascii(text: str) -> bytes:
         return text.encode("ascii")
     except UnicodeEncodeError as error:
         raise FileProblem(
-            f"IIF template error: the text {error.object[error.start : error.end]!r} is "
-            "not ASCII",
+            f"IIF template error: the text {error.object[error.start : error.end]!r} is not ASCII",
             hint="IIF files are ASCII; remove the character from the template.",
         ) from None

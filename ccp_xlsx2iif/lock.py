@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import json
 import os
 import socket
@@ -122,9 +123,10 @@ def export_lock(workbook: Path, now: dt.datetime) -> Iterator[list[str]]:
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now.isoformat()}
     mine = json.dumps(holder)
     notes: list[str] = []
+    _remove_abandoned_drafts(path)
     for attempt in range(2):
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            _create(path, mine)
         except FileExistsError:
             holder, modified = _read_lock(path)
             if attempt == 0 and _stale(holder, modified, now):
@@ -142,8 +144,6 @@ def export_lock(workbook: Path, now: dt.datetime) -> Iterator[list[str]]:
             raise FileProblem(
                 f"{path}: the lock file cannot be created ({error.strerror or error})"
             ) from None
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(mine)
         break
     try:
         yield notes
@@ -151,6 +151,36 @@ def export_lock(workbook: Path, now: dt.datetime) -> Iterator[list[str]]:
         with contextlib.suppress(OSError):
             if path.read_text(encoding="utf-8") == mine:
                 path.unlink()
+
+
+def _create(path: Path, content: str) -> None:
+    """Create the lock file with its content in one step, or raise ``FileExistsError``.
+
+    The content is written to a file of its own first, then hard-linked under the lock's
+    name, which fails if the lock exists: no one ever sees a lock without its holder. Where
+    the file system has no hard links, the lock is created exclusively, then written.
+    """
+    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        draft.write_text(content, encoding="utf-8")
+        try:
+            os.link(draft, path)
+        except (PermissionError, NotImplementedError, AttributeError, OSError) as error:
+            if isinstance(error, FileExistsError):
+                raise
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                stream.write(content)
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def _remove_abandoned_drafts(path: Path) -> None:
+    """Remove the lock drafts (``<lock>.<pid>.tmp``) of exports whose process is gone."""
+    for draft in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        pid = draft.name[len(path.name) + 1 : -len(".tmp")]
+        if pid.isdigit() and not process_alive(int(pid)):
+            draft.unlink(missing_ok=True)
 
 
 def _read_lock(path: Path) -> tuple[dict[str, object], dt.datetime]:

@@ -144,3 +144,13 @@ def test_text_and_blank() -> None:
     assert parse_text("  Ada  ") == "Ada"
     assert parse_text(dt.date(2026, 1, 2)) == "2026-01-02"
     assert [is_blank(v) for v in (None, "", "   ", "x", 0)] == [True, True, True, False, False]
+
+
+def test_numbers_too_large_for_quickbooks() -> None:
+    assert parse_money(9999999999.99) == Decimal("9999999999.99")
+    for parse in (parse_money, parse_quantity, parse_price):
+        with pytest.raises(CellValueError) as raised:
+            parse(1e26)
+        assert str(raised.value) == (
+            "1e+26 is too large; QuickBooks takes numbers up to 9,999,999,999.99"
+        )

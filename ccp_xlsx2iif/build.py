@@ -25,7 +25,7 @@ from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Role, RoleKind, header_key
 from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
-from ccp_xlsx2iif.problems import Origin, Place, Problem
+from ccp_xlsx2iif.problems import Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
 
 ALREADY_EXPORTED = "already exported"
@@ -39,6 +39,7 @@ class Selection:
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
     batches: set[str] = field(default_factory=set)
+    text_changes: list[TextChange] = field(default_factory=list)
 
 
 def status_keys(statuses: Iterable[str]) -> frozenset[str]:
@@ -46,43 +47,92 @@ def status_keys(statuses: Iterable[str]) -> frozenset[str]:
     return frozenset(status.strip().casefold() for status in statuses if status.strip())
 
 
-def _parse_fields(
-    table: Table,
-    origin: Origin,
-    cells: Row,
-    skip: frozenset[str],
-    context: str,
-    problems: list[Problem],
-) -> dict[str, Any] | None:
-    """Parse every declared column of a row; return ``None`` when any cell is unreadable."""
-    values: dict[str, Any] = {}
-    ok = True
-    for column in table.spec.columns:
-        if column.field in skip or not table.has(column.field):
-            continue
-        issue = table.issue(origin.row, column.field)
-        if issue is not None:
-            problems.append(Problem(origin.place(column.field), "unreadable-cell", issue + context))
-            ok = False
-            continue
-        raw = table.value(cells, column.field)
-        if raw is None or is_blank(raw):
-            if column.required:
-                problems.append(
-                    Problem(
-                        origin.place(column.field),
-                        "empty-cell",
-                        f"{column.header} is empty{context}",
+# The text an IIF file carries is cleaned as it is read (iif.clean_text), and each cell it
+# changes is reported; names QuickBooks needs must keep some text once cleaned.
+WRITTEN_TEXT = frozenset(
+    {
+        "customer", "company", "email", "phone", "bill_address1", "bill_address2", "bill_city",
+        "bill_state", "bill_zip", "bill_country", "ship_name", "ship_address1", "ship_address2",
+        "ship_city", "ship_state", "ship_zip", "ship_country", "payment_method", "ship_method",
+        "po_number", "memo", "sku", "description",
+    }
+)  # fmt: skip
+NEEDED_NAMES = {"customer": "customer name", "sku": "SKU"}
+
+
+class RowReader:
+    """Reads the declared columns of a table's rows into typed values.
+
+    The columns found on the sheet are resolved once: each row is then one pass over them,
+    which matters for a sheet of a hundred thousand rows.
+    """
+
+    def __init__(self, table: Table, *, skip: Iterable[str] = (), clean: bool = True) -> None:
+        index = table.columns.index
+        self.table = table
+        self.columns = [
+            (column.field, index[column.field] - 1, PARSERS[column.kind], column.required,
+             column.header, clean and column.field in WRITTEN_TEXT)
+            for column in table.spec.columns
+            if column.field in index and column.field not in skip
+        ]  # fmt: skip
+        facts = table.facts
+        self.has_issues = facts is not None and bool(facts.errors or facts.uncalculated)
+
+    def read(
+        self,
+        origin: Origin,
+        cells: Row,
+        context: str,
+        problems: list[Problem],
+        changes: list[TextChange],
+    ) -> dict[str, Any] | None:
+        """Parse one row; return ``None`` when any cell is unreadable (each one reported)."""
+        values: dict[str, Any] = {}
+        ok = True
+        width = len(cells)
+        for field_name, index, parse, required, header, written in self.columns:
+            if self.has_issues:
+                issue = self.table.issue(origin.row, field_name)
+                if issue is not None:
+                    problems.append(
+                        Problem(origin.place(field_name), "unreadable-cell", issue + context)
                     )
-                )
+                    ok = False
+                    continue
+            raw = cells[index] if index < width else None
+            if raw is None or raw == "" or (raw.__class__ is str and raw.isspace()):
+                if required:
+                    problems.append(
+                        Problem(
+                            origin.place(field_name), "empty-cell", f"{header} is empty{context}"
+                        )
+                    )
+                    ok = False
+                continue
+            try:
+                value = parse(raw)
+            except CellValueError as error:
+                problems.append(Problem(origin.place(field_name), "bad-value", f"{error}{context}"))
                 ok = False
-            continue
-        try:
-            values[column.field] = PARSERS[column.kind](raw)
-        except CellValueError as error:
-            problems.append(Problem(origin.place(column.field), "bad-value", f"{error}{context}"))
-            ok = False
-    return values if ok else None
+                continue
+            if written:
+                cleaned = iif.clean_text(value)
+                if cleaned != value:
+                    changes.append(TextChange(origin.place(field_name), value, cleaned))
+                    if not cleaned and field_name in NEEDED_NAMES:
+                        problems.append(
+                            Problem(
+                                origin.place(field_name),
+                                "no-text",
+                                f'{NEEDED_NAMES[field_name]} "{value}" has nothing QuickBooks can '
+                                f"take once made plain ASCII; write it in Latin letters{context}",
+                            )
+                        )
+                        ok = False
+                value = cleaned
+            values[field_name] = value
+        return values if ok else None
 
 
 def _read_order_id(
@@ -142,22 +192,28 @@ def select_orders(
     duplicates: dict[str, list[int]] = {}
     exporting_ids: set[str] = set()
     pending: list[tuple[Origin, dict[str, Any] | None]] = []
+    reader = RowReader(orders, skip=("order_id", "exported"))
+    check_issues = reader.has_issues
+    status_at = orders.columns.index["status"] - 1
+    exported_at = orders.columns.index.get("exported", 0) - 1
 
-    for row, cells in orders.records():
+    for row, cells in orders.records("order_id"):
         origin = Origin(orders.columns, row)
-        unclear = [
-            Problem(origin.place(field_name), "unreadable-cell", issue)
-            for field_name in ("status", "exported")
-            if (issue := orders.issue(row, field_name)) is not None
-        ]
-        if unclear:
-            # Whether this order is to be exported cannot be told: say so, never guess.
-            problems.extend(unclear)
-            continue
-        exported = orders.value(cells, "exported")
-        if isinstance(exported, str) and (batch := batch_in_mark(exported)):
+        if check_issues:
+            unclear = [
+                Problem(origin.place(field_name), "unreadable-cell", issue)
+                for field_name in ("status", "exported")
+                if (issue := orders.issue(row, field_name)) is not None
+            ]
+            if unclear:
+                # Whether this order is to be exported cannot be told: say so, never guess.
+                problems.extend(unclear)
+                continue
+        exported = cells[exported_at] if 0 <= exported_at < len(cells) else None
+        if exported.__class__ is str and exported and (batch := batch_in_mark(exported)):
             selection.batches.add(batch)
-        reason = _skip_reason(orders.value(cells, "status"), exported, keys)
+        status = cells[status_at] if status_at < len(cells) else None
+        reason = _skip_reason(status, exported, keys)
         order_id = _read_order_id(orders, cells, origin, None if reason else problems)
         if order_id is not None:
             if order_id in first_row:
@@ -168,10 +224,12 @@ def select_orders(
             selection.skipped[reason] += 1
             continue
         context = f" (order {order_id})" if order_id else ""
-        values = _parse_fields(orders, origin, cells, frozenset({"exported"}), context, problems)
+        values = reader.read(origin, cells, context, problems, selection.text_changes)
         if order_id is not None:
             exporting_ids.add(order_id)
-        pending.append((origin, values))
+            if values is not None:
+                values["order_id"] = order_id
+        pending.append((origin, values if order_id is not None else None))
 
     duplicated = {order_id for order_id in duplicates if order_id in exporting_ids}
     for order_id, rows in duplicates.items():
@@ -187,7 +245,7 @@ def select_orders(
                     )
                 )
 
-    lines, unreadable = _read_lines(items, first_row, exporting_ids, problems)
+    lines, unreadable = _read_lines(items, first_row, exporting_ids, selection)
     # An order with a duplicated ID or an unreadable item line is reported already; checking
     # its sums would only repeat that problem in other words.
     reported = duplicated | unreadable
@@ -205,12 +263,14 @@ def _read_lines(
     items: Table,
     known_ids: dict[str, int],
     exporting_ids: set[str],
-    problems: list[Problem],
+    selection: Selection,
 ) -> tuple[dict[str, list[OrderLine]], set[str]]:
     """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
+    problems = selection.problems
     lines: dict[str, list[OrderLine]] = {}
     unreadable: set[str] = set()
-    for row, cells in items.records():
+    reader = RowReader(items, skip=("order_id",))
+    for row, cells in items.records("order_id"):
         origin = Origin(items.columns, row)
         order_id = _read_order_id(items, cells, origin, problems)
         if order_id is None:
@@ -227,15 +287,24 @@ def _read_lines(
             continue
         if order_id not in exporting_ids:
             continue
-        context = f" (order {order_id})"
-        values = _parse_fields(items, origin, cells, frozenset(), context, problems)
+        values = reader.read(
+            origin, cells, f" (order {order_id})", problems, selection.text_changes
+        )
         if values is None:
             unreadable.add(order_id)
             continue
-        values.setdefault("description", "")
-        values.setdefault("line_total", None)
-        values.setdefault("taxable", None)
-        lines.setdefault(order_id, []).append(OrderLine(origin=origin, **values))
+        lines.setdefault(order_id, []).append(
+            OrderLine(
+                order_id,
+                values["sku"],
+                values.get("description", ""),
+                values["quantity"],
+                values["unit_price"],
+                values.get("line_total"),
+                values.get("taxable"),
+                origin,
+            )
+        )
     return lines, unreadable
 
 
@@ -255,6 +324,7 @@ def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
     found: dict[str, RoleAccount] = {}
     seen: dict[str, Origin] = {}
     valid = ", ".join(f'"{role.name}"' for role in ROLES)
+    reader = RowReader(table, skip=("role",), clean=False)
     for row, cells in table.records():
         origin = Origin(table.columns, row)
         role_text = parse_text(table.value(cells, "role") or "")
@@ -278,7 +348,7 @@ def read_accounts(table: Table) -> tuple[Accounts | None, list[Problem]]:
             )
             continue
         seen[role.field] = origin
-        values = _parse_fields(table, origin, cells, frozenset({"role"}), "", problems)
+        values = reader.read(origin, cells, "", problems, [])
         if values is None:
             continue
         account = RoleAccount(

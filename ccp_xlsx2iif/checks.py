@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import Chart, describe_type
@@ -92,7 +91,6 @@ def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list
             f"order {order.order_id} has no item lines on the Items sheet; add them there "
             "with this Order ID",
         )
-    problems.extend(_nothing_left(order))
     line_problems = [p for line in order.lines for p in _check_line(line, accounts)]
     problems.extend(line_problems)
     if line_problems:
@@ -253,69 +251,3 @@ def check_tax_mode(accounts: Accounts, tax_mode: str) -> list[Problem]:
             )
         )
     return problems
-
-
-@dataclass(frozen=True, slots=True)
-class TextChange:
-    """A cell whose text the IIF file carries changed: transliterated, line breaks removed..."""
-
-    place: Place
-    before: str
-    after: str
-
-
-_ORDER_TEXT = (
-    "customer",
-    "company",
-    "email",
-    "phone",
-    "bill_address1",
-    "bill_address2",
-    "bill_city",
-    "bill_state",
-    "bill_zip",
-    "bill_country",
-    "ship_name",
-    "ship_address1",
-    "ship_address2",
-    "ship_city",
-    "ship_state",
-    "ship_zip",
-    "ship_country",
-    "payment_method",
-    "ship_method",
-    "po_number",
-    "memo",
-)
-_LINE_TEXT = ("sku", "description")
-
-
-def text_changes(orders: Iterable[Order]) -> list[TextChange]:
-    """Return every cell of the orders whose text changes on its way into the IIF file."""
-    changes = []
-    for order in orders:
-        records: list[tuple[Order | OrderLine, tuple[str, ...]]] = [(order, _ORDER_TEXT)]
-        records += [(line, _LINE_TEXT) for line in order.lines]
-        for record, fields in records:
-            for field in fields:
-                before = getattr(record, field)
-                after = iif.clean_text(before)
-                if after != before:
-                    changes.append(TextChange(record.origin.place(field), before, after))
-    return changes
-
-
-def _nothing_left(order: Order) -> list[Problem]:
-    """Names QuickBooks needs must keep some text after cleaning (emoji alone do not)."""
-    named: list[tuple[Order | OrderLine, str, str]] = [(order, "customer", "customer name")]
-    named += [(line, "sku", "SKU") for line in order.lines]
-    return [
-        Problem(
-            record.origin.place(field),
-            "no-text",
-            f'{what} "{getattr(record, field)}" has nothing QuickBooks can take once made plain '
-            f"ASCII; write it in Latin letters (order {order.order_id})",
-        )
-        for record, field, what in named
-        if getattr(record, field) and not iif.clean_text(getattr(record, field))
-    ]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ccp_xlsx2iif.build import read_accounts, select_orders
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
-from ccp_xlsx2iif.checks import TextChange, check_chart, check_orders, check_tax_mode, text_changes
+from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
 from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS
 from ccp_xlsx2iif.declarations import (
     TAX_MODES,
@@ -41,7 +41,14 @@ from ccp_xlsx2iif.files import (
 )
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
-from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, UsageProblem
+from ccp_xlsx2iif.problems import (
+    FileProblem,
+    Place,
+    Problem,
+    ProblemsFound,
+    TextChange,
+    UsageProblem,
+)
 from ccp_xlsx2iif.render import make_environment, render_batch
 from ccp_xlsx2iif.workbook import (
     Book,
@@ -261,7 +268,7 @@ def plan_export(
         if accounts_book is not book:
             accounts_book.close()
     notes = (*recovered, *_notes(chart, options))
-    changes = tuple(text_changes(orders))
+    changes = tuple(selection.text_changes)
     plan = Plan(
         tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes, changes
     )

@@ -155,6 +155,15 @@ PROBLEM_KINDS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    """A cell whose text changed on its way into the IIF file (transliterated, one line...)."""
+
+    place: Place
+    before: str
+    after: str
+
+
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Return the problems sorted by sheet and row; problems without a place come first."""
     return sorted(

@@ -118,11 +118,17 @@ class Table:
     rows: list[list[CellValue]]
     facts: SheetFacts | None = None
 
-    def records(self) -> Iterator[tuple[int, Row]]:
-        """Yield (Excel row number, cells) for each non-empty row below the header."""
+    def records(self, key: str | None = None) -> Iterator[tuple[int, Row]]:
+        """Yield (Excel row number, cells) for each non-empty row below the header.
+
+        A row whose ``key`` cell is filled is not empty: the other cells need no look.
+        """
+        at = self.columns.index.get(key, 0) - 1 if key else -1
         for index in range(1, len(self.rows)):
             cells = self.rows[index]
-            if not all(is_blank(value) for value in cells):
+            if (0 <= at < len(cells) and cells[at] != "" and cells[at] is not None) or not all(
+                is_blank(value) for value in cells
+            ):
                 yield index + 1, cells
 
     def has(self, field_name: str) -> bool:

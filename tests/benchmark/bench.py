@@ -1,0 +1,461 @@
+"""Benchmark: the export against the fastest possible read of the same workbook.
+
+    python tests/benchmark/bench.py --orders 100000 [--repeat 3] [--json FILE] [--openpyxl]
+
+Generates a realistic order workbook (Orders, Items and Accounts sheets; 1 to 5 items per
+order, taxes, discounts), deterministic by seed and cached in tests/benchmark/cache/. Then, each
+in a fresh process, repeated (the median is kept):
+
+  baseline   python-calamine reads every row of every sheet into Python values
+  export     ccp-xlsx2iif export of a fresh copy (read, check, render, write IIF, write back)
+  writeback  the write-back alone, marking the same cells
+  openpyxl   for reference, where it finishes in reasonable time: openpyxl read-only read,
+             and openpyxl load + set one column + save
+
+Peak memory is each process's maximum resident set. The export's IIF is read back with the
+test suite's IIF reader at the end of each run: a fast export that is wrong does not count.
+Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CACHE = HERE / "cache"
+NOW = "2026-03-14T09:30:05"
+SEED = 20261125
+
+FIRST = [
+    "Ada",
+    "Grace",
+    "Linus",
+    "Marie",
+    "Alan",
+    "Rosalind",
+    "Katherine",
+    "Tim",
+    "Barbara",
+    "Edsger",
+    "Donald",
+    "Frances",
+    "Jos\u00e9",
+    "Bj\u00f6rn",
+    "Zo\u00eb",
+    "Hedy",
+    "Claude",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Pauling",
+    "Curie",
+    "Turing",
+    "Franklin",
+    "Johnson",
+    "Berners-Lee",
+    "Liskov",
+    "Dijkstra",
+    "Knuth",
+    "Allen",
+    "M\u00fcller",
+    "Nguyen",
+    "Lamarr",
+    "Shannon",
+]
+STREETS = [
+    "Main St",
+    "Oak Avenue",
+    "Maple Road",
+    "Analytical Way",
+    "Compiler Court",
+    "Helix Rd",
+    "Rue de la Paix",
+    "High Street",
+    "Elm Street",
+    "Harbor Blvd",
+]
+CITIES = [
+    ("Portland", "OR", "972"),
+    ("Arlington", "VA", "222"),
+    ("Austin", "TX", "787"),
+    ("Pasadena", "CA", "911"),
+    ("Seattle", "WA", "981"),
+    ("Boston", "MA", "021"),
+    ("Denver", "CO", "802"),
+    ("Chicago", "IL", "606"),
+]
+PRODUCTS = [
+    (f"SKU-{n:04d}", f"Product {n} - {kind}", Decimal(random.Random(n).randint(199, 19999)) / 100)
+    for n, kind in enumerate(
+        ["mug", "shirt", "cards", "book", "poster", "candle", "tea", "socks", "pen", "bag"] * 30
+    )
+]
+ORDER_HEADERS = [
+    "Order ID",
+    "Order Date",
+    "Status",
+    "Customer",
+    "Company",
+    "Email",
+    "Phone",
+    "Bill Address 1",
+    "Bill Address 2",
+    "Bill City",
+    "Bill State",
+    "Bill Zip",
+    "Bill Country",
+    "Ship Name",
+    "Ship Address 1",
+    "Ship Address 2",
+    "Ship City",
+    "Ship State",
+    "Ship Zip",
+    "Ship Country",
+    "Subtotal",
+    "Discount",
+    "Sale",
+    "State Tax",
+    "Country Tax",
+    "Shipping",
+    "Total",
+    "Payment Method",
+    "Ship Method",
+    "PO Number",
+    "Memo",
+    "Exported",
+]
+ITEM_HEADERS = ["Order ID", "SKU", "Description", "Quantity", "Unit Price", "Line Total", "Taxable"]
+ACCOUNTS = [
+    ("Accounts Receivable", "Accounts Receivable", ""),
+    ("Bank", "Undeposited Funds", ""),
+    ("Item Subtotal", "Sales:Web Store", ""),
+    ("State/Province Tax", "Sales Tax Payable", "State Tax"),
+    ("Country Tax", "GST Payable", "GST"),
+    ("Shipping", "Shipping Income", "Shipping"),
+    ("Discount", "Sales Discounts", "Discount"),
+    ("Sale", "Sales Discounts:Sale Markdowns", "Sale"),
+]
+CENT = Decimal("0.01")
+
+
+def generate(path: Path, orders: int) -> dict[str, Any]:
+    """Write the workbook of ``orders`` orders; return what the export must do with it."""
+    import xlsxwriter
+
+    rng = random.Random(SEED)
+    # Beyond 200,000 orders, rows are streamed to disk (text as inline strings).
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": orders > 200_000})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    money = book.add_format({"num_format": "#,##0.00"})
+    bold = book.add_format({"bold": True})
+    order_sheet = book.add_worksheet("Orders")
+    item_sheet = book.add_worksheet("Items")
+    accounts = book.add_worksheet("Accounts")
+    order_sheet.write_row(0, 0, ORDER_HEADERS, bold)
+    item_sheet.write_row(0, 0, ITEM_HEADERS, bold)
+    completed = lines = 0
+    total_amount = Decimal(0)
+    item_rows: list[list[Any]] = []
+    start = dt.date(2025, 1, 1)
+    for number in range(orders):
+        order_id = 100000 + number
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, state, zip_prefix = rng.choice(CITIES)
+        street = f"{rng.randint(1, 9999)} {rng.choice(STREETS)}"
+        subtotal = Decimal(0)
+        taxable = Decimal(0)
+        for _ in range(rng.randint(1, 5)):
+            sku, description, price = rng.choice(PRODUCTS)
+            quantity = rng.choice([1, 1, 1, 2, 2, 3, 4])
+            amount = price * quantity
+            is_taxable = rng.random() < 0.8
+            subtotal += amount
+            taxable += amount if is_taxable else 0
+            item_rows.append(
+                [
+                    order_id,
+                    sku,
+                    description,
+                    quantity,
+                    float(price),
+                    float(amount),
+                    "Y" if is_taxable else "N",
+                ]
+            )
+        discount = (subtotal * Decimal("0.1")).quantize(CENT) if rng.random() < 0.15 else Decimal(0)
+        sale = Decimal("5.00") if rng.random() < 0.05 and subtotal > 20 else Decimal(0)
+        state_tax = (
+            (taxable * Decimal("0.0725")).quantize(CENT) if rng.random() < 0.7 else Decimal(0)
+        )
+        country_tax = (
+            (subtotal * Decimal("0.05")).quantize(CENT) if rng.random() < 0.05 else Decimal(0)
+        )
+        shipping = Decimal(rng.choice(["0", "4.95", "6.95", "9.50", "12.00"]))
+        total = subtotal - discount - sale + state_tax + country_tax + shipping
+        status = "Completed" if rng.random() < 0.9 else rng.choice(["Pending", "Cancelled"])
+        if status == "Completed":
+            completed += 1
+            total_amount += total
+        company = f"{last} Trading" if rng.random() < 0.2 else ""
+        row = [
+            order_id,
+            None,
+            status,
+            f"{first} {last}",
+            company,
+            f"{first.lower()}.{last.lower()}@example.com",
+            f"555-{rng.randint(1000, 9999)}",
+            street,
+            "",
+            city,
+            state,
+            f"{zip_prefix}{rng.randint(10, 99)}",
+            "USA",
+            "",
+            street,
+            "",
+            city,
+            state,
+            f"{zip_prefix}{rng.randint(10, 99)}",
+            "USA",
+            float(subtotal),
+            float(discount),
+            float(sale),
+            float(state_tax),
+            float(country_tax),
+            float(shipping),
+            float(total),
+            rng.choice(["Visa", "MasterCard", "PayPal"]),
+            rng.choice(["UPS Ground", "USPS Priority", "FedEx 2Day"]),
+            f"PO-{rng.randint(1000, 9999)}" if rng.random() < 0.05 else "",
+            "Gift wrap" if rng.random() < 0.1 else "",
+            "",
+        ]
+        excel_row = number + 1
+        for column, value in enumerate(row):
+            if column == 1:
+                order_sheet.write_datetime(
+                    excel_row, 1, start + dt.timedelta(days=number % 420), date_format
+                )
+            elif value in ("", None):
+                continue
+            elif isinstance(value, float):
+                order_sheet.write_number(excel_row, column, value, money)
+            elif isinstance(value, int):
+                order_sheet.write_number(excel_row, column, value)
+            else:
+                order_sheet.write_string(excel_row, column, value)
+    for index, item in enumerate(item_rows, start=1):
+        item_sheet.write_row(index, 0, item)
+        lines += 1
+    accounts.write_row(0, 0, ["Role", "Account", "Item"], bold)
+    for index, account in enumerate(ACCOUNTS, start=1):
+        accounts.write_row(index, 0, account)
+    book.close()
+    return {"orders": orders, "lines": lines, "completed": completed, "total": str(total_amount)}
+
+
+def workbook_for(orders: int) -> tuple[Path, dict[str, Any]]:
+    """Return the cached workbook of ``orders`` orders, generating it once."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"orders-{orders}.xlsx"
+    meta_path = path.with_suffix(".json")
+    if not path.exists() or not meta_path.exists():
+        print(f"generating {path.name} ...", flush=True)
+        meta = generate(path, orders)
+        meta_path.write_text(json.dumps(meta))
+    return path, json.loads(meta_path.read_text())
+
+
+# --- the measured work, each run in a fresh process -------------------------------------
+
+
+def work_baseline(path: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    with CalamineWorkbook.from_path(path) as book:
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python()
+
+
+def work_export(path: str) -> None:
+    sys.argv = ["ccp-xlsx2iif", "export", path, "-o", path + ".iif"]
+    from ccp_xlsx2iif import cli
+
+    cli._now = lambda: dt.datetime.fromisoformat(NOW)
+    try:
+        cli.main()
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+
+
+def work_writeback(path: str, rows: str, output: str) -> None:
+    from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
+
+    marked = json.loads(Path(rows).read_text())
+    marks = ExportedMarks("Orders", 32, dict.fromkeys(marked, "2026-03-14 09:30 bench.iif"))
+    with Path(output).open("wb") as out:
+        write_marked_copy(Path(path), out, marks)
+
+
+def work_openpyxl_read(path: str) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    for sheet in book.worksheets:
+        for _ in sheet.iter_rows(values_only=True):
+            pass
+
+
+def work_openpyxl_save(path: str) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book["Orders"]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, 32).value = "2026-03-14 09:30 bench.iif"
+    book.save(path + ".openpyxl.xlsx")
+
+
+WORK: dict[str, Any] = {
+    "baseline": work_baseline,
+    "export": work_export,
+    "writeback": work_writeback,
+    "openpyxl_read": work_openpyxl_read,
+    "openpyxl_save": work_openpyxl_save,
+}
+
+
+def child(kind: str, *args: str) -> None:
+    import resource
+
+    WORK[kind](*args)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if sys.platform == "darwin":
+        peak //= 1024
+    print(json.dumps({"peak_mb": peak / 1024}))
+
+
+def measure(kind: str, *args: str) -> tuple[float, float]:
+    """Run one kind of work in a fresh process; return (seconds, peak MB)."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, __file__, "_child", kind, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    seconds = time.perf_counter() - start
+    if completed.returncode:
+        raise SystemExit(f"{kind} failed:\n{completed.stdout}\n{completed.stderr}")
+    return seconds, json.loads(completed.stdout.splitlines()[-1])["peak_mb"]
+
+
+def verify(iif_path: Path, meta: dict[str, Any]) -> None:
+    """Prove the export's IIF right with the test suite's reader."""
+    sys.path.insert(0, str(ROOT))
+    from tests.iif_reader import read_iif
+
+    iif = read_iif(iif_path.read_bytes())
+    invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
+    assert len(invoices) == meta["completed"], "not every completed order was exported"
+    assert all(t.amount_sum() == 0 for t in iif.transactions), "a transaction does not balance"
+    total = sum((Decimal(t.trns["AMOUNT"]) for t in invoices), Decimal(0))
+    assert total == Decimal(meta["total"]), f"invoices total {total}, workbook {meta['total']}"
+
+
+def run(orders: int, repeat: int, with_openpyxl: bool) -> dict[str, Any]:
+    path, meta = workbook_for(orders)
+    work = CACHE / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    rows_file = work / "rows.json"
+    rows_file.write_text(json.dumps(_completed_rows(path)))
+    results: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(repeat):
+        results.setdefault("baseline", []).append(measure("baseline", str(path)))
+        copy = work / "orders.xlsx"
+        shutil.copyfile(path, copy)
+        results.setdefault("export", []).append(measure("export", str(copy)))
+        verify(Path(str(copy) + ".iif"), meta)
+        marked = str(work / "marked.xlsx")
+        results.setdefault("writeback", []).append(
+            measure("writeback", str(path), str(rows_file), marked)
+        )
+        (work / "orders.xlsx.iif").unlink()
+    if with_openpyxl:
+        results["openpyxl_read"] = [measure("openpyxl_read", str(path))]
+        results["openpyxl_save"] = [measure("openpyxl_save", str(path))]
+    median = {
+        kind: (statistics.median(s for s, _ in runs), max(m for _, m in runs))
+        for kind, runs in results.items()
+    }
+    figures: dict[str, Any] = {
+        "orders": orders,
+        "lines": meta["lines"],
+        "xlsx_mb": round(path.stat().st_size / 2**20, 1),
+        "baseline_s": round(median["baseline"][0], 2),
+        "export_s": round(median["export"][0], 2),
+        "writeback_s": round(median["writeback"][0], 2),
+        "ratio_export_to_baseline": round(median["export"][0] / median["baseline"][0], 2),
+        "ratio_writeback_to_baseline": round(median["writeback"][0] / median["baseline"][0], 2),
+        "baseline_peak_mb": round(median["baseline"][1]),
+        "export_peak_mb": round(median["export"][1]),
+        "ratio_peak_memory": round(median["export"][1] / median["baseline"][1], 2),
+        "seconds_per_1000_orders": round(median["export"][0] / orders * 1000, 4),
+        "repeat": repeat,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    if with_openpyxl:
+        figures["openpyxl_read_s"] = round(median["openpyxl_read"][0], 2)
+        figures["openpyxl_save_s"] = round(median["openpyxl_save"][0], 2)
+        figures["openpyxl_save_peak_mb"] = round(median["openpyxl_save"][1])
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _completed_rows(path: Path) -> list[int]:
+    from python_calamine import CalamineWorkbook
+
+    with CalamineWorkbook.from_path(str(path)) as book:
+        rows = book.get_sheet_by_name("Orders").to_python()
+    return [index + 1 for index, row in enumerate(rows) if index and row[2] == "Completed"]
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        child(sys.argv[2], *sys.argv[3:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--openpyxl", action="store_true", help="also time openpyxl (slow)")
+    arguments = parser.parse_args()
+    figures = run(arguments.orders, arguments.repeat, arguments.openpyxl)
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    if arguments.json:
+        arguments.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

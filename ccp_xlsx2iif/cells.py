@@ -23,6 +23,7 @@ CellValue = int | float | str | bool | dt.date | dt.datetime | dt.time | dt.time
 CENT = Decimal("0.01")
 # The largest amount QuickBooks Desktop takes; anything larger is a typing slip.
 LARGEST = Decimal("9999999999.99")
+_LARGEST_FLOAT = float(LARGEST)
 # Binary floats written by formulas carry noise (0.1 + 0.2 = 0.30000000000000004): an amount
 # this close to a whole cent is that cent; anything further has real extra decimals.
 _FLOAT_NOISE = Decimal("0.000000001")
@@ -83,6 +84,8 @@ def parse_text(value: CellValue) -> str:
 
 def parse_order_id(value: CellValue) -> str:
     """Read an order ID: ``1001``, ``1001.0`` and ``"1001"`` are the same order."""
+    if type(value) is float and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     if isinstance(value, (bool, dt.date, dt.time, dt.timedelta)):
         raise CellValueError(f"{shown(value)} is not an order ID")
     text = parse_text(value)
@@ -129,6 +132,11 @@ def to_cents(number: Decimal) -> Decimal:
 
 def parse_money(value: CellValue) -> Decimal:
     """Read an amount of money, in cents: ``19.99``, ``"19.99"``, ``"$1,234.50"``."""
+    if type(value) is float and -_LARGEST_FLOAT <= value <= _LARGEST_FLOAT:
+        # The common case, a number cell of whole cents: its shortest text says so.
+        whole, _, fraction = repr(value).partition(".")
+        if len(fraction) <= 2 and "e" not in fraction and "e" not in whole:
+            return Decimal(f"{whole}.{fraction:0<2}")
     number = _decimal(value, "an amount")
     cents = to_cents(number)
     if abs(number - cents) > _FLOAT_NOISE:
@@ -201,14 +209,36 @@ def parse_raw(value: CellValue) -> CellValue:
     return value
 
 
+def remembered(parse: Callable[[CellValue], Any]) -> Callable[[CellValue], Any]:
+    """Return ``parse`` remembering what it gave for each number, date or text.
+
+    Prices, quantities, dates and shipping amounts repeat thousands of times in a large
+    workbook: each is parsed once, and the rows share one value. Errors are not remembered.
+    """
+    memory: dict[object, Any] = {}
+
+    def parse_remembered(value: CellValue) -> Any:
+        key = (value.__class__, value)
+        try:
+            return memory[key]
+        except KeyError:
+            result = memory[key] = parse(value)
+            if len(memory) > 100_000:
+                memory.clear()
+            return result
+
+    parse_remembered.__doc__ = parse.__doc__
+    return parse_remembered
+
+
 PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
     Kind.TEXT: parse_text,
     Kind.ORDER_ID: parse_order_id,
-    Kind.DATE: parse_date,
-    Kind.MONEY: parse_money,
-    Kind.QUANTITY: parse_quantity,
-    Kind.PRICE: parse_price,
-    Kind.FLAG: parse_flag,
+    Kind.DATE: remembered(parse_date),
+    Kind.MONEY: remembered(parse_money),
+    Kind.QUANTITY: remembered(parse_quantity),
+    Kind.PRICE: remembered(parse_price),
+    Kind.FLAG: remembered(parse_flag),
     Kind.RAW: parse_raw,
 }
 

@@ -78,6 +78,11 @@ _FORMULA_CELL = re.compile(
     rb"""<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"""
     rb"""(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"""
 )
+# What a formula without a calculated value looks like, searched for before the slower
+# _FORMULA_CELL: a formula element right before the cell's end, or an empty value.
+_UNCALCULATED_HINT = re.compile(
+    rb"""</(?:\w+:)?f>\s*</|/>\s*</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</"""
+)
 _CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _TEXT_TYPE = re.compile(rb"""\st\s*=\s*["'](?:str|s|inlineStr)["']""")
 
@@ -309,24 +314,54 @@ class SheetFacts:
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     uncalculated: set[tuple[int, int]] = field(default_factory=set)
 
+
+class SheetScanner:
+    """Scans regions of whole rows of one sheet, with patterns for its namespace prefix.
+
+    Patterns that start with a literal (``<row r="``) are searched at C speed; a region whose
+    rows or cells are written otherwise (attributes in another order) is scanned with the
+    general, slower patterns, so that nothing escapes the bounds.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        self.facts = SheetFacts()
+        p = re.escape(prefix)
+        self.row_tag, self.cell_tag = b"<" + prefix + b"row", b"<" + prefix + b"c "
+        self.row_number = re.compile(rb"<" + p + rb'row r="(\d+)"')
+        self.cell_reference = b"<" + prefix + b'c r="'
+        self.formula_tag = b"<" + prefix + b"f"
+        self.wide_cell = re.compile(rb"<" + p + rb'c r="([B-Z][A-Z]|[A-Z]{3})\d')
+        self.uncalculated_hints = (
+            b"</" + prefix + b"f></" + prefix + b"c>",
+            b"/></" + prefix + b"c>",
+            b"<" + prefix + b"v/>",
+            b"<" + prefix + b"v />",
+            b"<" + prefix + b"v></" + prefix + b"v>",
+        )
+
     def scan(self, rows: bytes) -> None:
         """Take in one region of whole rows."""
-        numbers = _ROW_NUMBER.findall(rows)
+        facts = self.facts
+        numbers = self.row_number.findall(rows)
+        if len(numbers) != rows.count(self.row_tag):
+            numbers = _ROW_NUMBER.findall(rows)
         if numbers:
-            self.max_row = max(self.max_row, max(map(int, numbers)))
-        wide = _WIDE_CELL.findall(rows)
-        widest = max((column_number(letters) for letters, _ in wide), default=_NARROW_COLUMNS)
-        self.max_column = max(self.max_column, widest)
-        if b"t=" in rows:
+            facts.max_row = max(facts.max_row, max(map(int, numbers)))
+        wide: list[bytes] = self.wide_cell.findall(rows)
+        if rows.count(self.cell_reference) != rows.count(self.cell_tag):
+            wide = [letters for letters, _ in _WIDE_CELL.findall(rows)]
+        widest = max((column_number(letters) for letters in wide), default=_NARROW_COLUMNS)
+        facts.max_column = max(facts.max_column, widest)
+        if b't="e"' in rows or b"t='e'" in rows:
             for attributes, value in _ERROR_CELL.findall(rows):
                 cell = _cell(attributes)
                 if cell:
-                    self.errors[cell] = value.decode("utf-8", "replace")
-        if b"<f" in rows or b":f" in rows:
+                    facts.errors[cell] = value.decode("utf-8", "replace")
+        if self.formula_tag in rows and any(hint in rows for hint in self.uncalculated_hints):
             for attributes in _FORMULA_CELL.findall(rows):
                 cell = _cell(attributes)
                 if cell and not _TEXT_TYPE.search(attributes):
-                    self.uncalculated.add(cell)
+                    facts.uncalculated.add(cell)
 
 
 def _cell(attributes: bytes) -> tuple[int, int] | None:
@@ -420,10 +455,14 @@ def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) ->
     def read(_: int) -> bytes:
         return next(chunks, b"")
 
-    facts = SheetFacts()
-    for kind, region in SheetXml(sheet, read).regions():
-        if kind == "rows":
-            facts.scan(region)
+    xml = SheetXml(sheet, read)
+    scanner = SheetScanner(b"")
+    for kind, region in xml.regions():
+        if kind == "head":
+            scanner = SheetScanner(xml.prefix)
+        elif kind == "rows":
+            scanner.scan(region)
+    facts = scanner.facts
     if facts.max_row * facts.max_column > MAX_CELLS:
         raise FileProblem(
             f'{path}: sheet "{sheet}" spans {facts.max_row:,} rows and {facts.max_column:,} '

@@ -73,9 +73,11 @@ def make_environment(
         Undefined,
     )
 
+    clean_text = iif.clean_text
+
     def finalize(value: object) -> str:
-        if isinstance(value, str):
-            return iif.clean_text(value)
+        if value.__class__ is str:
+            return clean_text(value)  # type: ignore[arg-type,unused-ignore]
         if value is None:
             return ""
         if isinstance(value, Undefined):

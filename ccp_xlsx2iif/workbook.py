@@ -18,7 +18,7 @@ from ccp_xlsx2iif.package import SheetFacts, inspect_workbook, match_sheet
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
 if TYPE_CHECKING:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineSheet, CalamineWorkbook
 
 WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 READABLE_SUFFIXES = (*WRITABLE_SUFFIXES, ".xlsb", ".xls", ".ods")
@@ -36,21 +36,29 @@ class Book:
     reader: CalamineWorkbook
     sheet_names: list[str] = field(default_factory=list)
     facts: dict[str, SheetFacts] = field(default_factory=dict)
+    _sheets: dict[str, CalamineSheet] = field(default_factory=dict, repr=False)
 
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""
         return match_sheet(self.sheet_names, wanted)
 
+    def _sheet(self, name: str) -> CalamineSheet:
+        # Each look-up parses the sheet again: keep what was parsed.
+        if name not in self._sheets:
+            self._sheets[name] = self.reader.get_sheet_by_name(name)
+        return self._sheets[name]
+
     def read_rows(self, sheet: str) -> list[list[CellValue]]:
         """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
-        return self.reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        return self._sheet(sheet).to_python(skip_empty_area=False)
 
     def merged_ranges(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """Return the merged ranges of ``sheet`` as 0-based ((row, col), (row, col)) corners."""
-        return self.reader.get_sheet_by_name(sheet).merged_cell_ranges or []
+        return self._sheet(sheet).merged_cell_ranges or []
 
     def close(self) -> None:
         """Release the file."""
+        self._sheets.clear()
         self.reader.close()
 
 

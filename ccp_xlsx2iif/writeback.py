@@ -38,7 +38,8 @@ from ccp_xlsx2iif.package import (
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound, column_letter
 from ccp_xlsx2iif.workbook import Table
 
-DEFLATE_LEVEL = 6
+# The fastest deflate: the marked sheet is some 15% larger than at level 6, written 4 times faster.
+DEFLATE_LEVEL = 1
 
 _DATA_DESCRIPTOR_FLAG = 0x08
 _ZIP64_EXTRA_ID = 0x0001
@@ -48,6 +49,7 @@ _CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""
 _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
 _CELL_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["'](\w+)["']""")
 _METADATA = re.compile(rb"""(?:^|\s)(?:cm|vm)\s*=""")
+_LAST_REFERENCE = re.compile(rb' r="([A-Z]{1,3})(\d+)"')
 _SPANS = re.compile(rb"""((?:^|\s)spans\s*=\s*["'])([\d:\s]*)(["'])""")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
 
@@ -155,6 +157,7 @@ class SheetEditor:
         self.written: set[int] = set()
         self.problems: list[Problem] = []
         self.column_styles: list[tuple[int, int, bytes]] = []
+        self.widened_spans: dict[bytes, bytes] = {}
         self.previous_row = 0
 
     def _compile(self, prefix: bytes) -> None:
@@ -236,6 +239,10 @@ class SheetEditor:
         return b"".join(pieces)
 
     def _edit_row(self, number: int, attributes: bytes, content: bytes, text: str) -> bytes:
+        if number != 1 or self.marks.header is None:
+            appended = self._append(number, attributes, content, text)
+            if appended is not None:
+                return appended
         target = self.marks.column
         insert_at = len(content)
         replace: tuple[int, int] | None = None
@@ -286,6 +293,36 @@ class SheetEditor:
             b"<" + p + b"row" + self._widen_spans(attributes) + b">" + edited + b"</" + p + b"row>"
         )
 
+    def _append(self, number: int, attributes: bytes, content: bytes, text: str) -> bytes | None:
+        """Append the Exported cell when all of the row's cells lie left of its column.
+
+        That is the common case, and one search from the end of the row tells it, where the
+        general way walks every cell. ``None`` when the row is not that simple.
+        """
+        p = self.prefix
+        last = content.rfind(b' r="')
+        match = _LAST_REFERENCE.match(content, last) if last >= 0 else None
+        if (
+            match is None
+            or int(match.group(2)) != number
+            or column_number(match.group(1)) >= self.marks.column
+            or content.count(b"<" + p + b"c ") != content.count(b"<" + p + b'c r="')
+            or b"<" + p + b"c>" in content
+            or b"<" + p + b"c/>" in content
+        ):
+            return None
+        new_cell = self._cell(number, self._new_cell_style(attributes), text)
+        return (
+            b"<"
+            + p
+            + b"row"
+            + self._widen_spans(attributes)
+            + b">"
+            + content
+            + new_cell
+            + (b"</" + p + b"row>")
+        )
+
     def _refuse_unsafe(self, number: int, attributes: bytes, body: bytes) -> None:
         kind = _CELL_TYPE.search(attributes)
         reason = None
@@ -310,6 +347,8 @@ class SheetEditor:
         for first, last, style in self.column_styles:
             if first <= self.marks.column <= last:
                 return style
+        if b"customFormat" not in row_attributes:
+            return b""
         values = dict(_ATTRIBUTE.findall(row_attributes))
         if values.get(b"customFormat") in (b"1", b"true") and b"s" in values:
             return bytes(values[b"s"])
@@ -343,16 +382,19 @@ class SheetEditor:
         )
 
     def _widen_spans(self, attributes: bytes) -> bytes:
-        def widen(match: re.Match[bytes]) -> bytes:
-            numbers = [int(n) for n in re.findall(rb"\d+", match.group(2))]
-            if not numbers or self.marks.column <= max(numbers):
-                return match.group(0)
-            groups = match.group(2).split()
-            first = groups[-1].split(b":")[0]
-            groups[-1] = first + b":" + str(self.marks.column).encode()
-            return match.group(1) + b" ".join(groups) + match.group(3)
-
-        return _SPANS.sub(widen, attributes, count=1)
+        """Return row attributes whose ``spans`` hint covers the Exported column."""
+        match = _SPANS.search(attributes)
+        if match is None:
+            return attributes
+        spans = match.group(2)
+        if spans not in self.widened_spans:
+            numbers = [int(n) for n in re.findall(rb"\d+", spans)]
+            groups = spans.split()
+            if numbers and self.marks.column > max(numbers):
+                first = groups[-1].split(b":")[0]
+                groups[-1] = first + b":" + str(self.marks.column).encode()
+            self.widened_spans[spans] = b" ".join(groups)
+        return attributes[: match.start(2)] + self.widened_spans[spans] + attributes[match.end(2) :]
 
 
 def plan_marks(

@@ -432,28 +432,14 @@ def _temporary_workbook_path(workbook: Path) -> Path:
     return workbook.with_name(f".{workbook.stem}.{secrets.token_hex(4)}.tmp{workbook.suffix}")
 
 
-WRITE_SIZE = 1 << 16
-
-
 def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
-    """Join the rendered text into pieces of about 64 KiB, as ASCII bytes."""
-    pending: list[str] = []
-    length = 0
+    """Encode the rendered text as ASCII, chunk by chunk."""
     for chunk in chunks:
-        pending.append(chunk)
-        length += len(chunk)
-        if length >= WRITE_SIZE:
-            yield _ascii("".join(pending))
-            pending, length = [], 0
-    if pending:
-        yield _ascii("".join(pending))
-
-
-def _ascii(text: str) -> bytes:
-    try:
-        return text.encode("ascii")
-    except UnicodeEncodeError as error:
-        raise FileProblem(
-            f"IIF template error: the text {error.object[error.start : error.end]!r} is not ASCII",
-            hint="IIF files are ASCII; remove the character from the template.",
-        ) from None
+        try:
+            yield chunk.encode("ascii")
+        except UnicodeEncodeError as error:
+            raise FileProblem(
+                f"IIF template error: the text {error.object[error.start : error.end]!r} is "
+                "not ASCII",
+                hint="IIF files are ASCII; remove the character from the template.",
+            ) from None

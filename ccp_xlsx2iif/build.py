@@ -18,28 +18,36 @@ from ccp_xlsx2iif.cells import (
     CellValue,
     CellValueError,
     is_blank,
-    parse_order_id,
     parse_text,
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
-from ccp_xlsx2iif.contract import ROLES, Role, RoleKind, header_key
+from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
 from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
 
 ALREADY_EXPORTED = "already exported"
+_parse_order_id = PARSERS[Kind.ORDER_ID]
 
 
 @dataclass
 class Selection:
-    """The orders to export, in sheet order, and what was skipped and why."""
+    """The orders to export, in sheet order, and what was skipped and why.
+
+    ``read_orders`` fills it from the Orders sheet; ``attach_lines`` reads the Items sheet and
+    makes the orders.
+    """
 
     orders: list[Order] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
     batches: set[str] = field(default_factory=set)
     text_changes: list[TextChange] = field(default_factory=list)
+    first_row: dict[str, int] = field(default_factory=dict)
+    exporting_ids: set[str] = field(default_factory=set)
+    duplicated: set[str] = field(default_factory=set)
+    pending: list[tuple[Origin, dict[str, Any] | None]] = field(default_factory=list)
 
 
 def status_keys(statuses: Iterable[str]) -> frozenset[str]:
@@ -76,8 +84,7 @@ class RowReader:
             for column in table.spec.columns
             if column.field in index and column.field not in skip
         ]  # fmt: skip
-        facts = table.facts
-        self.has_issues = facts is not None and bool(facts.errors or facts.uncalculated)
+        self.has_issues = table.facts_found
 
     def read(
         self,
@@ -91,8 +98,10 @@ class RowReader:
         values: dict[str, Any] = {}
         ok = True
         width = len(cells)
+        has_issues = self.has_issues
+        clean_text = iif.clean_text
         for field_name, index, parse, required, header, written in self.columns:
-            if self.has_issues:
+            if has_issues:
                 issue = self.table.issue(origin.row, field_name)
                 if issue is not None:
                     problems.append(
@@ -101,7 +110,7 @@ class RowReader:
                     ok = False
                     continue
             raw = cells[index] if index < width else None
-            if raw is None or raw == "" or (raw.__class__ is str and raw.isspace()):
+            if raw == "" or raw is None or (raw.__class__ is str and raw.isspace()):
                 if required:
                     problems.append(
                         Problem(
@@ -117,7 +126,7 @@ class RowReader:
                 ok = False
                 continue
             if written:
-                cleaned = iif.clean_text(value)
+                cleaned = clean_text(value)
                 if cleaned != value:
                     changes.append(TextChange(origin.place(field_name), value, cleaned))
                     if not cleaned and field_name in NEEDED_NAMES:
@@ -138,7 +147,7 @@ class RowReader:
 def _read_order_id(
     table: Table, cells: Row, origin: Origin, problems: list[Problem] | None
 ) -> str | None:
-    issue = table.issue(origin.row, "order_id")
+    issue = table.issue(origin.row, "order_id") if table.facts_found else None
     if issue is not None:
         if problems is not None:
             problems.append(Problem(origin.place("order_id"), "unreadable-cell", issue))
@@ -149,7 +158,7 @@ def _read_order_id(
             problems.append(Problem(origin.place("order_id"), "empty-cell", "Order ID is empty"))
         return None
     try:
-        order_id = parse_order_id(raw)
+        order_id: str = _parse_order_id(raw)
     except CellValueError as error:
         if problems is not None:
             problems.append(Problem(origin.place("order_id"), "bad-value", str(error)))
@@ -177,21 +186,22 @@ def _skip_reason(status: CellValue | None, exported: CellValue | None, keys: fro
     return f'status "{text}"' if text else "no status"
 
 
-def select_orders(
-    orders: Table, items: Table, statuses: Iterable[str]
-) -> tuple[Selection, dict[str, int]]:
-    """Choose the orders to export and read them with their lines.
+def select_orders(orders: Table, items: Table, statuses: Iterable[str]) -> Selection:
+    """Choose the orders to export and read them with their lines."""
+    selection = read_orders(orders, statuses)
+    attach_lines(selection, items)
+    return selection
 
-    Returns the selection and, for every order ID on the Orders sheet, the Excel row of its
-    first appearance.
-    """
+
+def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
+    """Choose the orders to export and read their rows (their lines come later)."""
     keys = status_keys(statuses)
     selection = Selection()
     problems = selection.problems
-    first_row: dict[str, int] = {}
+    first_row = selection.first_row
     duplicates: dict[str, list[int]] = {}
-    exporting_ids: set[str] = set()
-    pending: list[tuple[Origin, dict[str, Any] | None]] = []
+    exporting_ids = selection.exporting_ids
+    pending = selection.pending
     reader = RowReader(orders, skip=("order_id", "exported"))
     check_issues = reader.has_issues
     status_at = orders.columns.index["status"] - 1
@@ -231,7 +241,8 @@ def select_orders(
                 values["order_id"] = order_id
         pending.append((origin, values if order_id is not None else None))
 
-    duplicated = {order_id for order_id in duplicates if order_id in exporting_ids}
+    duplicated = selection.duplicated
+    duplicated.update(order_id for order_id in duplicates if order_id in exporting_ids)
     for order_id, rows in duplicates.items():
         if order_id in duplicated:
             first = orders.columns.place("order_id", rows[0])
@@ -245,18 +256,23 @@ def select_orders(
                     )
                 )
 
-    lines, unreadable = _read_lines(items, first_row, exporting_ids, selection)
+    return selection
+
+
+def attach_lines(selection: Selection, items: Table) -> None:
+    """Read the Items sheet and make the selected orders, each with its lines."""
+    lines, unreadable = _read_lines(items, selection.first_row, selection.exporting_ids, selection)
     # An order with a duplicated ID or an unreadable item line is reported already; checking
     # its sums would only repeat that problem in other words.
-    reported = duplicated | unreadable
-    for origin, values in pending:
+    reported = selection.duplicated | unreadable
+    for origin, values in selection.pending:
         if values is None or values["order_id"] in reported:
             continue
         order_id = values["order_id"]
         selection.orders.append(
             Order(origin=origin, lines=tuple(lines.get(order_id, ())), **values)
         )
-    return selection, first_row
+    selection.pending.clear()
 
 
 def _read_lines(

@@ -233,7 +233,7 @@ def remembered(parse: Callable[[CellValue], Any]) -> Callable[[CellValue], Any]:
 
 PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
     Kind.TEXT: parse_text,
-    Kind.ORDER_ID: parse_order_id,
+    Kind.ORDER_ID: remembered(parse_order_id),
     Kind.DATE: remembered(parse_date),
     Kind.MONEY: remembered(parse_money),
     Kind.QUANTITY: remembered(parse_quantity),

@@ -122,22 +122,42 @@ def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list
     return problems
 
 
+_ADDRESS_FIELDS = (
+    "bill_address1",
+    "bill_address2",
+    "bill_country",
+    "ship_name",
+    "ship_address1",
+    "ship_address2",
+    "ship_country",
+)
+
+
 def _text_problems(order: Order, context: str) -> list[Problem]:
+    """Values longer than QuickBooks takes (the text is cleaned for IIF already)."""
     problems = []
     for field, limit in _TEXT_LIMITS:
-        message = iif.too_long(iif.clean_text(getattr(order, field)), limit)
-        if message:
+        value = getattr(order, field)
+        if len(value) > limit.length:
             place = order.origin.place("customer" if field == "quickbooks_name" else field)
-            problems.append(Problem(place, "too-long", message + context))
-    for block in (order.bill_to, order.ship_to):
-        for line in block:
-            if line.field == "customer":
-                continue
-            message = iif.too_long(iif.clean_text(line.text), iif.ADDRESS_LINE)
-            if message:
-                problems.append(
-                    Problem(order.origin.place(line.field), "too-long", message + context)
-                )
+            problems.append(Problem(place, "too-long", f"{iif.too_long(value, limit)}{context}"))
+    longest = iif.ADDRESS_LINE.length
+    # The address lines are made only when some part of them may be too long.
+    if all(len(getattr(order, field)) <= longest for field in _ADDRESS_FIELDS) and all(
+        len(city) + len(state) + len(zip_code) + 3 <= longest
+        for city, state, zip_code in (
+            (order.bill_city, order.bill_state, order.bill_zip),
+            (order.ship_city, order.ship_state, order.ship_zip),
+        )
+    ):
+        return problems
+    lines = [line for line in (*order.bill_to, *order.ship_to) if line.field != "customer"]
+    for line in lines:
+        if len(line.text) > longest:
+            message = iif.too_long(line.text, iif.ADDRESS_LINE)
+            problems.append(
+                Problem(order.origin.place(line.field), "too-long", f"{message}{context}")
+            )
     return problems
 
 
@@ -157,14 +177,15 @@ def _check_line(line: OrderLine, accounts: Accounts | None) -> list[Problem]:
             f"{iif.format_price(line.unit_price)} = {iif.format_amount(line.extended_price)}; "
             "put line discounts in the order's Discount column",
         )
-    if accounts is None or not accounts.item_subtotal.item:
-        sku = iif.clean_text(line.sku)
+    sku = line.sku
+    if (accounts is None or not accounts.item_subtotal.item) and (
+        ":" in sku or len(sku) > iif.NAME_SEGMENT.length
+    ):
         message = iif.list_name_problem(sku, "SKU") if sku else None
         if message:
             add("sku", "bad-name", message + "; QuickBooks uses the SKU as the item name")
-    message = iif.too_long(iif.clean_text(line.description), iif.MEMO)
-    if message:
-        add("description", "too-long", message)
+    if len(line.description) > iif.MEMO.length:
+        add("description", "too-long", str(iif.too_long(line.description, iif.MEMO)))
     return problems
 
 

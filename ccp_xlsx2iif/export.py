@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from ccp_xlsx2iif.build import read_accounts, select_orders
+from ccp_xlsx2iif.build import attach_lines, read_accounts, read_orders
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
-from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS
+from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS, SheetSpec
 from ccp_xlsx2iif.declarations import (
     TAX_MODES,
     Declarations,
@@ -58,11 +58,13 @@ from ccp_xlsx2iif.workbook import (
     quoted_list,
     read_table,
 )
-from ccp_xlsx2iif.writeback import ExportedMarks, plan_marks, write_marked_copy
+from ccp_xlsx2iif.writeback import ExportedMarks, exported_column, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
 CHART_SHEET = "Chart of Accounts"
-SHEETS_READ = (ORDERS.name, ITEMS.name, ACCOUNTS.name, CHART_SHEET)
+# The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
+# the Orders sheet are worked through.
+SHEETS_READ = (ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
 NOT_VERIFIED = (
     "Account names were not checked against QuickBooks, which creates any account it does not "
     "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
@@ -130,14 +132,6 @@ class Fingerprint:
         return cls(status.st_size, status.st_mtime_ns, digest.hexdigest())
 
 
-@dataclass
-class _Sheets:
-    orders: Table | None = None
-    items: Table | None = None
-    accounts: Table | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-
 def _find_sheet(book: Book, name: str, problems: list[Problem]) -> str | None:
     sheet = book.find_sheet(name)
     if sheet is None:
@@ -152,13 +146,10 @@ def _find_sheet(book: Book, name: str, problems: list[Problem]) -> str | None:
     return sheet
 
 
-def _read_sheets(book: Book, accounts_book: Book) -> _Sheets:
-    sheets = _Sheets()
-    for source, spec in ((book, ORDERS), (book, ITEMS), (accounts_book, ACCOUNTS)):
-        name = _find_sheet(source, spec.name, sheets.problems)
-        if name is not None:
-            setattr(sheets, spec.name.lower(), read_table(source, name, spec, sheets.problems))
-    return sheets
+def _table(book: Book, spec: SheetSpec, problems: list[Problem]) -> Table | None:
+    """Read the sheet of ``spec``; ``None`` (with its problems) when it cannot be used."""
+    name = _find_sheet(book, spec.name, problems)
+    return read_table(book, name, spec, problems) if name is not None else None
 
 
 @dataclass(frozen=True)
@@ -221,16 +212,29 @@ def plan_export(
     accounts_book = book
     if options.accounts is not None:
         accounts_book = open_book(
-            options.accounts, writable=False, label=options.accounts.name, sheets=SHEETS_READ[2:]
+            options.accounts, writable=False, label=options.accounts.name, sheets=SHEETS_READ[1:3]
         )
     try:
-        sheets = _read_sheets(book, accounts_book)
-        problems = sheets.problems
-        if sheets.orders is None or sheets.items is None or sheets.accounts is None:
+        problems: list[Problem] = []
+        # Sheets are read in the background in this order: each is waited for only when
+        # the one before it has been worked through.
+        orders_table = _table(book, ORDERS, problems)
+        accounts_table = _table(accounts_book, ACCOUNTS, problems)
+        selection = column = None
+        if orders_table is not None:
+            sheet = orders_table.columns.sheet
+            column, column_problems = exported_column(orders_table, book.merged_ranges(sheet))
+            selection = read_orders(orders_table, options.statuses)
+            orders_table.rows.clear()
+            book.forget(sheet)
+        items_table = _table(book, ITEMS, problems)
+        if selection is None or column is None or items_table is None or accounts_table is None:
             raise ProblemsFound(problems)
-        selection, _ = select_orders(sheets.orders, sheets.items, options.statuses)
+        attach_lines(selection, items_table)
+        items_table.rows.clear()
+        book.forget(items_table.columns.sheet)
         recovered = finish_interrupted(workbook, selection.batches, repair=repair)
-        accounts, account_problems = read_accounts(sheets.accounts)
+        accounts, account_problems = read_accounts(accounts_table)
         problems += selection.problems + account_problems
         chart = _resolve_chart(options, accounts_book, accounts, problems)
         if options.create_accounts and chart is None:
@@ -254,13 +258,9 @@ def plan_export(
             problems += declaration_problems
         iif_path = _output_path(workbook, options, now) if with_output else None
         marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
-        marks, mark_problems = plan_marks(
-            sheets.orders,
-            book.merged_ranges(sheets.orders.columns.sheet),
-            {order.origin.row: marker for order in orders},
-        )
+        marks, mark_problems = column.marks({order.origin.row: marker for order in orders})
         if orders:
-            problems += mark_problems
+            problems += column_problems + mark_problems
         if problems or accounts is None:
             raise ProblemsFound(problems, notes=recovered)
     finally:

@@ -1,8 +1,8 @@
 """The .xlsx package, a zip of XML parts written by anyone: finding parts, reading them safely.
 
-Nothing in a workbook is trusted before it is read. ``inspect_workbook`` runs before any other
-reader touches the file and refuses, with a clear message, what would make a reader run out of
-time or memory or read what it should not:
+Nothing in a workbook is trusted before it is read. ``PackageInspector`` runs before any other
+reader touches the file (and each sheet is scanned before it is read) and refuses, with a clear
+message, what would make a reader run out of time or memory or read what it should not:
 
 * a zip bomb: a part that inflates far beyond any real workbook, or beyond what its header
   declares (each part read is inflated here with a hard limit);
@@ -17,6 +17,7 @@ error value (``#N/A``) and formulas saved without a calculated value.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 import struct
@@ -371,57 +372,75 @@ def _cell(attributes: bytes) -> tuple[int, int] | None:
     return int(reference.group(2)), column_number(reference.group(1))
 
 
-def inspect_workbook(path: Path, sheets: Iterable[str] | None) -> dict[str, SheetFacts]:
-    """Refuse a hostile or damaged workbook; scan ``sheets`` and return what was found.
+class PackageInspector:
+    """Refuses a hostile or damaged workbook, then scans its sheets one at a time.
 
-    ``sheets`` are matched as ``match_sheet`` does (``None``: every sheet); the result is
-    keyed by the sheets' names.
+    Opening checks the package (no bomb, no document type in the parts every reader reads);
+    ``scan`` then reads one sheet's XML with a hard limit and returns what it found. The
+    sheets are scanned one by one so that a reader may take each as soon as it is scanned.
     """
-    with path.open("rb") as raw:
-        if raw.read(len(_CFB_SIGNATURE)) == _CFB_SIGNATURE:
-            raise FileProblem(
-                f"{path}: the workbook is protected by a password (or is an old .xls file)",
-                hint="Open it in Excel, remove the password (File > Info > Protect Workbook), "
-                'and save it as "Excel Workbook (*.xlsx)".',
-            )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._raw = path.open("rb")
         try:
-            with zipfile.ZipFile(raw) as book:
-                return _inspect(path, book, raw, sheets)
-        except zipfile.BadZipFile as error:
-            if not zipfile.is_zipfile(path):
+            if self._raw.read(len(_CFB_SIGNATURE)) == _CFB_SIGNATURE:
                 raise FileProblem(
-                    f"{path}: not a readable Excel workbook",
+                    f"{path}: the workbook is protected by a password (or is an old .xls file)",
+                    hint="Open it in Excel, remove the password (File > Info > Protect "
+                    'Workbook), and save it as "Excel Workbook (*.xlsx)".',
+                )
+            with self._translated():
+                self._book = zipfile.ZipFile(self._raw)
+                self._check_package()
+        except BaseException:
+            self._raw.close()
+            raise
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except zipfile.BadZipFile as error:
+            if not zipfile.is_zipfile(self.path):
+                raise FileProblem(
+                    f"{self.path}: not a readable Excel workbook",
                     hint='Open it in Excel and use File > Save As > "Excel Workbook (*.xlsx)".',
                 ) from None
-            raise damaged(path, error) from None
+            raise damaged(self.path, error) from None
 
-
-def _inspect(
-    path: Path, book: zipfile.ZipFile, raw: BinaryIO, sheets: Iterable[str] | None
-) -> dict[str, SheetFacts]:
-    members = book.infolist()
-    if len(members) > MAX_MEMBERS:
-        raise FileProblem(f"{path}: holds {len(members)} parts; no real workbook has so many")
-    for info in members:
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_PART_SIZE or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+    def _check_package(self) -> None:
+        members = self._book.infolist()
+        if len(members) > MAX_MEMBERS:
             raise FileProblem(
-                f"{path}: the part {info.filename} would inflate to {info.file_size:,} bytes "
-                f"({ratio:,.0f} times its size); the file is refused as a zip bomb",
-                hint="Export the orders from the shop again.",
+                f"{self.path}: holds {len(members)} parts; no real workbook has so many"
             )
-    facts: dict[str, SheetFacts] = {}
-    parts = sheet_parts(book)
-    matched = list(parts) if sheets is None else [match_sheet(parts, name) for name in sheets]
-    scanned = {parts[name]: name for name in matched if name is not None}
-    read_whole = _parts_read_with_the_sheets(book)
-    for info in members:
-        if info.filename in scanned:
-            sheet = scanned[info.filename]
-            facts[sheet] = _scan_sheet(path, sheet, raw, info)
-        elif info.filename in read_whole:
-            _check_prolog(raw, info)
-    return facts
+        for info in members:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > MAX_PART_SIZE or (
+                info.file_size > RATIO_FLOOR and ratio > MAX_RATIO
+            ):
+                raise FileProblem(
+                    f"{self.path}: the part {info.filename} would inflate to "
+                    f"{info.file_size:,} bytes ({ratio:,.0f} times its size); the file is "
+                    "refused as a zip bomb",
+                    hint="Export the orders from the shop again.",
+                )
+        self.parts = sheet_parts(self._book)
+        for name in sorted(_parts_read_with_the_sheets(self._book)):
+            if name in self._book.NameToInfo:
+                _check_prolog(self._raw, self._book.getinfo(name))
+
+    def scan(self, sheet: str) -> SheetFacts:
+        """Scan the sheet called exactly ``sheet``; refuse it if its extent is absurd."""
+        with self._translated():
+            info = self._book.getinfo(self.parts[sheet])
+            return _scan_sheet(self.path, sheet, self._raw, info)
+
+    def close(self) -> None:
+        """Release the file."""
+        self._book.close()
+        self._raw.close()
 
 
 def _parts_read_with_the_sheets(book: zipfile.ZipFile) -> set[str]:

@@ -8,17 +8,18 @@ whatever empty area comes before the data.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import SheetSpec, header_key
-from ccp_xlsx2iif.package import SheetFacts, inspect_workbook, match_sheet
+from ccp_xlsx2iif.package import PackageInspector, SheetFacts, match_sheet
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
 if TYPE_CHECKING:
-    from python_calamine import CalamineSheet, CalamineWorkbook
+    from python_calamine import CalamineWorkbook
 
 WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 READABLE_SUFFIXES = (*WRITABLE_SUFFIXES, ".xlsb", ".xls", ".ods")
@@ -27,38 +28,69 @@ SAVE_AS_XLSX = 'Open it in Excel and use File > Save As > "Excel Workbook (*.xls
 Row = Sequence[CellValue]
 
 
+Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+
+
 @dataclass
 class Book:
-    """An open workbook: its path, how places in it are shown, and its sheet names."""
+    """An open workbook: its path, how places in it are shown, and its sheet names.
+
+    Sheets are read in a thread of their own, one after another, in the order asked for
+    (``prefetch``): python-calamine parses without holding Python's lock, so a sheet is read
+    while the tool scans the next one or works on the rows of the one before.
+    """
 
     path: Path
     label: str | None
     reader: CalamineWorkbook
     sheet_names: list[str] = field(default_factory=list)
     facts: dict[str, SheetFacts] = field(default_factory=dict)
-    _sheets: dict[str, CalamineSheet] = field(default_factory=dict, repr=False)
+    _loaded: dict[str, Future[tuple[list[list[CellValue]], Merged]]] = field(
+        default_factory=dict, repr=False
+    )
+    _reader_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sheet-reader"),
+        repr=False,
+    )
 
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""
         return match_sheet(self.sheet_names, wanted)
 
-    def _sheet(self, name: str) -> CalamineSheet:
-        # Each look-up parses the sheet again: keep what was parsed.
-        if name not in self._sheets:
-            self._sheets[name] = self.reader.get_sheet_by_name(name)
-        return self._sheets[name]
+    def prefetch(self, sheet: str) -> None:
+        """Start reading ``sheet`` (once)."""
+        if sheet not in self._loaded:
+            self._loaded[sheet] = self._reader_thread.submit(self._load, sheet)
+
+    def _load(self, sheet: str) -> tuple[list[list[CellValue]], Merged]:
+        from python_calamine import CalamineError
+
+        try:
+            parsed = self.reader.get_sheet_by_name(sheet)
+            return parsed.to_python(skip_empty_area=False), parsed.merged_cell_ranges or []
+        except CalamineError as error:
+            raise FileProblem(
+                f'{self.path}: the sheet "{sheet}" cannot be read ({error})', hint=SAVE_AS_XLSX
+            ) from None
 
     def read_rows(self, sheet: str) -> list[list[CellValue]]:
         """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
-        return self._sheet(sheet).to_python(skip_empty_area=False)
+        self.prefetch(sheet)
+        return self._loaded[sheet].result()[0]
 
-    def merged_ranges(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    def merged_ranges(self, sheet: str) -> Merged:
         """Return the merged ranges of ``sheet`` as 0-based ((row, col), (row, col)) corners."""
-        return self._sheet(sheet).merged_cell_ranges or []
+        self.prefetch(sheet)
+        return self._loaded[sheet].result()[1]
+
+    def forget(self, sheet: str) -> None:
+        """Let go of a sheet's rows once they are used."""
+        self._loaded.pop(sheet, None)
 
     def close(self) -> None:
-        """Release the file."""
-        self._sheets.clear()
+        """Release the file (after the sheet being read, if any)."""
+        self._reader_thread.shutdown(wait=True, cancel_futures=True)
+        self._loaded.clear()
         self.reader.close()
 
 
@@ -83,15 +115,33 @@ def open_book(
 ) -> Book:
     """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read.
 
-    An .xlsx or .xlsm file is inspected first (``package.inspect_workbook``), and ``sheets``
-    are scanned for error values and formulas without a calculated value (``None``: all).
+    An .xlsx or .xlsm file is inspected first (``package.PackageInspector``), and each of
+    ``sheets`` (``None``: all) is scanned for error values and formulas without a calculated
+    value before it is read; the sheets are then read in the background, in that order.
     """
     check_book_path(path, writable=writable)
-    facts = {}
+    inspector = None
     if path.suffix.casefold() in WRITABLE_SUFFIXES:
         if path.stat().st_size == 0:
             raise FileProblem(f"{path}: the file is empty", hint=SAVE_AS_XLSX)
-        facts = inspect_workbook(path, sheets)
+        inspector = PackageInspector(path)
+    try:
+        book = _open_reader(path, label)
+        names = book.sheet_names if sheets is None else sheets
+        for wanted in names:
+            sheet = book.find_sheet(wanted)
+            if sheet is None or sheet in book.facts:
+                continue
+            if inspector is not None:
+                book.facts[sheet] = inspector.scan(sheet)
+            book.prefetch(sheet)
+    finally:
+        if inspector is not None:
+            inspector.close()
+    return book
+
+
+def _open_reader(path: Path, label: str | None) -> Book:
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
@@ -109,7 +159,7 @@ def open_book(
         raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
     except CalamineError:
         raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
-    return Book(path, label, reader, list(reader.sheet_names), facts)
+    return Book(path, label, reader, list(reader.sheet_names))
 
 
 @dataclass
@@ -142,6 +192,11 @@ class Table:
     def has(self, field_name: str) -> bool:
         """Return whether the sheet has the column of ``field_name``."""
         return field_name in self.columns.index
+
+    @property
+    def facts_found(self) -> bool:
+        """Whether the sheet has cells that a reader gives as empty but are not."""
+        return self.facts is not None and bool(self.facts.errors or self.facts.uncalculated)
 
     def issue(self, row: int, field_name: str) -> str | None:
         """Return why a cell cannot be read although the reader gives it a value.

@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape
 
 from ccp_xlsx2iif.cells import is_blank
 from ccp_xlsx2iif.contract import EXPORTED_HEADER
@@ -52,6 +51,11 @@ _METADATA = re.compile(rb"""(?:^|\s)(?:cm|vm)\s*=""")
 _LAST_REFERENCE = re.compile(rb' r="([A-Z]{1,3})(\d+)"')
 _SPANS = re.compile(rb"""((?:^|\s)spans\s*=\s*["'])([\d:\s]*)(["'])""")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+
+
+def xml_text(text: str) -> str:
+    """Escape text for an XML element: ``&``, ``<`` and ``>``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)
@@ -357,7 +361,7 @@ class SheetEditor:
     def _cell(self, number: int, style: bytes, text: str) -> bytes:
         p = self.prefix
         style_attribute = b' s="' + style + b'"' if style else b""
-        value = escape(text).encode("utf-8")
+        value = xml_text(text).encode("utf-8")
         reference = self.letters + str(number).encode()
         return (
             b"<"
@@ -397,15 +401,43 @@ class SheetEditor:
         return attributes[: match.start(2)] + self.widened_spans[spans] + attributes[match.end(2) :]
 
 
-def plan_marks(
-    table: Table,
-    merged: list[tuple[tuple[int, int], tuple[int, int]]],
-    values: Mapping[int, str],
-) -> tuple[ExportedMarks, list[Problem]]:
-    """Decide where the Exported cells go and check that each can be written.
+@dataclass(frozen=True)
+class ExportedColumn:
+    """Where the Exported cells of a sheet go, decided from its header row.
+
+    ``header`` is the header to write when the column is new; ``merged`` are the (first, last)
+    Excel rows of the merged ranges that reach into the column.
+    """
+
+    sheet: str
+    column: int
+    header: str | None
+    book: str | None = None
+    merged: tuple[tuple[int, int], ...] = ()
+
+    def marks(self, values: Mapping[int, str]) -> tuple[ExportedMarks, list[Problem]]:
+        """Return the marks to write, and a problem for each one in a merged cell."""
+        rows = sorted({*values, *([1] if self.header else [])})
+        problems = [
+            Problem(
+                Place(self.sheet, row, self.column, self.book),
+                "merged-cell",
+                "the Exported cell is part of merged cells; unmerge them and run again",
+            )
+            for first, last in self.merged
+            for row in rows
+            if first <= row <= last
+        ]
+        return ExportedMarks(self.sheet, self.column, dict(values), self.header), problems
+
+
+def exported_column(
+    table: Table, merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> tuple[ExportedColumn, list[Problem]]:
+    """Decide where the Exported cells go.
 
     The Exported column is the sheet's own when it has one; else a new column right after
-    the last header, which must be empty. No Exported cell may be part of a merged range.
+    the last header, which must be empty.
     """
     problems: list[Problem] = []
     sheet = table.columns.sheet
@@ -428,17 +460,9 @@ def plan_marks(
                     )
                 )
                 break
-    rows = sorted({*values, *([1] if header else [])})
-    for (first_row, first_column), (last_row, last_column) in merged:
-        if not first_column + 1 <= column <= last_column + 1:
-            continue
-        for row in rows:
-            if first_row + 1 <= row <= last_row + 1:
-                problems.append(
-                    Problem(
-                        Place(sheet, row, column, table.columns.book),
-                        "merged-cell",
-                        "the Exported cell is part of merged cells; unmerge them and run again",
-                    )
-                )
-    return ExportedMarks(sheet, column, dict(values), header), problems
+    reaching = tuple(
+        (first_row + 1, last_row + 1)
+        for (first_row, first_column), (last_row, last_column) in merged
+        if first_column + 1 <= column <= last_column + 1
+    )
+    return ExportedColumn(sheet, column, header, table.columns.book, reaching), problems

@@ -342,14 +342,26 @@ WORK: dict[str, Any] = {
 }
 
 
-def child(kind: str, *args: str) -> None:
+def peak_mb() -> float:
+    """Return this process's peak resident memory, in MiB.
+
+    On Linux, VmHWM of /proc/self/status: ru_maxrss would also count the memory of the
+    process that started this one before it became this program.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import resource
 
-    WORK[kind](*args)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if sys.platform == "darwin":
-        peak //= 1024
-    print(json.dumps({"peak_mb": peak / 1024}))
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def child(kind: str, *args: str) -> None:
+    WORK[kind](*args)
+    print(json.dumps({"peak_mb": peak_mb()}))
 
 
 def measure(kind: str, *args: str) -> tuple[float, float]:

@@ -216,8 +216,18 @@ def remembered(parse: Callable[[CellValue], Any]) -> Callable[[CellValue], Any]:
     workbook: each is parsed once, and the rows share one value. Errors are not remembered.
     """
     memory: dict[object, Any] = {}
+    numbers: dict[float, Any] = {}
 
     def parse_remembered(value: CellValue) -> Any:
+        # A float is its own key; other values are keyed with their type (1 == True).
+        if value.__class__ is float:
+            try:
+                return numbers[value]
+            except KeyError:
+                result = numbers[value] = parse(value)
+                if len(numbers) > 100_000:
+                    numbers.clear()
+                return result
         key = (value.__class__, value)
         try:
             return memory[key]

@@ -13,12 +13,14 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
+from ccp_xlsx2iif.beside import Beside
 from ccp_xlsx2iif.build import attach_lines, read_accounts, read_orders
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
@@ -63,6 +65,9 @@ from ccp_xlsx2iif.workbook import (
 from ccp_xlsx2iif.writeback import ExportedMarks, exported_column, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
+# From this size on, the marked workbook is written by a process of its own (where the system
+# forks): smaller ones are written sooner than a process starts.
+PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
 # The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
 # the Orders sheet are worked through.
@@ -402,21 +407,25 @@ def _write(
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
     book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
-    # The marked copy of the workbook is written by a thread of its own while the IIF file is
-    # rendered: its inflating and deflating run without Python's lock.
-    copier = ThreadPoolExecutor(1, thread_name_prefix="workbook-writer")
+    copier: Beside | None = None
     try:
-        copied = copier.submit(_write_marked_copy, workbook, book_file, plan.marks)
-        try:
-            with _writing(iif_file.temporary):
-                stream = iif_file.open()
-                for chunk in _encoded(chunks):
-                    stream.write(chunk)
-                iif_file.finish()
-        finally:
-            failure = copied.exception()  # waited for in any case: its file is then closed
-        if failure is not None:
-            raise failure
+        # The marked copy of the workbook is written beside the rendering of the IIF file
+        # (in a process of its own for a large workbook). Its file is created here first.
+        book_stream = book_file.open()
+        large = workbook.stat().st_size >= PARALLEL_PROCESS_FROM
+        copier = Beside(
+            partial(_write_marked_copy, workbook, book_file, book_stream, plan.marks),
+            in_process=large,
+        )
+        if copier.in_process:
+            book_file.release()  # the child process writes it
+        with _writing(iif_file.temporary):
+            stream = iif_file.open()
+            for chunk in _encoded(chunks):
+                stream.write(chunk)
+            iif_file.finish()
+        waiting, copier = copier, None
+        waiting.wait()
         if Fingerprint.of(workbook) != fingerprint:
             raise FileProblem(
                 f"{workbook}: the workbook changed while the export ran (was it saved in Excel?)",
@@ -426,19 +435,21 @@ def _write(
         workbook_committed = True
         iif_file.commit()
     except BaseException:
+        if copier is not None:
+            copier.cancel()
         book_file.discard()
         if workbook_committed:
             raise _iif_not_moved(iif_file) from None
         iif_file.discard()
         raise
-    finally:
-        copier.shutdown()
     return result
 
 
-def _write_marked_copy(workbook: Path, book_file: StagedFile, marks: ExportedMarks) -> None:
+def _write_marked_copy(
+    workbook: Path, book_file: StagedFile, stream: BinaryIO, marks: ExportedMarks
+) -> None:
     with _writing(book_file.temporary):
-        write_marked_copy(workbook, book_file.open(), marks)
+        write_marked_copy(workbook, stream, marks)
         book_file.finish()
 
 

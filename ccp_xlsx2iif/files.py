@@ -144,6 +144,12 @@ class StagedFile:
         if self._mode_from is not None:
             shutil.copymode(self._mode_from, self.temporary)
 
+    def release(self) -> None:
+        """Close this process's handle on the file, unwritten: another process writes it."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
     def commit(self) -> None:
         """Move the finished file over its target."""
         self.finish()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -186,6 +186,10 @@ class UserError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its own arguments when it crosses to another process.
+        return type(self), (self.message, self.hint)
+
 
 class ProblemsFound(UserError):
     """The data has problems; nothing was written."""
@@ -198,6 +202,9 @@ class ProblemsFound(UserError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{count} {noun} found; nothing was written.")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.problems, self.notes)
 
 
 class FileProblem(UserError):

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
+import ccp_xlsx2iif.export as export_module
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark
 from ccp_xlsx2iif.lock import export_lock, lock_path
@@ -66,8 +67,11 @@ class KillPoints:
     def __init__(self, kill_at: int) -> None:
         self.kill_at = kill_at
         self.kinds: list[str] = []
+        self.pid = os.getpid()
 
     def point(self, kind: str) -> None:
+        if os.getpid() != self.pid:
+            return  # the process writing the marked workbook beside the export
         self.kinds.append(kind)
         if len(self.kinds) == self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -171,9 +175,18 @@ def assert_recovered(folder: Path, order_ids: list[str]) -> None:
 
 
 @POSIX_ONLY
+@pytest.mark.parametrize("writer", ["thread", "process"])
 def test_killed_exports_leave_a_state_the_next_run_completes(
-    tmp_path: Path, stress: bool, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    stress: bool,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    writer: str,
 ) -> None:
+    """Kill exports; ``writer`` is where the marked workbook is written beside the IIF file."""
+    monkeypatch.setattr(
+        export_module, "PARALLEL_PROCESS_FROM", 0 if writer == "process" else 1 << 40
+    )
     book = big_book()
     order_ids = [str(row["Order ID"]) for row in book.orders]
     source = book.save(tmp_path / "source.xlsx")
@@ -221,7 +234,7 @@ def test_killed_exports_leave_a_state_the_next_run_completes(
 
     with capsys.disabled():
         print(
-            f"\ncrash test: {sum(tried.values())} kills "
+            f"\ncrash test (marked workbook written in a {writer}): {sum(tried.values())} kills "
             f"({', '.join(f'{n} at {kind}' for kind, n in sorted(tried.items()))}) "
             f"of an export with {len(kinds)} file operations; states found: "
             f"{', '.join(f'{n} {state}' for state, n in sorted(states.items()))}; every next "
@@ -279,9 +292,12 @@ class FullDisk:
 @pytest.mark.parametrize(
     ("which", "room"), [(".partial", 100), (".tmp.xlsx", 0), (".tmp.xlsx", 5000)]
 )
+@pytest.mark.parametrize("writer", ["thread", "process"])
 def test_a_full_disk_leaves_everything_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, room: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, room: int, writer: str
 ) -> None:
+    large = 0 if writer == "process" else 1 << 40
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", large)
     path = big_book(20).save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
     original_open = StagedFile.open

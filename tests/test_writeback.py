@@ -20,7 +20,7 @@ from ccp_xlsx2iif.problems import ProblemsFound
 from ccp_xlsx2iif.writeback import ExportedMarks, SheetEditor, write_marked_copy
 from tests.conftest import NOW
 from tests.rich_workbook import build_rich_workbook
-from tests.workbooks import members
+from tests.workbooks import members, replace_member, sheet_xml
 
 MARK = "2026-03-14 09:30 orders-20260314-093005.iif"
 
@@ -295,3 +295,47 @@ def test_libreoffice_opens_the_marked_workbook(tmp_path: Path) -> None:
     assert rows[0].split(",")[15] == "Exported"
     assert [row.split(",")[15] for row in rows[1:5]] == [MARK, MARK, "", MARK]
     assert [row.split(",")[12] for row in rows[1:5]] == ["40", "25.95", "61.63", "12.5"]
+
+
+def test_a_large_workbook_is_marked_by_a_process_beside_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the system forks, a large workbook's marked copy is written by a child process."""
+    import ccp_xlsx2iif.export as export_module
+
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True)
+    before = calamine_grid(path, "Orders")
+    export_workbook(path, ExportOptions(), NOW)
+    assert changed_cells(before, calamine_grid(path, "Orders"), "") == {
+        "P2": MARK,
+        "P3": MARK,
+        "P5": MARK,
+    }
+
+
+def test_a_formula_in_an_exported_cell_is_refused_by_the_process_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccp_xlsx2iif.export as export_module
+
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True)
+    xml = sheet_xml(path, 1)
+    row_end = xml.index(b"</row>", xml.index(b'<row r="3"'))
+    replace_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        xml[:row_end] + b'<c r="P3" t="str"><f>"x"&amp;""</f><v></v></c>' + xml[row_end:],
+    )
+    before = path.read_bytes()
+    with pytest.raises(ProblemsFound) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    assert [str(p) for p in raised.value.problems] == [
+        "Orders!P3: the Exported cell holds a formula; the tool does not overwrite it. Clear "
+        "the cell and run the export again"
+    ]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]

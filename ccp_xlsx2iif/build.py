@@ -11,6 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -87,20 +88,21 @@ _EMPTY = object()
 class _Unreadable:
     """A cell that could not be read, and why."""
 
-    __slots__ = ("message",)
+    __slots__ = ("code", "message")
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "bad-value") -> None:
         self.message = message
+        self.code = code
 
 
 def _cell_reader(
-    kind: Kind, failures: list[_Unreadable], *, written: bool
+    kind: Kind, failures: list[_Unreadable], *, written: bool, empty: Any
 ) -> Callable[[CellValue | None], Any]:
     """Return the parser of one cell of a kind, which also tells empty and unreadable cells.
 
-    It gives ``_EMPTY`` for an empty cell, and an ``_Unreadable`` (also kept in
-    ``failures``) for a value that cannot be read. Text the IIF file carries is returned
-    cleaned for it.
+    It gives ``empty`` for an empty cell (the field's default, or ``_EMPTY`` for a required
+    one), and an ``_Unreadable`` (also kept in ``failures``) for a value that cannot be
+    read. Text the IIF file carries is returned cleaned for it.
     """
     parse = PARSERS[kind]
     if kind is Kind.TEXT and written:
@@ -108,11 +110,14 @@ def _cell_reader(
 
         def read_text(raw: CellValue | None) -> Any:
             if raw.__class__ is str:
-                if not raw or raw.isspace():
-                    return _EMPTY
-                return clean_text(raw)
+                # iif.clean_text's own first test, here to spare a call for most cells.
+                if raw.isascii() and raw.isprintable() and '"' not in raw and ";" not in raw:
+                    text = raw.strip()
+                    return text if text else empty
+                cleaned = clean_text(raw)
+                return cleaned if cleaned or raw.strip() else empty
             if raw is None:
-                return _EMPTY
+                return empty
             return clean_text(parse_text(raw))
 
         return read_text
@@ -120,9 +125,9 @@ def _cell_reader(
     def read(raw: CellValue | None) -> Any:
         if raw.__class__ is str:
             if not raw or raw.isspace():
-                return _EMPTY
+                return empty
         elif raw is None:
-            return _EMPTY
+            return empty
         try:
             return parse(raw)
         except CellValueError as error:
@@ -182,25 +187,25 @@ class ColumnReader:
             name = column.field
             failures: list[_Unreadable] = []
             written = name in WRITTEN_TEXT
-            read = _cell_reader(column.kind, failures, written=written)
+            default = self.defaults.get(name, "" if column.kind is Kind.TEXT else None)
+            empty = _EMPTY if column.required else default
+            read = _cell_reader(column.kind, failures, written=written, empty=empty)
             if index < width:
                 raws: list[CellValue | None] = list(map(itemgetter(index), rows))
             else:
                 raws = [row[index] if index < len(row) else None for row in rows]
             values = list(map(read, raws))
-            default = self.defaults.get(name, "" if column.kind is Kind.TEXT else None)
             if self.table.facts_found:  # error values and uncalculated formulas read as empty
                 for position, origin in enumerate(origins):
                     issue = self.table.issue(origin.row, name)
                     if issue is not None:
                         values[position] = default
                         report(position, name, "unreadable-cell", issue)
-            if _EMPTY in values:
+            if column.required and _EMPTY in values:
                 for position, value in enumerate(values):
                     if value is _EMPTY:
                         values[position] = default
-                        if column.required:
-                            report(position, name, "empty-cell", f"{column.header} is empty")
+                        report(position, name, "empty-cell", f"{column.header} is empty")
             for failure in failures:
                 position = values.index(failure)
                 values[position] = default
@@ -236,40 +241,62 @@ class ColumnReader:
                     )
 
 
-def _read_order_id(
-    table: Table, cells: Row, origin: Origin, problems: list[Problem] | None
-) -> str | None:
-    issue = table.issue(origin.row, "order_id") if table.facts_found else None
-    if issue is not None:
-        if problems is not None:
-            problems.append(Problem(origin.place("order_id"), "unreadable-cell", issue))
-        return None
-    raw = table.value(cells, "order_id")
-    if raw is None or is_blank(raw):
-        if problems is not None:
-            problems.append(Problem(origin.place("order_id"), "empty-cell", "Order ID is empty"))
-        return None
+def _order_id_of(raw: CellValue | None) -> str | _Unreadable | object:
+    """Read one Order ID cell: the ID, ``_EMPTY``, or why it cannot be read."""
+    if raw.__class__ is str:
+        if not raw or raw.isspace():
+            return _EMPTY
+    elif raw is None:
+        return _EMPTY
     try:
         order_id: str = _parse_order_id(raw)
     except CellValueError as error:
-        if problems is not None:
-            problems.append(Problem(origin.place("order_id"), "bad-value", str(error)))
-        return None
+        return _Unreadable(str(error))
     if iif.clean_text(order_id) != order_id:
-        if problems is not None:
-            problems.append(
-                Problem(
-                    origin.place("order_id"),
-                    "bad-value",
-                    f'Order ID "{order_id}" has characters an IIF file cannot carry; use '
-                    "letters, digits and dashes",
-                )
-            )
-        return None
+        return _Unreadable(
+            f'Order ID "{order_id}" has characters an IIF file cannot carry; use letters, '
+            "digits and dashes"
+        )
     return order_id
 
 
-def _skip_reason(status: CellValue | None, exported: CellValue | None, keys: frozenset[str]) -> str:
+@dataclass
+class _IdColumn:
+    """The Order ID of each data row of a sheet (row 2 on), read in one pass."""
+
+    table: Table
+    ids: list[Any]
+
+    @classmethod
+    def read(cls, table: Table) -> _IdColumn:
+        index = table.columns.index["order_id"] - 1
+        rows = table.rows[1:]
+        raws = [row[index] if index < len(row) else None for row in rows]
+        ids = list(map(_order_id_of, raws))
+        if table.facts_found:
+            for position in range(len(ids)):
+                issue = table.issue(position + 2, "order_id")
+                if issue is not None:
+                    ids[position] = _Unreadable(issue, "unreadable-cell")
+        return cls(table, ids)
+
+    def is_empty_row(self, position: int) -> bool:
+        return all(is_blank(value) for value in self.table.rows[position + 1])
+
+    def problem(self, position: int) -> Problem | None:
+        """Return the problem of a row whose ID cannot be read (``None`` for an empty row)."""
+        value = self.ids[position]
+        place = self.table.columns.place("order_id", position + 2)
+        if value is _EMPTY:
+            if self.is_empty_row(position):
+                return None
+            return Problem(place, "empty-cell", "Order ID is empty")
+        return Problem(place, value.code, value.message)
+
+
+def _skip_reason(
+    status: CellValue | None, exported: CellValue | None, *, keys: frozenset[str]
+) -> str:
     if exported is not None and not is_blank(exported):
         return ALREADY_EXPORTED
     text = "" if status is None else str(status).strip()
@@ -309,54 +336,71 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
     keys = status_keys(statuses)
     selection = Selection()
     problems = selection.problems
+    index = orders.columns.index
+    rows = orders.rows[1:]
+    id_column = _IdColumn.read(orders)
+    ids = id_column.ids
+    status_at = index["status"] - 1
+    exported_at = index.get("exported", 0) - 1
+    statuses_found = [row[status_at] if status_at < len(row) else None for row in rows]
+    marks: list[CellValue | None] = (
+        [row[exported_at] if exported_at < len(row) else None for row in rows]
+        if exported_at >= 0
+        else [None] * len(rows)
+    )
+    unclear: set[int] = set()
+    if orders.facts_found:
+        # Whether such an order is to be exported cannot be told: say so, never guess.
+        for position in range(len(rows)):
+            for field_name in ("status", "exported"):
+                issue = orders.issue(position + 2, field_name)
+                if issue is not None:
+                    problems.append(
+                        Problem(
+                            orders.columns.place(field_name, position + 2), "unreadable-cell", issue
+                        )
+                    )
+                    unclear.add(position)
+    for mark in set(marks):
+        if mark.__class__ is str and mark and (batch := batch_in_mark(mark)):
+            selection.batches.add(batch)
+    reasons = list(map(partial(_skip_reason, keys=keys), statuses_found, marks))
+
     first_row = selection.first_row
     duplicates: dict[str, list[int]] = {}
-    exporting_ids = selection.exporting_ids
-    check_issues = orders.facts_found
-    status_at = orders.columns.index["status"] - 1
-    exported_at = orders.columns.index.get("exported", 0) - 1
-    rows: list[Row] = []
-    origins: list[Origin] = []
-    order_ids: list[str] = []
-
-    for row, cells in orders.records("order_id"):
-        origin = Origin(orders.columns, row)
-        if check_issues:
-            unclear = [
-                Problem(origin.place(field_name), "unreadable-cell", issue)
-                for field_name in ("status", "exported")
-                if (issue := orders.issue(row, field_name)) is not None
-            ]
-            if unclear:
-                # Whether this order is to be exported cannot be told: say so, never guess.
-                problems.extend(unclear)
-                continue
-        exported = cells[exported_at] if 0 <= exported_at < len(cells) else None
-        if exported.__class__ is str and exported and (batch := batch_in_mark(exported)):
-            selection.batches.add(batch)
-        status = cells[status_at] if status_at < len(cells) else None
-        reason = _skip_reason(status, exported, keys)
-        order_id = _read_order_id(orders, cells, origin, None if reason else problems)
-        if order_id is not None:
+    exporting: list[int] = []
+    for position, order_id in enumerate(ids):
+        if position in unclear:
+            continue
+        reason = reasons[position]
+        if order_id.__class__ is str:
             if order_id in first_row:
-                duplicates.setdefault(order_id, [first_row[order_id]]).append(row)
+                duplicates.setdefault(order_id, [first_row[order_id]]).append(position + 2)
             else:
-                first_row[order_id] = row
+                first_row[order_id] = position + 2
+        elif order_id is _EMPTY and id_column.is_empty_row(position):
+            continue
         if reason:
             selection.skipped[reason] += 1
-            continue
-        if order_id is not None:
-            exporting_ids.add(order_id)
-            rows.append(cells)
-            origins.append(origin)
-            order_ids.append(order_id)
+        elif order_id.__class__ is str:
+            exporting.append(position)
+        else:
+            problem = id_column.problem(position)
+            if problem is not None:
+                problems.append(problem)
 
+    order_ids = [ids[position] for position in exporting]
+    selection.exporting_ids.update(order_ids)
+    origins = list(map(Origin, repeat(orders.columns), [position + 2 for position in exporting]))
     reader = ColumnReader(orders, _ORDER_DEFAULTS, skip=("order_id", "exported"))
-    values, unreadable = reader.read(rows, origins, order_ids, problems, selection.text_changes)
+    values, unreadable = reader.read(
+        [rows[position] for position in exporting], origins, order_ids, problems,
+        selection.text_changes,
+    )  # fmt: skip
     selection.pending = _Rows(origins, order_ids, values, unreadable)
 
     duplicated = selection.duplicated
-    duplicated.update(order_id for order_id in duplicates if order_id in exporting_ids)
+    duplicated.update(order_id for order_id in duplicates if order_id in selection.exporting_ids)
     for order_id, found_rows in duplicates.items():
         if order_id in duplicated:
             first = orders.columns.place("order_id", found_rows[0])
@@ -399,29 +443,32 @@ def attach_lines(selection: Selection, items: Table) -> None:
 def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[OrderLine]], set[str]]:
     """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
     problems = selection.problems
-    rows: list[Row] = []
-    origins: list[Origin] = []
-    order_ids: list[str] = []
-    for row, cells in items.records("order_id"):
-        origin = Origin(items.columns, row)
-        order_id = _read_order_id(items, cells, origin, problems)
-        if order_id is None:
-            continue
-        if order_id not in selection.first_row:
-            problems.append(
-                Problem(
-                    origin.place("order_id"),
-                    "unknown-order",
-                    f"order {order_id} is not on the Orders sheet; fix the Order ID or "
-                    "delete this item row",
+    rows = items.rows[1:]
+    id_column = _IdColumn.read(items)
+    ids = id_column.ids
+    exporting = selection.exporting_ids
+    known = selection.first_row
+    kept = [position for position, order_id in enumerate(ids) if order_id in exporting]
+    for position, order_id in enumerate(ids):
+        if order_id.__class__ is str:
+            if order_id not in known:
+                problems.append(
+                    Problem(
+                        items.columns.place("order_id", position + 2),
+                        "unknown-order",
+                        f"order {order_id} is not on the Orders sheet; fix the Order ID or "
+                        "delete this item row",
+                    )
                 )
-            )
-        elif order_id in selection.exporting_ids:
-            rows.append(cells)
-            origins.append(origin)
-            order_ids.append(order_id)
+        elif (problem := id_column.problem(position)) is not None:
+            problems.append(problem)
+    order_ids = [ids[position] for position in kept]
+    origins = list(map(Origin, repeat(items.columns), [position + 2 for position in kept]))
     reader = ColumnReader(items, _LINE_DEFAULTS, skip=("order_id",))
-    values, bad = reader.read(rows, origins, order_ids, problems, selection.text_changes)
+    values, bad = reader.read(
+        [rows[position] for position in kept], origins, order_ids, problems,
+        selection.text_changes,
+    )  # fmt: skip
     columns = {**values, "order_id": order_ids, "origin": origins}
     lines: dict[str, list[OrderLine]] = {}
     unreadable = {order_ids[position] for position in bad}

@@ -27,6 +27,7 @@ _LARGEST_FLOAT = float(LARGEST)
 # Binary floats written by formulas carry noise (0.1 + 0.2 = 0.30000000000000004): an amount
 # this close to a whole cent is that cent; anything further has real extra decimals.
 _FLOAT_NOISE = Decimal("0.000000001")
+_FLOAT_NOISE_IN_CENTS = 1e-7
 
 _AMOUNT_TEXT = re.compile(
     r"""\s*(?P<sign>-)?\s*[$\u20ac\u00a3]?\s*(?P<sign2>-)?
@@ -133,10 +134,10 @@ def to_cents(number: Decimal) -> Decimal:
 def parse_money(value: CellValue) -> Decimal:
     """Read an amount of money, in cents: ``19.99``, ``"19.99"``, ``"$1,234.50"``."""
     if type(value) is float and -_LARGEST_FLOAT <= value <= _LARGEST_FLOAT:
-        # The common case, a number cell of whole cents: its shortest text says so.
-        whole, _, fraction = repr(value).partition(".")
-        if len(fraction) <= 2 and "e" not in fraction and "e" not in whole:
-            return Decimal(f"{whole}.{fraction:0<2}")
+        # The common case, a number cell of whole cents: a hundred times it is (all but) whole.
+        hundredfold = round(value * 100)
+        if abs(value * 100 - hundredfold) < _FLOAT_NOISE_IN_CENTS:
+            return Decimal(hundredfold).scaleb(-2)
     number = _decimal(value, "an amount")
     cents = to_cents(number)
     if abs(number - cents) > _FLOAT_NOISE:

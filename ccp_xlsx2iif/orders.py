@@ -150,9 +150,49 @@ class Order:
         )
 
 
+    @property
+    def bill_lines(self) -> tuple[str, str, str, str, str]:
+        """The bill-to block as the five address lines of an IIF row (ADDR1-ADDR5)."""
+        return _five(
+            self.customer,
+            self.bill_address1,
+            self.bill_address2,
+            _city_text(self.bill_city, self.bill_state, self.bill_zip),
+            self.bill_country,
+        )
+
+    @property
+    def ship_lines(self) -> tuple[str, str, str, str, str]:
+        """The ship-to block as the five address lines of an IIF row (SADDR1-SADDR5)."""
+        if not (self.ship_address1 or self.ship_address2 or self.ship_city or self.ship_zip):
+            return _NO_LINES
+        return _five(
+            self.ship_name or self.customer,
+            self.ship_address1,
+            self.ship_address2,
+            _city_text(self.ship_city, self.ship_state, self.ship_zip),
+            self.ship_country,
+        )
+
+
+_NO_LINES = ("", "", "", "", "")
+
+
+def _five(*texts: str) -> tuple[str, str, str, str, str]:
+    """Return the texts that are not blank, moved up, as exactly five lines."""
+    filled = [text for text in texts if text]
+    filled += [""] * (5 - len(filled))
+    return filled[0], filled[1], filled[2], filled[3], filled[4]
+
+
+def _city_text(city: str, state: str, zip_code: str) -> str:
+    """Return "City, ST 12345" from whichever of its parts are given."""
+    region = f"{state} {zip_code}" if state and zip_code else state or zip_code
+    return f"{city}, {region}" if city and region else city or region
+
+
 def _city_line(city: str, state: str, zip_code: str, prefix: str) -> AddressLine:
-    region = " ".join(part for part in (state, zip_code) if part)
-    text = ", ".join(part for part in (city, region) if part)
+    text = _city_text(city, state, zip_code)
     field = f"{prefix}_city" if city else f"{prefix}_state" if state else f"{prefix}_zip"
     return AddressLine(text, field)
 

@@ -190,8 +190,7 @@ def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
         ),
         (
             "{{ order.no_such_field }}\n",
-            "IIF template error: 'ccp_xlsx2iif.orders.Order object' "
-            "has no attribute 'no_such_field'",
+            "IIF template error: 'Order' object has no attribute 'no_such_field'",
         ),
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
     ],

@@ -305,13 +305,6 @@ def _skip_reason(
     return f'status "{text}"' if text else "no status"
 
 
-def select_orders(orders: Table, items: Table, statuses: Iterable[str]) -> Selection:
-    """Choose the orders to export and read them with their lines."""
-    selection = read_orders(orders, statuses)
-    attach_lines(selection, items)
-    return selection
-
-
 def _defaults(record: type) -> dict[str, Any]:
     """Return the value of each field of a record class that has a default."""
     return {

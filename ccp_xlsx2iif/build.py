@@ -76,7 +76,7 @@ WRITTEN_TEXT = frozenset(
         "customer", "company", "email", "phone", "bill_address1", "bill_address2", "bill_city",
         "bill_state", "bill_zip", "bill_country", "ship_name", "ship_address1", "ship_address2",
         "ship_city", "ship_state", "ship_zip", "ship_country", "payment_method", "ship_method",
-        "po_number", "memo", "sku", "description",
+        "po_number", "memo", "sku", "description", "class_name", "terms", "rep",
     }
 )  # fmt: skip
 NEEDED_NAMES = {"customer": "customer name", "sku": "SKU"}

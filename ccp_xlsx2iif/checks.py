@@ -26,6 +26,8 @@ _TEXT_LIMITS: tuple[tuple[str, iif.Limit], ...] = (
     ("memo", iif.MEMO),
     ("payment_method", iif.PAYMENT_METHOD),
     ("ship_method", iif.SHIP_METHOD),
+    ("terms", iif.TERMS),
+    ("rep", iif.REP),
 )
 _NOT_NEGATIVE = (
     ("discount", "Discount"),
@@ -170,6 +172,8 @@ def _text_problems(order: Order, context: str) -> list[Problem]:
         if len(value) > limit.length:
             place = order.origin.place("customer" if field == "quickbooks_name" else field)
             problems.append(Problem(place, "too-long", f"{iif.too_long(value, limit)}{context}"))
+    if order.class_name and (message := iif.list_name_problem(order.class_name, "class")):
+        problems.append(Problem(order.origin.place("class_name"), "bad-name", message + context))
     longest = iif.ADDRESS_LINE.length
     # The address lines are made only when some part of them may be too long.
     if all(len(getattr(order, field)) <= longest for field in _ADDRESS_FIELDS) and all(

@@ -89,6 +89,9 @@ ORDERS = SheetSpec(
         Column("ship_method", "Ship Method", _T),
         Column("po_number", "PO Number", _T),
         Column("memo", "Memo", _T),
+        Column("class_name", "Class", _T),
+        Column("terms", "Terms", _T),
+        Column("rep", "Rep", _T),
         Column("exported", "Exported", Kind.RAW),
     ),
 )
@@ -118,6 +121,10 @@ ACCOUNTS = SheetSpec(
 )
 
 EXPORTED_HEADER = "Exported"
+
+# How an order is booked, and how its sales tax is written.
+BOOK_AS = ("invoice", "sales-receipt")
+TAX_MODES = ("lines", "quickbooks")
 
 
 class RoleKind(Enum):

@@ -18,7 +18,6 @@ from ccp_xlsx2iif.contract import ROLE_BY_FIELD
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
 from ccp_xlsx2iif.problems import Problem
 
-TAX_MODES = ("lines", "quickbooks")
 RULE_FIELDS = (
     "customer",
     "company",

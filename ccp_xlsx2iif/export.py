@@ -12,21 +12,21 @@ import gc
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.beside import Beside
 from ccp_xlsx2iif.build import attach_lines, read_accounts, read_orders
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
-from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS, SheetSpec
+from ccp_xlsx2iif.contract import ACCOUNTS, BOOK_AS, ITEMS, ORDERS, TAX_MODES, SheetSpec
 from ccp_xlsx2iif.declarations import (
-    TAX_MODES,
     Declarations,
     NewAccount,
     NewItem,
@@ -54,6 +54,8 @@ from ccp_xlsx2iif.problems import (
     UsageProblem,
 )
 from ccp_xlsx2iif.render import make_environment, render_batch
+from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
+from ccp_xlsx2iif.tally import AccountTotal, Tally
 from ccp_xlsx2iif.workbook import (
     Book,
     Table,
@@ -71,7 +73,7 @@ PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
 # The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
 # the Orders sheet are worked through.
-SHEETS_READ = (ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
+SHEETS_READ = (SETTINGS_SHEET, ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
 NOT_VERIFIED = (
     "Account names were not checked against QuickBooks, which creates any account it does not "
     "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
@@ -81,7 +83,11 @@ NOT_VERIFIED = (
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to export: where the accounts are, where the IIF goes, which orders, what to write."""
+    """How to export: where the accounts are, where the IIF goes, which orders, what to write.
+
+    ``given`` names the options set by the caller, which win over the Settings sheet; by
+    default, those whose value differs from the default.
+    """
 
     accounts: Path | None = None
     output: Path | None = None
@@ -95,6 +101,23 @@ class ExportOptions:
     declare_items: bool = False
     declare_customers: bool = False
     tax_mode: str = "lines"
+    book_as: str = "invoice"
+    date_format: str = iif.US_DATE_FORMAT
+    class_name: str = ""
+    output_folder: Path | None = None
+    given: frozenset[str] | None = None
+
+    def with_settings(self, settings: Mapping[str, Any]) -> ExportOptions:
+        """Return these options with the settings for the options not given."""
+        given = self.given
+        if given is None:
+            defaults = ExportOptions()
+            given = frozenset(
+                name for name in settings if getattr(self, name) != getattr(defaults, name)
+            )
+        return replace(
+            self, **{name: value for name, value in settings.items() if name not in given}
+        )
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,7 @@ class ExportResult:
     notes: tuple[str, ...] = ()
     declarations: Declarations = field(default_factory=Declarations)
     text_changes: tuple[TextChange, ...] = ()
+    account_totals: tuple[AccountTotal, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -137,6 +161,19 @@ class Fingerprint:
         except OSError as error:
             raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
         return cls(status.st_size, status.st_mtime_ns, digest.hexdigest())
+
+
+def _check_options(options: ExportOptions) -> None:
+    if options.tax_mode not in TAX_MODES:
+        raise UsageProblem(f"--tax-mode must be one of {', '.join(TAX_MODES)}")
+    if options.book_as not in BOOK_AS:
+        raise UsageProblem(f"--as must be one of {', '.join(BOOK_AS)}")
+    if options.output is not None and options.output.suffix.casefold() != ".iif":
+        raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
+    if options.output_folder is not None and not options.output_folder.is_dir():
+        raise UsageProblem(f"{options.output_folder}: the output folder does not exist")
+    if options.class_name and (message := iif.list_name_problem(options.class_name, "class")):
+        raise UsageProblem(f"--class: {message}")
 
 
 def _find_sheet(book: Book, name: str, problems: list[Problem]) -> str | None:
@@ -207,22 +244,29 @@ def plan_export(
     completes what an interrupted export left (``files.finish_interrupted``); it is set only
     while the export holds the workbook's lock.
     """
-    if options.tax_mode not in TAX_MODES:
-        raise UsageProblem(f"--tax-mode must be one of {', '.join(TAX_MODES)}")
-    if options.output is not None and options.output.suffix.casefold() != ".iif":
-        raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
+    _check_options(options)
     # The fingerprint is taken before the workbook is read: any change after it is detected
     # before the marked workbook replaces it.
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
     book = open_book(workbook, writable=True, sheets=SHEETS_READ)
     accounts_book = book
-    if options.accounts is not None:
-        accounts_book = open_book(
-            options.accounts, writable=False, label=options.accounts.name, sheets=SHEETS_READ[1:3]
-        )
     try:
         problems: list[Problem] = []
+        settings, setting_problems = read_settings(book)
+        problems += setting_problems
+        options = options.with_settings(settings)
+        if options.accounts is not None:
+            accounts_book = open_book(
+                options.accounts,
+                writable=False,
+                label=options.accounts.name,
+                sheets=(SETTINGS_SHEET, ACCOUNTS.name, CHART_SHEET),
+            )
+            more, more_problems = read_settings(accounts_book)
+            problems += more_problems
+            options = options.with_settings({**more, **settings})
+        _check_options(options)
         # Sheets are read in the background in this order: each is waited for only when
         # the one before it has been worked through.
         orders_table = _table(book, ORDERS, problems)
@@ -240,7 +284,8 @@ def plan_export(
         attach_lines(selection, items_table)
         items_table.rows.clear()
         book.forget(items_table.columns.sheet)
-        recovered = finish_interrupted(workbook, selection.batches, repair=repair)
+        folders = [options.output_folder] if options.output_folder else []
+        recovered = finish_interrupted(workbook, selection.batches, repair=repair, folders=folders)
         accounts, account_problems = read_accounts(accounts_table)
         problems += selection.problems + account_problems
         chart = _resolve_chart(options, accounts_book, accounts, problems)
@@ -376,7 +421,7 @@ def _result(plan: Plan, options: ExportOptions, *, dry_run: bool) -> ExportResul
 
 def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Path:
     if options.output is None:
-        return free_batch_path(workbook, now)
+        return free_batch_path(workbook, now, options.output_folder)
     if options.output.exists() and not options.force:
         raise FileProblem(
             f"{options.output}: the file exists already",
@@ -391,19 +436,24 @@ def _write(
     result = _result(plan, options, dry_run=options.dry_run)
     if not plan.orders or plan.iif_path is None:
         return result
-    environment = make_environment(options.templates)
-    chunks = render_batch(
-        environment,
-        plan.orders,
-        plan.accounts,
-        plan.declarations,
-        payments=options.payments,
-        tax_mode=options.tax_mode,
+    environment = make_environment(options.templates, options.date_format)
+    tally = Tally()
+    chunks = tally.feed(
+        render_batch(
+            environment,
+            plan.orders,
+            plan.accounts,
+            plan.declarations,
+            payments=options.payments,
+            tax_mode=options.tax_mode,
+            book_as=options.book_as,
+            default_class=options.class_name,
+        )
     )
     if options.dry_run:
         for _ in _encoded(chunks):
             pass
-        return result
+        return replace(result, account_totals=tuple(tally.totals()))
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
     book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
@@ -434,6 +484,7 @@ def _write(
         book_file.commit()
         workbook_committed = True
         iif_file.commit()
+        result = replace(result, account_totals=tuple(tally.totals()))
     except BaseException:
         if copier is not None:
             copier.cancel()

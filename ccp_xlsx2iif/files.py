@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,9 +33,9 @@ def partial_path(target: Path) -> Path:
     return target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
 
 
-def free_batch_path(workbook: Path, now: dt.datetime) -> Path:
-    """Return a batch path beside ``workbook`` that no file (nor its partial file) uses yet."""
-    first = workbook.with_name(batch_name(workbook, now))
+def free_batch_path(workbook: Path, now: dt.datetime, folder: Path | None = None) -> Path:
+    """Return a batch path (beside ``workbook``, or in ``folder``) no file uses yet."""
+    first = (folder or workbook.parent) / batch_name(workbook, now)
     candidate = first
     number = 1
     while candidate.exists() or partial_path(candidate).exists():
@@ -64,21 +64,31 @@ def batch_in_mark(mark: str) -> str | None:
     return match.group(1) if match else None
 
 
-def finish_interrupted(workbook: Path, batches: Iterable[str], *, repair: bool) -> list[str]:
+def finish_interrupted(
+    workbook: Path, batches: Iterable[str], *, repair: bool, folders: Sequence[Path] = ()
+) -> list[str]:
     """Complete what an interrupted export left, and say what was done.
 
     An export moves the marked workbook into place before its IIF file; a stop between the two
     leaves orders marked with a batch whose complete IIF file still has its temporary name.
     ``repair`` moves it into place (else only says so), and removes the temporary files of
-    exports that stopped before marking anything.
+    exports that stopped before marking anything. Batch files are looked for beside the
+    workbook and in ``folders``; the batches found nowhere are mentioned.
     """
     notes = []
     named = set(batches)
+    places = list(dict.fromkeys([workbook.parent, *folders]))
+    missing = []
     for name in sorted(named):
-        target = workbook.with_name(name)
-        partial = partial_path(target)
-        if target.exists() or not partial.exists():
+        targets = [folder / name for folder in places]
+        if any(target.exists() for target in targets):
             continue
+        partials = [(target, partial_path(target)) for target in targets]
+        found = [(target, partial) for target, partial in partials if partial.exists()]
+        if not found:
+            missing.append(name)
+            continue
+        target, partial = found[0]
         if repair:
             partial.replace(target)
             sync_folder(target.parent)
@@ -91,10 +101,20 @@ def finish_interrupted(workbook: Path, batches: Iterable[str], *, repair: bool) 
                 f"An earlier export was interrupted after marking its orders; its complete IIF "
                 f"file is {partial.name}; the next export puts it in place as {name}."
             )
+    if missing:
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        notes.append(
+            f"The workbook names {len(missing)} batch file(s) no longer beside it ({shown}): "
+            "fine if they were imported; if not, clear those orders' Exported cells to export "
+            "them again."
+        )
     if repair:
+        stem = glob.escape(workbook.stem)
         leftovers = [
-            *workbook.parent.glob(f".{glob.escape(workbook.stem)}-*.iif{PARTIAL_SUFFIX}"),
-            *workbook.parent.glob(f".{glob.escape(workbook.stem)}.*.tmp{workbook.suffix}"),
+            *(path for folder in places for path in folder.glob(f".{stem}-*.iif{PARTIAL_SUFFIX}")),
+            *workbook.parent.glob(f".{stem}.*.tmp{workbook.suffix}"),
         ]
         for leftover in leftovers:
             if leftover.name[1 : -len(PARTIAL_SUFFIX)] not in named:

@@ -64,6 +64,8 @@ NAME_SEGMENT = Limit("name part", 31)
 MEMO = Limit("memo", 4095)
 PAYMENT_METHOD = Limit("payment method", 31)
 SHIP_METHOD = Limit("ship method", 15)
+TERMS = Limit("terms", 31)
+REP = Limit("sales rep", 5)
 
 
 def too_long(text: str, limit: Limit) -> str | None:

@@ -88,6 +88,9 @@ class Order:
     ship_method: str = ""
     po_number: str = ""
     memo: str = ""
+    class_name: str = ""
+    terms: str = ""
+    rep: str = ""
     customer_name: str = ""
 
     @property
@@ -148,7 +151,6 @@ class Order:
             _city_line(self.ship_city, self.ship_state, self.ship_zip, "ship"),
             AddressLine(self.ship_country, "ship_country"),
         )
-
 
     @property
     def bill_lines(self) -> tuple[str, str, str, str, str]:

@@ -185,6 +185,8 @@ def render_batch(
     *,
     payments: bool,
     tax_mode: str,
+    book_as: str = "invoice",
+    default_class: str = "",
 ) -> Iterator[str]:
     """Yield the IIF text of a batch in large chunks: the declared lists, then order after order.
 
@@ -202,6 +204,8 @@ def render_batch(
                 "declarations": declarations,
                 "payments": payments,
                 "tax_mode": tax_mode,
+                "book_as": book_as,
+                "default_class": default_class,
             }
         )
         pieces = template.root_render_func(context)

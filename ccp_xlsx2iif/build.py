@@ -261,14 +261,15 @@ def _order_id_of(raw: CellValue | None) -> str | _Unreadable | object:
 
 
 @dataclass
-class _IdColumn:
+class IdColumn:
     """The Order ID of each data row of a sheet (row 2 on), read in one pass."""
 
     table: Table
     ids: list[Any]
 
     @classmethod
-    def read(cls, table: Table) -> _IdColumn:
+    def read(cls, table: Table) -> IdColumn:
+        """Read the Order ID column of ``table``."""
         index = table.columns.index["order_id"] - 1
         rows = table.rows[1:]
         raws = [row[index] if index < len(row) else None for row in rows]
@@ -281,6 +282,7 @@ class _IdColumn:
         return cls(table, ids)
 
     def is_empty_row(self, position: int) -> bool:
+        """Whether every cell of the row is empty (such rows are passed over)."""
         return all(is_blank(value) for value in self.table.rows[position + 1])
 
     def problem(self, position: int) -> Problem | None:
@@ -331,7 +333,7 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
     problems = selection.problems
     index = orders.columns.index
     rows = orders.rows[1:]
-    id_column = _IdColumn.read(orders)
+    id_column = IdColumn.read(orders)
     ids = id_column.ids
     status_at = index["status"] - 1
     exported_at = index.get("exported", 0) - 1
@@ -437,7 +439,7 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
     problems = selection.problems
     rows = items.rows[1:]
-    id_column = _IdColumn.read(items)
+    id_column = IdColumn.read(items)
     ids = id_column.ids
     exporting = selection.exporting_ids
     known = selection.first_row

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,11 +36,12 @@ from ccp_xlsx2iif.declarations import (
     name_customers,
 )
 from ccp_xlsx2iif.files import (
-    DISK_HINT,
     StagedFile,
     finish_interrupted,
     free_batch_path,
     partial_path,
+    temporary_workbook_path,
+    writing_to,
 )
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order
@@ -455,7 +455,7 @@ def _write(
             pass
         return replace(result, account_totals=tuple(tally.totals()))
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
-    book_file = StagedFile(workbook, _temporary_workbook_path(workbook), mode_from=workbook)
+    book_file = StagedFile(workbook, temporary_workbook_path(workbook), mode_from=workbook)
     workbook_committed = False
     copier: Beside | None = None
     try:
@@ -469,7 +469,7 @@ def _write(
         )
         if copier.in_process:
             book_file.release()  # the child process writes it
-        with _writing(iif_file.temporary):
+        with writing_to(iif_file.temporary):
             stream = iif_file.open()
             for chunk in _encoded(chunks):
                 stream.write(chunk)
@@ -499,21 +499,9 @@ def _write(
 def _write_marked_copy(
     workbook: Path, book_file: StagedFile, stream: BinaryIO, marks: ExportedMarks
 ) -> None:
-    with _writing(book_file.temporary):
+    with writing_to(book_file.temporary):
         write_marked_copy(workbook, stream, marks)
         book_file.finish()
-
-
-@contextmanager
-def _writing(path: Path) -> Iterator[None]:
-    """Turn a failed write (disk full, device gone) into a message naming the file."""
-    try:
-        yield
-    except OSError as error:
-        raise FileProblem(
-            f"{path}: cannot be written ({error.strerror or error}); nothing was changed",
-            hint=DISK_HINT,
-        ) from None
 
 
 def _iif_not_moved(iif_file: StagedFile) -> FileProblem:
@@ -522,10 +510,6 @@ def _iif_not_moved(iif_file: StagedFile) -> FileProblem:
         f"not be moved into place; it is complete under the name {iif_file.temporary.name}",
         hint=f"Rename {iif_file.temporary} to {iif_file.target.name} and import that file.",
     )
-
-
-def _temporary_workbook_path(workbook: Path) -> Path:
-    return workbook.with_name(f".{workbook.stem}.{secrets.token_hex(4)}.tmp{workbook.suffix}")
 
 
 def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:

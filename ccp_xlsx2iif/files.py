@@ -11,9 +11,11 @@ import datetime as dt
 import glob
 import os
 import re
+import secrets
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -120,6 +122,23 @@ def finish_interrupted(
             if leftover.name[1 : -len(PARTIAL_SUFFIX)] not in named:
                 leftover.unlink(missing_ok=True)
     return notes
+
+
+def temporary_workbook_path(workbook: Path) -> Path:
+    """Return a new temporary name beside a workbook, for its marked copy."""
+    return workbook.with_name(f".{workbook.stem}.{secrets.token_hex(4)}.tmp{workbook.suffix}")
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, device gone) into a message naming the file."""
+    try:
+        yield
+    except OSError as error:
+        raise FileProblem(
+            f"{path}: cannot be written ({error.strerror or error}); nothing was changed",
+            hint=DISK_HINT,
+        ) from None
 
 
 class StagedFile:

@@ -361,6 +361,17 @@ class SheetEditor:
     def _cell(self, number: int, style: bytes, text: str) -> bytes:
         p = self.prefix
         style_attribute = b' s="' + style + b'"' if style else b""
+        if not text:  # a cleared cell keeps its style, and no value
+            return (
+                b"<"
+                + p
+                + b'c r="'
+                + self.letters
+                + str(number).encode()
+                + b'"'
+                + style_attribute
+                + b"/>"
+            )
         value = xml_text(text).encode("utf-8")
         reference = self.letters + str(number).encode()
         return (

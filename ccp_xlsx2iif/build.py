@@ -473,7 +473,8 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
 
 
 _ORDER_DEFAULTS = _defaults(Order)
-_LINE_DEFAULTS = _defaults(OrderLine)
+# Description is optional on the Items sheet: a sheet without the column has blank ones.
+_LINE_DEFAULTS = {**_defaults(OrderLine), "description": ""}
 
 
 _ROLE_BY_KEY = {header_key(role.name): role for role in ROLES}

@@ -1,27 +1,42 @@
-"""The command line: parse options, call one library function, print, set the exit code.
+"""The command line: parse options, call one library function, show the result, set the exit code.
 
-Exit codes: 0 done (also when nothing was left to export), 1 problems in the data, 2 wrong
-usage, 3 a file could not be read or written. Only the project's own ``UserError`` is caught;
-anything else is a bug and keeps its traceback.
+Exit codes: 0 done (also when nothing was left to export), 1 problems in the data (or a
+``mark``/``unmark`` that was not confirmed), 2 wrong usage, 3 a file could not be read or
+written. Only the project's own ``UserError`` is caught; anything else is a bug and keeps its
+traceback.
+
+What is shown depends on where it goes: tables and colour on a terminal, plain and stable text
+elsewhere (pipes, files, CI), nothing but problems with ``--quiet``, one JSON document with
+``--json``. Heavy modules (the reader, Jinja, rich, openpyxl) are imported by the commands that
+need them, so that ``--help`` and ``--version`` start at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import json
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ccp_xlsx2iif import __version__
-from ccp_xlsx2iif.problems import PROBLEM_KINDS, Problem, ProblemsFound, UserError, column_letter
+from ccp_xlsx2iif.problems import ProblemsFound, UsageProblem, UserError
 
 if TYPE_CHECKING:
-    from ccp_xlsx2iif.export import ExportOptions, ExportResult
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+    from ccp_xlsx2iif.export import ExportOptions, Progress
+    from ccp_xlsx2iif.marking import MarkPlan
+    from ccp_xlsx2iif.report import Summary
 
 app = typer.Typer(
     name="ccp-xlsx2iif",
@@ -31,10 +46,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-TAX_REMINDER = (
-    "Tax is written as plain invoice lines: turn off QuickBooks' "
-    '"Charge Tax Automatically" while you import this file, or the tax is counted twice.'
-)
+# A progress bar appears only when a run lasts longer than this many seconds.
+PROGRESS_AFTER = 1.0
+SHOWN_MARKED = 20
 
 
 class TaxMode(str, Enum):
@@ -42,6 +56,13 @@ class TaxMode(str, Enum):
 
     LINES = "lines"
     QUICKBOOKS = "quickbooks"
+
+
+class BookAs(str, Enum):
+    """What each order becomes in QuickBooks."""
+
+    INVOICE = "invoice"
+    SALES_RECEIPT = "sales-receipt"
 
 
 Workbook = Annotated[
@@ -107,6 +128,57 @@ TaxModeOption = Annotated[
         "importing); quickbooks: one AUTOSTAX line, for QuickBooks' sales tax feature.",
     ),
 ]
+BookAsOption = Annotated[
+    BookAs,
+    typer.Option(
+        "--as",
+        help="invoice: an invoice and its payment per order; sales-receipt: one cash sale per "
+        "order, paid into the Bank account.",
+    ),
+]
+DateFormat = Annotated[
+    str,
+    typer.Option(
+        "--date-format",
+        metavar="FORMAT",
+        help="The dates QuickBooks expects: us (MM/DD/YYYY), uk (DD/MM/YYYY) or a pattern "
+        "such as %d.%m.%Y.",
+    ),
+]
+ClassName = Annotated[
+    str,
+    typer.Option(
+        "--class",
+        metavar="NAME",
+        help="The QuickBooks class of orders whose Class cell is blank.",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Show only problems.")]
+AsJson = Annotated[
+    bool,
+    typer.Option("--json", help="Print the summary (or the problems) as one JSON document."),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")]
+OrderList = Annotated[
+    str | None,
+    typer.Option(
+        "--orders",
+        metavar="IDS",
+        help="The orders, by Order ID: 1001,1002,1005-1010.",
+        show_default=False,
+    ),
+]
+
+# The parameters of export and check that are not export options.
+_NOT_OPTIONS = frozenset({"workbook", "quiet", "as_json"})
+# The export options each command-line parameter sets.
+_OPTION_OF = {
+    "status": "statuses",
+    "no_payments": "payments",
+    "book_as": "book_as",
+    "class_name": "class_name",
+}
 
 
 def _show_version(value: bool) -> None:
@@ -132,146 +204,202 @@ def main_options(
     Each exported order is marked in the workbook's Exported column, so that it is never
     exported twice.
 
-    Example: ccp-xlsx2iif export orders.xlsx
+    Example: ccp-xlsx2iif init, then ccp-xlsx2iif export orders.xlsx
     """
 
 
-@contextmanager
-def _reported(verdict: Callable[[int], str] | None = None) -> Iterator[None]:
-    """Turn the project's own errors into messages and exit codes.
+def _is_terminal() -> bool:
+    """Whether the output goes to a terminal (a person), not a pipe or a file."""
+    return sys.stdout.isatty()
 
-    Data problems are listed one per line, then ``verdict(count)`` (by default, that nothing
-    was written).
+
+def _progress_on_terminal() -> bool:
+    """Whether a progress bar can be shown: on the error stream, when it is a terminal."""
+    return sys.stderr.isatty()
+
+
+@dataclass
+class Output:
+    """Where and how a command shows what it did."""
+
+    command: str
+    quiet: bool = False
+    as_json: bool = False
+    terminal: bool = field(default_factory=lambda: _is_terminal())
+
+    def console(self, *, stderr: bool = False) -> Console:
+        """Return a rich console on the output (or the error stream), for a terminal."""
+        from rich.console import Console
+
+        return Console(
+            file=sys.stderr if stderr else sys.stdout,
+            force_terminal=True if self.terminal or stderr else None,
+            highlight=False,
+        )
+
+    def say(self, line: str, *, style: str = "") -> None:
+        """Show one line (not with ``--quiet`` or ``--json``)."""
+        if self.quiet or self.as_json:
+            return
+        if self.terminal and style:
+            from rich.text import Text
+
+            self.console().print(Text(line, style=style))
+        else:
+            typer.echo(line)
+
+    def json(self, document: dict[str, Any]) -> None:
+        """Print a JSON document."""
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+    @contextmanager
+    def reported(self, verdict: Callable[[int], str] | None = None) -> Iterator[None]:
+        """Turn the project's own errors into messages and exit codes.
+
+        Data problems are listed one per line, then ``verdict(count)`` (by default, that
+        nothing was written).
+        """
+        from ccp_xlsx2iif.report import failure_document, problem_lines
+
+        try:
+            yield
+        except ProblemsFound as found:
+            verdict_line = verdict(len(found.problems)) if verdict else found.message
+            if self.as_json:
+                self.json(
+                    failure_document(self.command, found.exit_code, found.problems, verdict_line)
+                    | {"notes": found.notes}
+                )
+            else:
+                for line in (*found.notes, *problem_lines(found.problems), verdict_line):
+                    typer.echo(line, err=True)
+            raise typer.Exit(found.exit_code) from None
+        except UserError as error:
+            if self.as_json:
+                self.json(
+                    failure_document(
+                        self.command, error.exit_code, message=error.message, hint=error.hint
+                    )
+                )
+            else:
+                typer.echo(error.message, err=True)
+                if error.hint:
+                    typer.echo(error.hint, err=True)
+            raise typer.Exit(error.exit_code) from None
+
+    def summary(self, summary: Summary, workbook: Path) -> None:
+        """Show the summary of an export or a check."""
+        if self.as_json:
+            self.json(summary.document(workbook))
+        elif self.quiet:
+            return
+        elif self.terminal:
+            summary.show(self.console())
+        else:
+            for line in summary.plain_lines():
+                typer.echo(line)
+
+    @contextmanager
+    def progress(self) -> Iterator[Progress]:
+        """Yield a progress bar for the run, on a terminal only; elsewhere, no progress."""
+        from ccp_xlsx2iif.export import UNREPORTED
+
+        if self.quiet or self.as_json or not _progress_on_terminal():
+            yield UNREPORTED
+            return
+        bar = TerminalProgress(self.console(stderr=True))
+        try:
+            yield bar
+        finally:
+            bar.close()
+
+
+class TerminalProgress:
+    """A progress bar that appears only once a run has lasted ``PROGRESS_AFTER`` seconds."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar: RichProgress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._timer = threading.Timer(PROGRESS_AFTER, self._start)
+        self._timer.daemon = True
+        self._timer.start()
+        self.started = False
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._bar.start()
+                self.started = True
+
+    def stage(self, label: str, total: int | None = None) -> None:
+        """Begin a stage; a stage of unknown length shows a moving bar."""
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(label, total=total)
+
+    def advance(self, steps: int) -> None:
+        """Count steps of the current stage as done."""
+        if self._task is not None and steps:
+            self._bar.advance(self._task, steps)
+
+    def close(self) -> None:
+        """Take the bar off the screen (if it was ever shown)."""
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self.started:
+                self._bar.stop()
+
+
+def _options(context: typer.Context) -> ExportOptions:
+    """Make the export options of a command's parameters.
+
+    Those given on the command line win over the Settings sheet.
     """
-    try:
-        yield
-    except ProblemsFound as found:
-        for note in found.notes:
-            typer.echo(note, err=True)
-        for line in problem_lines(found.problems):
-            typer.echo(line, err=True)
-        typer.echo(verdict(len(found.problems)) if verdict else found.message, err=True)
-        raise typer.Exit(found.exit_code) from None
-    except UserError as error:
-        typer.echo(error.message, err=True)
-        if error.hint:
-            typer.echo(error.hint, err=True)
-        raise typer.Exit(error.exit_code) from None
-
-
-SHOWN_PROBLEMS = 50
-
-
-def problem_lines(problems: list[Problem]) -> list[str]:
-    """Return one line per problem; past the first 50, one line per kind of problem."""
-    lines = [str(problem) for problem in problems[:SHOWN_PROBLEMS]]
-    rest = problems[SHOWN_PROBLEMS:]
-    if rest:
-        lines.append(f"... and {_count(len(rest), 'more problem')}:")
-        first: dict[str, Problem] = {}
-        kinds = Counter(problem.code for problem in rest)
-        for problem in rest:
-            first.setdefault(problem.code, problem)
-        for code, number in kinds.most_common():
-            where = f" (first at {first[code].place})" if first[code].place else ""
-            lines.append(f"  {number} x {PROBLEM_KINDS.get(code, code)}{where}")
-    return lines
-
-
-def _money(amount: object) -> str:
-    return f"{amount:,.2f}"
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _skipped(result: ExportResult) -> str:
-    reasons = ", ".join(f"{number} {reason}" for reason, number in sorted(result.skipped.items()))
-    return f"{_count(sum(result.skipped.values()), 'order')}: {reasons}"
-
-
-def summary_lines(result: ExportResult) -> list[str]:
-    """Return the summary an export prints: what was exported, where, what was skipped."""
-    lines: list[str] = []
-    count = len(result.orders)
-    orders = _count(count, "order")
-    if count == 0:
-        lines.append("Nothing to export: no order is both completed and not yet exported.")
-    elif result.dry_run:
-        lines.append(
-            f"Dry run: {orders} would be exported, total {_money(result.total)}; "
-            "nothing was written."
-        )
-    else:
-        lines.append(f"Exported {orders}, total {_money(result.total)}, to {result.iif_path}")
-        if result.marks is not None:
-            letter = column_letter(result.marks.column)
-            added = ' (a new column "Exported")' if result.marks.header else ""
-            lines.append(f"Marked them Exported in {result.marks.sheet}!{letter}{added}.")
-    if result.skipped:
-        lines.append(f"Skipped {_skipped(result)}.")
-    return lines + _afterword(result)
-
-
-SHOWN_CHANGES = 20
-
-
-def _visible(text: str) -> str:
-    """Show text in quotes with its line breaks and tabs visible."""
-    return '"' + text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t") + '"'
-
-
-def change_lines(result: ExportResult) -> list[str]:
-    """Return the report of the cells whose text was changed for QuickBooks (first 20)."""
-    changes = result.text_changes
-    if not changes:
-        return []
-    lines = [f"Text changed for QuickBooks in {_count(len(changes), 'cell')}:"]
-    for change in changes[:SHOWN_CHANGES]:
-        lines.append(f"  {change.place}: {_visible(change.before)} -> {_visible(change.after)}")
-    if len(changes) > SHOWN_CHANGES:
-        lines.append(f"  ... and {_count(len(changes) - SHOWN_CHANGES, 'more cell')}")
-    return lines
-
-
-def _afterword(result: ExportResult) -> list[str]:
-    """Return what follows the counts: declared lists, changed text, notes, the tax reminder."""
-    lines = []
-    declared = result.declarations
-    parts = [
-        _count(len(entries), noun)
-        for entries, noun in (
-            (declared.accounts, "new account"),
-            (declared.items, "item"),
-            (declared.customers, "customer"),
-        )
-        if entries
-    ]
-    if result.orders and parts:
-        verb = "Would declare" if result.dry_run else "Declared"
-        lines.append(f"{verb} {', '.join(parts)} at the top of the IIF file.")
-    lines.extend(change_lines(result))
-    lines.extend(result.notes)
-    if result.orders and result.has_tax_lines:
-        lines.append(TAX_REMINDER)
-    return lines
-
-
-def _options(**values: object) -> ExportOptions:
     from ccp_xlsx2iif.export import DEFAULT_STATUSES, ExportOptions
+    from ccp_xlsx2iif.settings import SettingError, date_pattern
 
+    values = {name: value for name, value in context.params.items() if name not in _NOT_OPTIONS}
+
+    given = frozenset(_OPTION_OF.get(name, name) for name in values if _given(context, name))
     statuses = values.pop("status")
-    tax_mode = values.pop("tax_mode")
-    return ExportOptions(
-        statuses=tuple(statuses) if isinstance(statuses, list) and statuses else DEFAULT_STATUSES,
-        tax_mode=tax_mode.value if isinstance(tax_mode, TaxMode) else str(tax_mode),
-        **values,  # type: ignore[arg-type]
-    )
+    values["statuses"] = tuple(statuses) if statuses else DEFAULT_STATUSES
+    if "no_payments" in values:
+        values["payments"] = not values.pop("no_payments")
+    for name in ("tax_mode", "book_as"):
+        if name in values:
+            values[name] = values[name].value
+    if "date_format" in values:
+        try:
+            values["date_format"] = date_pattern(values["date_format"])
+        except SettingError as error:
+            raise UsageProblem(f"--date-format: {error}") from None
+    return ExportOptions(**values, given=given)
 
 
-@app.command()
+def _given(context: typer.Context, name: str) -> bool:
+    """Whether the parameter was given on the command line (not left to its default)."""
+    source = context.get_parameter_source(name)
+    return getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
+
+
+@app.command(
+    epilog="Examples: ccp-xlsx2iif export orders.xlsx --dry-run; "
+    "ccp-xlsx2iif export orders.xlsx --accounts accounts.xlsx --chart accounts.iif"
+)
 def export(
+    context: typer.Context,
     workbook: Workbook,
     accounts: AccountsFile = None,
     output: Annotated[
@@ -291,6 +419,9 @@ def export(
     declare_items: DeclareItems = False,
     declare_customers: DeclareCustomers = False,
     tax_mode: TaxModeOption = TaxMode.LINES,
+    book_as: BookAsOption = BookAs.INVOICE,
+    date_format: DateFormat = "us",
+    class_name: ClassName = "",
     no_payments: Annotated[
         bool, typer.Option("--no-payments", help="Write the invoices without their payments.")
     ] = False,
@@ -309,35 +440,28 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the --output file if it exists.")
     ] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Export completed orders to an IIF file and mark them Exported in the workbook.
 
-    Example: ccp-xlsx2iif export orders.xlsx --accounts accounts.xlsx --chart accounts.iif
+    Shows the orders, the skipped ones by reason and the totals per QuickBooks account.
+    Options given here win over the workbook's Settings sheet.
     """
     from ccp_xlsx2iif.export import export_workbook
+    from ccp_xlsx2iif.report import Summary
 
-    options = _options(
-        accounts=accounts,
-        output=output,
-        status=status,
-        chart=chart,
-        create_accounts=create_accounts,
-        declare_items=declare_items,
-        declare_customers=declare_customers,
-        tax_mode=tax_mode,
-        payments=not no_payments,
-        templates=templates,
-        dry_run=dry_run,
-        force=force,
-    )
-    with _reported():
-        result = export_workbook(workbook, options, _now())
-    for line in summary_lines(result):
-        typer.echo(line)
+    output_to = Output("export", quiet=quiet, as_json=as_json)
+    with output_to.reported():
+        options = _options(context)
+        with output_to.progress() as progress:
+            result = export_workbook(workbook, options, _now(), progress)
+    output_to.summary(Summary(result, "export"), workbook)
 
 
-@app.command()
+@app.command(epilog="Example: ccp-xlsx2iif check orders.xlsx --chart accounts.iif")
 def check(
+    context: typer.Context,
     workbook: Workbook,
     accounts: AccountsFile = None,
     chart: ChartFile = None,
@@ -346,35 +470,177 @@ def check(
     declare_items: DeclareItems = False,
     declare_customers: DeclareCustomers = False,
     tax_mode: TaxModeOption = TaxMode.LINES,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Run every check of export (data, accounts, chart, limits) and write nothing.
 
     Exits with 1 when anything would stop an export. Run it after editing the Accounts sheet.
-
-    Example: ccp-xlsx2iif check orders.xlsx --chart accounts.iif
     """
     from ccp_xlsx2iif.export import check_workbook
+    from ccp_xlsx2iif.report import Summary, count
 
-    options = _options(
-        accounts=accounts,
-        status=status,
-        chart=chart,
-        create_accounts=create_accounts,
-        declare_items=declare_items,
-        declare_customers=declare_customers,
-        tax_mode=tax_mode,
-    )
-    with _reported(
-        verdict=lambda count: f"Not ready: {_count(count, 'problem')} would stop an export."
+    output_to = Output("check", quiet=quiet, as_json=as_json)
+    with output_to.reported(
+        verdict=lambda number: f"Not ready: {count(number, 'problem')} would stop an export."
     ):
-        result = check_workbook(workbook, options, _now())
-    for line in _afterword(result):
-        typer.echo(line)
-    skipped = f"; skipped {_skipped(result)}" if result.skipped else ""
-    typer.echo(
-        f"Ready to export: {_count(len(result.orders), 'order')}, total "
-        f"{_money(result.total)}{skipped}."
+        options = _options(context)
+        with output_to.progress() as progress:
+            result = check_workbook(workbook, options, _now(), progress)
+    output_to.summary(Summary(result, "check"), workbook)
+
+
+@app.command(epilog="Example: ccp-xlsx2iif init shop-books")
+def init(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="The folder to write orders.xlsx in (default: this folder)."),
+    ] = Path(),
+) -> None:
+    """Write a starter workbook, orders.xlsx, to fill in: it exports as it stands.
+
+    Its Orders, Items and Accounts sheets have the headers, formats and a Status drop-down;
+    two example orders and example account names show what goes where. It never overwrites a
+    file.
+    """
+    from ccp_xlsx2iif.starter import write_starter
+
+    output_to = Output("init")
+    with output_to.reported():
+        path = write_starter(folder)
+    output_to.say(f"Wrote {path}", style="bold green")
+    output_to.say(
+        "Replace the two example orders with yours (or paste your shop's export over them), "
+        "put your QuickBooks account names on the Accounts sheet, then run: "
+        f"ccp-xlsx2iif check {_shown_path(path)}"
     )
+
+
+def _shown_path(path: Path) -> str:
+    text = str(path)
+    return f'"{text}"' if " " in text else text
+
+
+@app.command(
+    epilog="Examples: ccp-xlsx2iif unmark orders.xlsx --batch orders-20261125-140233.iif; "
+    "ccp-xlsx2iif unmark orders.xlsx --orders 1001,1005-1010"
+)
+def unmark(
+    workbook: Workbook,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            "--batch",
+            metavar="FILE.iif",
+            help="Clear the orders of this batch (the IIF file their Exported cells name).",
+            show_default=False,
+        ),
+    ] = None,
+    orders: OrderList = None,
+    every: Annotated[bool, typer.Option("--all", help="Clear every Exported cell.")] = False,
+    yes: Yes = False,
+) -> None:
+    """Clear the Exported cells of a batch or of some orders, so the next export exports them.
+
+    Run it after deleting a bad import in QuickBooks. Shows what it clears and asks first.
+    """
+    _mark_command(
+        "unmark",
+        workbook,
+        clear=True,
+        orders=orders,
+        batch=batch.name if batch is not None else None,
+        every=every,
+        yes=yes,
+    )
+
+
+@app.command(epilog="Example: ccp-xlsx2iif mark orders.xlsx --orders 1001,1002")
+def mark(workbook: Workbook, orders: OrderList = None, yes: Yes = False) -> None:
+    """Mark orders Exported without writing IIF (orders entered in QuickBooks by hand).
+
+    Shows what it marks and asks first.
+    """
+    _mark_command("mark", workbook, clear=False, orders=orders, batch=None, every=False, yes=yes)
+
+
+def _mark_command(
+    command: str,
+    workbook: Path,
+    *,
+    clear: bool,
+    orders: str | None,
+    batch: str | None,
+    every: bool,
+    yes: bool,
+) -> None:
+    from ccp_xlsx2iif.marking import apply_marking, parse_order_list, plan_marking
+
+    output_to = Output(command)
+    now = _now()
+    with output_to.reported(verdict=lambda _: "Nothing was changed."):
+        plan = plan_marking(
+            workbook,
+            clear=clear,
+            now=now,
+            orders=parse_order_list(orders) if orders is not None else None,
+            batch=batch,
+            every=every,
+        )
+    for line in marking_preview(plan, clear=clear):
+        output_to.say(line)
+    if not plan.rows:
+        return
+    verb = "Clear" if clear else "Mark"
+    if not yes and not _confirmed(f"{verb} {_orders_of(plan)}?"):
+        output_to.say("Nothing was changed.")
+        raise typer.Exit(1)
+    with output_to.reported():
+        apply_marking(plan, now)
+    done = "Cleared the Exported cells of" if clear else "Marked Exported:"
+    output_to.say(f"{done} {_orders_of(plan)}.", style="bold green")
+    if clear:
+        output_to.say("The next export exports them again.")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask a yes/no question; no answer (the end of the input) is no."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        typer.echo()
+        return False
+
+
+def _orders_of(plan: MarkPlan) -> str:
+    from ccp_xlsx2iif.report import count
+
+    return count(len({row.order_id for row in plan.rows}), "order")
+
+
+def marking_preview(plan: MarkPlan, *, clear: bool) -> list[str]:
+    """Return what ``mark`` or ``unmark`` is about to change, cell by cell (the first 20)."""
+    from ccp_xlsx2iif.problems import column_letter
+    from ccp_xlsx2iif.report import count
+
+    letter = column_letter(plan.column.column)
+    sheet = plan.column.sheet
+    lines: list[str] = []
+    if plan.unchanged:
+        state = "not marked" if clear else "marked Exported already"
+        ids = ", ".join(dict.fromkeys(row.order_id for row in plan.unchanged))
+        lines.append(f"Left as they are ({state}): {ids}.")
+    if not plan.rows:
+        lines.append("Nothing to change.")
+        return lines
+    action = "clear" if clear else f'write "{plan.text}" in'
+    lines.append(f"About to {action} {count(len(plan.rows), 'cell')} of {sheet}!{letter}:")
+    for row in plan.rows[:SHOWN_MARKED]:
+        now_says = f': "{row.exported}"' if clear else ""
+        lines.append(f"  {sheet}!{letter}{row.row}  order {row.order_id}{now_says}")
+    if len(plan.rows) > SHOWN_MARKED:
+        lines.append(f"  ... and {count(len(plan.rows) - SHOWN_MARKED, 'more cell')}")
+    return lines
 
 
 _now: Callable[[], dt.datetime] = dt.datetime.now

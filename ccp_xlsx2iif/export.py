@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.beside import Beside
@@ -79,6 +79,29 @@ NOT_VERIFIED = (
     "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
     "Export > Lists to IIF Files, Chart of Accounts) and give it with --chart FILE."
 )
+
+
+class Progress(Protocol):
+    """Where a run reports how far it got: a stage, and steps done within it."""
+
+    def stage(self, label: str, total: int | None = None) -> None:
+        """Begin a stage of ``total`` steps (``None``: of unknown length)."""
+
+    def advance(self, steps: int) -> None:
+        """Count ``steps`` more steps of the current stage as done."""
+
+
+class _Unreported:
+    """Progress that goes nowhere."""
+
+    def stage(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, steps: int) -> None:
+        pass
+
+
+UNREPORTED: Progress = _Unreported()
 
 
 @dataclass(frozen=True)
@@ -208,6 +231,7 @@ class Plan:
     iif_path: Path | None
     notes: tuple[str, ...]
     text_changes: tuple[TextChange, ...] = ()
+    options: ExportOptions = field(default_factory=ExportOptions)
 
 
 def _resolve_chart(
@@ -237,6 +261,7 @@ def plan_export(
     *,
     with_output: bool = True,
     repair: bool = False,
+    progress: Progress = UNREPORTED,
 ) -> tuple[Plan, Fingerprint]:
     """Read and check everything an export needs; raise ``ProblemsFound`` if anything is wrong.
 
@@ -245,6 +270,7 @@ def plan_export(
     while the export holds the workbook's lock.
     """
     _check_options(options)
+    progress.stage(f"Reading {workbook.name}")
     # The fingerprint is taken before the workbook is read: any change after it is detected
     # before the marked workbook replaces it.
     check_book_path(workbook, writable=True)
@@ -282,6 +308,7 @@ def plan_export(
         if selection is None or column is None or items_table is None or accounts_table is None:
             raise ProblemsFound(problems)
         attach_lines(selection, items_table)
+        progress.stage(f"Checking {len(selection.orders):,} orders")
         items_table.rows.clear()
         book.forget(items_table.columns.sheet)
         folders = [options.output_folder] if options.output_folder else []
@@ -322,7 +349,15 @@ def plan_export(
     notes = (*recovered, *_notes(chart, options))
     changes = tuple(selection.text_changes)
     plan = Plan(
-        tuple(orders), selection.skipped, accounts, declarations, marks, iif_path, notes, changes
+        tuple(orders),
+        selection.skipped,
+        accounts,
+        declarations,
+        marks,
+        iif_path,
+        notes,
+        changes,
+        options,
     )
     return plan, fingerprint
 
@@ -362,7 +397,9 @@ def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:
+def export_workbook(
+    workbook: Path, options: ExportOptions, now: dt.datetime, progress: Progress = UNREPORTED
+) -> ExportResult:
     """Export the completed, not yet exported orders of ``workbook`` to one IIF file.
 
     ``now`` is the local time of the run: it names the batch and dates the Exported cells.
@@ -371,21 +408,23 @@ def export_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) ->
     """
     with _cycle_collector_paused():
         if options.dry_run:
-            plan, fingerprint = plan_export(workbook, options, now)
-            return _write(workbook, options, plan, fingerprint)
+            plan, fingerprint = plan_export(workbook, options, now, progress=progress)
+            return _write(workbook, plan, fingerprint, progress)
         check_book_path(workbook, writable=True)
         refuse_if_in_use(workbook)
         with export_lock(workbook, now) as lock_notes:
-            plan, fingerprint = plan_export(workbook, options, now, repair=True)
-            result = _write(workbook, options, plan, fingerprint)
+            plan, fingerprint = plan_export(workbook, options, now, repair=True, progress=progress)
+            result = _write(workbook, plan, fingerprint, progress)
         return replace(result, notes=(*lock_notes, *result.notes))
 
 
-def check_workbook(workbook: Path, options: ExportOptions, now: dt.datetime) -> ExportResult:
+def check_workbook(
+    workbook: Path, options: ExportOptions, now: dt.datetime, progress: Progress = UNREPORTED
+) -> ExportResult:
     """Run every check of an export and write nothing."""
     with _cycle_collector_paused():
-        plan, _ = plan_export(workbook, options, now, with_output=False)
-        return _result(plan, options, dry_run=True)
+        plan, _ = plan_export(workbook, options, now, with_output=False, progress=progress)
+        return _result(plan, dry_run=True)
 
 
 @contextmanager
@@ -404,8 +443,8 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _result(plan: Plan, options: ExportOptions, *, dry_run: bool) -> ExportResult:
-    has_tax = options.tax_mode == "lines" and any(order.taxes for order in plan.orders)
+def _result(plan: Plan, *, dry_run: bool) -> ExportResult:
+    has_tax = plan.options.tax_mode == "lines" and any(order.taxes for order in plan.orders)
     return ExportResult(
         plan.orders,
         plan.skipped,
@@ -431,24 +470,31 @@ def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Pa
 
 
 def _write(
-    workbook: Path, options: ExportOptions, plan: Plan, fingerprint: Fingerprint
+    workbook: Path, plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
 ) -> ExportResult:
-    result = _result(plan, options, dry_run=options.dry_run)
+    options = plan.options
+    result = _result(plan, dry_run=options.dry_run)
     if not plan.orders or plan.iif_path is None:
         return result
     environment = make_environment(options.templates, options.date_format)
     tally = Tally()
-    chunks = tally.feed(
-        render_batch(
-            environment,
-            plan.orders,
-            plan.accounts,
-            plan.declarations,
-            payments=options.payments,
-            tax_mode=options.tax_mode,
-            book_as=options.book_as,
-            default_class=options.class_name,
-        )
+    # A transaction per order, and its payment after an invoice.
+    per_order = 2 if options.payments and options.book_as == "invoice" else 1
+    progress.stage(f"Writing {len(plan.orders):,} orders", len(plan.orders) * per_order)
+    chunks = _counted(
+        tally.feed(
+            render_batch(
+                environment,
+                plan.orders,
+                plan.accounts,
+                plan.declarations,
+                payments=options.payments,
+                tax_mode=options.tax_mode,
+                book_as=options.book_as,
+                default_class=options.class_name,
+            )
+        ),
+        progress,
     )
     if options.dry_run:
         for _ in _encoded(chunks):
@@ -474,6 +520,7 @@ def _write(
             for chunk in _encoded(chunks):
                 stream.write(chunk)
             iif_file.finish()
+        progress.stage("Marking the orders Exported in the workbook")
         waiting, copier = copier, None
         waiting.wait()
         if Fingerprint.of(workbook) != fingerprint:
@@ -510,6 +557,13 @@ def _iif_not_moved(iif_file: StagedFile) -> FileProblem:
         f"not be moved into place; it is complete under the name {iif_file.temporary.name}",
         hint=f"Rename {iif_file.temporary} to {iif_file.target.name} and import that file.",
     )
+
+
+def _counted(chunks: Iterable[str], progress: Progress) -> Iterator[str]:
+    """Yield ``chunks``, advancing ``progress`` by the transactions each one ends."""
+    for chunk in chunks:
+        progress.advance(chunk.count("\nENDTRNS"))
+        yield chunk
 
 
 def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:

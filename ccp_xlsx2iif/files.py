@@ -107,11 +107,18 @@ def finish_interrupted(
         shown = ", ".join(missing[:3]) + (
             f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         )
-        notes.append(
-            f"The workbook names {len(missing)} batch file(s) no longer beside it ({shown}): "
-            "fine if they were imported; if not, clear those orders' Exported cells to export "
-            "them again."
-        )
+        if len(missing) == 1:
+            notes.append(
+                f"The workbook names a batch file that is no longer beside it: {shown}. If it "
+                "was imported in QuickBooks, all is well; if not, export its orders again "
+                f"after: ccp-xlsx2iif unmark {workbook.name} --batch {shown}"
+            )
+        else:
+            notes.append(
+                f"The workbook names {len(missing)} batch files that are no longer beside it: "
+                f"{shown}. If they were imported in QuickBooks, all is well; if not, export "
+                f"their orders again after: ccp-xlsx2iif unmark {workbook.name} --batch FILE"
+            )
     if repair:
         stem = glob.escape(workbook.stem)
         leftovers = [

@@ -9,6 +9,14 @@ import pytest
 NOW = dt.datetime(2026, 3, 14, 9, 30, 5)
 
 
+@pytest.fixture
+def cli_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the command line at ``NOW``."""
+    from ccp_xlsx2iif import cli
+
+    monkeypatch.setattr(cli, "_now", lambda: NOW)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -8,47 +8,20 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from defusedxml import ElementTree
 from openpyxl import load_workbook
-from python_calamine import CalamineWorkbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.problems import ProblemsFound
 from ccp_xlsx2iif.writeback import ExportedMarks, SheetEditor, write_marked_copy
 from tests.conftest import NOW
+from tests.grids import calamine_grid, changed_cells, openpyxl_grid
 from tests.rich_workbook import build_rich_workbook
 from tests.workbooks import members, replace_member, sheet_xml
 
 MARK = "2026-03-14 09:30 orders-20260314-093005.iif"
-
-
-def calamine_grid(path: Path, sheet: str) -> list[list[Any]]:
-    with CalamineWorkbook.from_path(str(path)) as book:
-        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-
-
-def openpyxl_grid(path: Path, sheet: str) -> list[list[Any]]:
-    book = load_workbook(path, data_only=True)
-    return [list(row) for row in book[sheet].iter_rows(values_only=True)]
-
-
-def changed_cells(before: list[list[Any]], after: list[list[Any]], blank: Any) -> dict[str, Any]:
-    """Return {cell: new value} for every cell whose value differs."""
-    from ccp_xlsx2iif.problems import column_letter
-
-    changes = {}
-    for row in range(max(len(before), len(after))):
-        old_row = before[row] if row < len(before) else []
-        new_row = after[row] if row < len(after) else []
-        for column in range(max(len(old_row), len(new_row))):
-            old = old_row[column] if column < len(old_row) else blank
-            new = new_row[column] if column < len(new_row) else blank
-            if old != new:
-                changes[f"{column_letter(column + 1)}{row + 1}"] = new
-    return changes
 
 
 def without_column(xml: bytes, letters: str) -> bytes:

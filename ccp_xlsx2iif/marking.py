@@ -1,0 +1,185 @@
+"""Marking and unmarking orders by hand: ``mark`` and ``unmark``.
+
+``unmark`` clears the Exported cells of a batch, of some orders or of all of them, so that
+the next export exports them again: what a user does after deleting a bad import in
+QuickBooks. ``mark`` marks orders as exported without writing IIF (orders already entered in
+QuickBooks by hand). Both write the workbook the way an export does: in place, losing nothing,
+atomically, under the workbook's lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccp_xlsx2iif.build import IdColumn
+from ccp_xlsx2iif.cells import is_blank, parse_text
+from ccp_xlsx2iif.contract import ORDERS, SheetSpec
+from ccp_xlsx2iif.export import Fingerprint
+from ccp_xlsx2iif.files import StagedFile, batch_in_mark, temporary_workbook_path, writing_to
+from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
+from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
+from ccp_xlsx2iif.workbook import check_book_path, open_book, read_table
+from ccp_xlsx2iif.writeback import ExportedColumn, exported_column, write_marked_copy
+
+# The Orders sheet as marking needs it: the Order ID and the Exported cell.
+_MARKING = SheetSpec(
+    "Orders", tuple(c for c in ORDERS.columns if c.field in ("order_id", "exported"))
+)
+_RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*\Z")
+MAX_RANGE = 100_000
+
+
+@dataclass(frozen=True)
+class MarkedRow:
+    """An order's row and what its Exported cell says now."""
+
+    order_id: str
+    row: int
+    exported: str
+
+
+@dataclass(frozen=True)
+class MarkPlan:
+    """The Exported cells a ``mark`` or ``unmark`` changes, and the text they get."""
+
+    workbook: Path
+    column: ExportedColumn
+    rows: tuple[MarkedRow, ...]
+    text: str
+    fingerprint: Fingerprint
+    unchanged: tuple[MarkedRow, ...] = ()
+
+
+def parse_order_list(text: str) -> list[str]:
+    """Read ``1001,1002,1005-1010`` as the order IDs it names (ranges of whole numbers)."""
+    ids: list[str] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        span = _RANGE.match(part)
+        if span is None:
+            ids.append(part.strip())
+            continue
+        first, last = int(span.group(1)), int(span.group(2))
+        if last < first or last - first >= MAX_RANGE:
+            raise UsageProblem(f'--orders: "{part.strip()}" is not a range from low to high')
+        ids.extend(str(number) for number in range(first, last + 1))
+    if not ids:
+        raise UsageProblem("--orders: no order ID given; write them as 1001,1002,1005-1010")
+    return ids
+
+
+def plan_marking(
+    workbook: Path,
+    *,
+    clear: bool,
+    now: dt.datetime,
+    orders: list[str] | None = None,
+    batch: str | None = None,
+    every: bool = False,
+) -> MarkPlan:
+    """Choose the Exported cells to clear (``clear``) or to mark, and check each can be written.
+
+    Orders are chosen by ID (``orders``), by the batch file their cell names (``batch``),
+    or all of them (``every``, for clearing).
+    """
+    check_book_path(workbook, writable=True)
+    fingerprint = Fingerprint.of(workbook)
+    book = open_book(workbook, writable=True, sheets=(ORDERS.name,))
+    problems: list[Problem] = []
+    try:
+        name = book.find_sheet(ORDERS.name)
+        if name is None:
+            raise UsageProblem(f'{workbook.name}: there is no sheet "Orders"')
+        table = read_table(book, name, _MARKING, problems)
+        if table is None:
+            raise ProblemsFound(problems)
+        column, column_problems = exported_column(table, book.merged_ranges(name))
+        ids = IdColumn.read(table).ids
+        at = table.columns.index.get("exported")
+        rows = [
+            MarkedRow(
+                order_id,
+                position + 2,
+                parse_text(cells[at - 1]) if at and not is_blank(cells[at - 1]) else "",
+            )
+            for position, (order_id, cells) in enumerate(zip(ids, table.rows[1:], strict=True))
+            if order_id.__class__ is str
+        ]
+    finally:
+        book.close()
+    chosen = _choose(rows, orders, batch, every=every, clear=clear, problems=problems, sheet=name)
+    changed = tuple(row for row in chosen if bool(row.exported) == clear)
+    unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
+    text = "" if clear else f"{now:%Y-%m-%d %H:%M} marked by hand"
+    _, mark_problems = column.marks({row.row: text for row in changed})
+    if changed:
+        problems += column_problems + mark_problems
+    if problems:
+        raise ProblemsFound(problems)
+    return MarkPlan(workbook, column, changed, text, fingerprint, unchanged)
+
+
+def _choose(
+    rows: list[MarkedRow],
+    orders: list[str] | None,
+    batch: str | None,
+    *,
+    every: bool,
+    clear: bool,
+    problems: list[Problem],
+    sheet: str,
+) -> list[MarkedRow]:
+    if sum((orders is not None, batch is not None, every)) != 1:
+        what = "--batch FILE.iif, --orders or --all" if clear else "--orders"
+        raise UsageProblem(f"say which orders: give one of {what}")
+    if every:
+        return rows
+    if batch is not None or orders is None:
+        name = Path(batch or "").name
+        chosen = [row for row in rows if batch_in_mark(row.exported) == name]
+        if not chosen:
+            named = sorted({batch_in_mark(row.exported) or "" for row in rows} - {""})
+            shown = ", ".join(named[-10:]) if named else "none"
+            raise UsageProblem(
+                f'no Exported cell on the sheet "{sheet}" names the batch {name} (the batches '
+                f"named: {shown})"
+            )
+        return chosen
+    by_id: dict[str, list[MarkedRow]] = {}
+    for row in rows:
+        by_id.setdefault(row.order_id, []).append(row)
+    unknown = [order_id for order_id in orders if order_id not in by_id]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )
+        raise UsageProblem(f'no order {shown} on the sheet "{sheet}"')
+    return [row for order_id in dict.fromkeys(orders) for row in by_id[order_id]]
+
+
+def apply_marking(plan: MarkPlan, now: dt.datetime) -> None:
+    """Write the plan's Exported cells into the workbook, in place and atomically."""
+    workbook = plan.workbook
+    if not plan.rows:
+        return
+    refuse_if_in_use(workbook)
+    marks, _ = plan.column.marks({row.row: plan.text for row in plan.rows})
+    with export_lock(workbook, now):
+        staged = StagedFile(workbook, temporary_workbook_path(workbook), mode_from=workbook)
+        try:
+            with writing_to(staged.temporary):
+                write_marked_copy(workbook, staged.open(), marks)
+                staged.finish()
+            if Fingerprint.of(workbook) != plan.fingerprint:
+                raise FileProblem(
+                    f"{workbook}: the workbook changed meanwhile (was it saved in Excel?)",
+                    hint="Nothing was written. Run the command again.",
+                )
+            staged.commit()
+        except BaseException:
+            staged.discard()
+            raise

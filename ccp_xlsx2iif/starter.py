@@ -59,7 +59,7 @@ EXAMPLE_ITEMS = (
 
 
 def write_starter(folder: Path) -> Path:
-    """Write ``orders.xlsx`` in ``folder``; refuse if it exists."""
+    """Write ``orders.xlsx`` in ``folder`` (made if need be); refuse if the file exists."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -71,8 +71,12 @@ def write_starter(folder: Path) -> Path:
             f"{path}: the file exists already; init never overwrites a workbook",
             hint="Give another folder: ccp-xlsx2iif init FOLDER",
         )
-    if not folder.is_dir():
-        raise FileProblem(f"{folder}: no such folder", hint="Create the folder first.")
+    if folder.exists() and not folder.is_dir():
+        raise FileProblem(f"{folder}: not a folder", hint="Give a folder: ccp-xlsx2iif init FOLDER")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileProblem(f"{folder}: cannot be created ({error.strerror or error})") from None
     book = Workbook()
     orders = book.active
     assert orders is not None  # noqa: S101 - a new workbook always has one sheet

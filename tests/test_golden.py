@@ -75,6 +75,11 @@ CASES: dict[str, tuple[Path, Path, Callable[[Path], dict[str, Any]]]] = {
             "declare_customers": True,
         },
     ),
+    "sample-sales-receipt": (
+        SAMPLE,
+        GOLDEN / "sample-sales-receipt.iif",
+        lambda _: {"book_as": "sales-receipt", "date_format": "%d/%m/%Y", "class_name": "Web"},
+    ),
     "sample-quickbooks-tax": (
         SAMPLE,
         GOLDEN / "sample-quickbooks-tax.iif",
@@ -122,8 +127,13 @@ def test_golden_iif(case: str, tmp_path: Path, update_golden: bool) -> None:
     accounts = (
         dict(row[:2] for row in QUICKBOOKS_TAX_ACCOUNTS[1:]) if tax_mode == "quickbooks" else None
     )
+    book_as = options(tmp_path).get("book_as", "invoice")
     assert_matches_workbook(
-        iif, workbook, payments=options(tmp_path).get("payments", True), accounts=accounts
+        iif,
+        workbook,
+        payments=options(tmp_path).get("payments", True) and book_as == "invoice",
+        accounts=accounts,
+        book_as=book_as,
     )
     if tax_mode == "quickbooks":
         for invoice in iif.transactions:
@@ -145,12 +155,18 @@ def money(value: object) -> Decimal:
 
 
 def assert_matches_workbook(
-    iif: IifFile, workbook: Path, *, payments: bool, accounts: dict[Any, Any] | None = None
+    iif: IifFile,
+    workbook: Path,
+    *,
+    payments: bool,
+    accounts: dict[Any, Any] | None = None,
+    book_as: str = "invoice",
 ) -> None:
     """Prove the IIF books exactly the workbook's exported orders, account by account.
 
     ``accounts`` (role -> account) replaces the workbook's Accounts sheet; with a "Sales Tax
-    Item" role, both taxes are booked to its account (QuickBooks' own sales tax).
+    Item" role, both taxes are booked to its account (QuickBooks' own sales tax). A sales
+    receipt (``book_as``) debits the Bank account where an invoice debits receivables.
     """
     orders = {
         str(int(row["Order ID"])): row  # type: ignore[call-overload]
@@ -160,7 +176,10 @@ def assert_matches_workbook(
     if accounts is None:
         accounts = {row["Role"]: row["Account"] for row in sheet_records(workbook, "Accounts")}
     quickbooks_tax = "Sales Tax Item" in accounts
-    invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
+    kind, debited = ("CASH SALE", "Bank") if book_as == "sales-receipt" else ("INVOICE", None)
+    debited = debited or "Accounts Receivable"
+    invoices = [t for t in iif.transactions if t.trns["TRNSTYPE"] == kind]
+    assert len(invoices) + (len(invoices) if payments else 0) == len(iif.transactions)
     assert [t.trns["DOCNUM"] for t in invoices] == list(orders)
     for transaction in iif.transactions:
         assert transaction.amount_sum() == 0, transaction.trns["DOCNUM"]
@@ -168,7 +187,7 @@ def assert_matches_workbook(
         order = orders[invoice.trns["DOCNUM"]]
         total = money(order["Total"])
         expected = {
-            accounts["Accounts Receivable"]: total,
+            accounts[debited]: total,
             accounts["Item Subtotal"]: -money(order["Subtotal"]),
             accounts["Shipping"]: -money(order["Shipping"]),
             accounts["Discount"]: money(order["Discount"]),

@@ -94,8 +94,11 @@ def test_init_never_overwrites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         ],
     )
     assert path.read_bytes() == before
-    nowhere = runner.invoke(cli.app, ["init", str(tmp_path / "no" / "such")])
-    assert (nowhere.exit_code, nowhere.stderr.splitlines()) == (
+    made = runner.invoke(cli.app, ["init", str(tmp_path / "new" / "books")])
+    assert made.exit_code == 0
+    assert (tmp_path / "new" / "books" / "orders.xlsx").is_file()
+    not_a_folder = runner.invoke(cli.app, ["init", str(path)])
+    assert (not_a_folder.exit_code, not_a_folder.stderr.splitlines()) == (
         3,
-        [f"{tmp_path / 'no' / 'such'}: no such folder", "Create the folder first."],
+        [f"{path}: not a folder", "Give a folder: ccp-xlsx2iif init FOLDER"],
     )

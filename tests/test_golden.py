@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from tests.conftest import NOW
 from tests.iif_reader import IifFile, read_iif
+from tests.workbooks import save_sheets
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "orders.xlsx"
@@ -43,15 +43,7 @@ QUICKBOOKS_TAX_ACCOUNTS = [
 
 def quickbooks_tax_accounts(folder: Path) -> Path:
     """Write an accounts workbook with the rows QuickBooks' own sales tax needs."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Accounts"
-    for row in QUICKBOOKS_TAX_ACCOUNTS:
-        sheet.append(row)
-    path = folder / "accounts.xlsx"
-    book.save(path)
-    return path
+    return save_sheets(folder / "accounts.xlsx", {"Accounts": QUICKBOOKS_TAX_ACCOUNTS})
 
 
 CASES: dict[str, tuple[Path, Path, Callable[[Path], dict[str, Any]]]] = {

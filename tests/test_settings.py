@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from tests.command import run
 from tests.conftest import NOW
 from tests.expect import problems
 from tests.iif_reader import IifFile, read_iif
-from tests.workbooks import ACCOUNT_ROWS, OrderBook
+from tests.workbooks import ACCOUNT_ROWS, OrderBook, save_sheets
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
 BATCH = "orders-20260314-093005.iif"
@@ -79,16 +78,13 @@ def test_command_line_options_win_over_the_settings_even_when_they_name_the_defa
 
 
 def test_settings_of_the_accounts_workbook_and_which_one_wins(tmp_path: Path) -> None:
-    accounts = Workbook()
-    sheet = accounts.active
-    assert sheet is not None
-    sheet.title = "Accounts"
-    for row in ACCOUNT_ROWS:
-        sheet.append(row)
-    settings = accounts.create_sheet("Settings")
-    for row in (["Setting", "Value"], ["Date Format", "uk"], ["Payments", "no"]):
-        settings.append(row)
-    accounts.save(tmp_path / "accounts.xlsx")
+    save_sheets(
+        tmp_path / "accounts.xlsx",
+        {
+            "Accounts": ACCOUNT_ROWS,
+            "Settings": [["Setting", "Value"], ["Date Format", "uk"], ["Payments", "no"]],
+        },
+    )
     book = with_settings(("Date Format", "us"), ("Accounts File", "accounts.xlsx"))
     book.accounts = None
     path = book.save(tmp_path / "orders.xlsx")

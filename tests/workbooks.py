@@ -133,6 +133,20 @@ class OrderBook:
         return path
 
 
+def save_sheets(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """Write a workbook of sheets given as rows of values (the first row is the header)."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
 def write_rows(sheet: Any, rows: Rows) -> None:
     headers = headers_of(rows)
     sheet.append(headers)

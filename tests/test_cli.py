@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,10 +19,12 @@ from ccp_xlsx2iif.export import NOT_VERIFIED
 from ccp_xlsx2iif.report import TAX_REMINDER
 from tests.command import run
 from tests.conftest import NOW
+from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
 BATCH = "orders-20260314-093005.iif"
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "orders.xlsx"
 NEXT_STEP = (
     "Next, in QuickBooks: back up the company file (File > Back Up Company), then "
     f"File > Utilities > Import > IIF Files and open {BATCH}; QuickBooks 2019 and later ask "
@@ -552,3 +555,68 @@ def test_export_with_lists_and_quickbooks_tax(tmp_path: Path) -> None:
         NOT_VERIFIED,
         NEXT_STEP,
     ]
+
+
+def test_file_options_reach_the_export(tmp_path: Path) -> None:
+    accounts = OrderBook()
+    assert accounts.accounts is not None
+    accounts.accounts[2][1] = "Checking"
+    accounts_path = accounts.save(tmp_path / "accounts.xlsx")
+    book = OrderBook()
+    book.accounts = None
+    path = book.save(tmp_path / "orders.xlsx")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "payment.iif.j2").write_text(
+        "TRNS\tPAYMENT\t{{ date }}\t{{ accounts.bank.account }}\t{{ name }}\t"
+        "{{ order.total|debit }}\t{{ order.order_id }}\tBy the shop's own template\n"
+        "SPL\tPAYMENT\t{{ date }}\t{{ accounts.receivable.account }}\t{{ name }}\t"
+        "{{ order.total|credit }}\n"
+        "ENDTRNS\n"
+    )
+    output = tmp_path / "week 11.iif"
+    output.write_bytes(b"last week")
+    options = ("--accounts", str(accounts_path), "-o", str(output), "--templates", str(templates))
+    assert run("export", str(path), *options) == (
+        3,
+        [],
+        [
+            f"{output}: the file exists already",
+            "Choose another name, or add --force to replace it.",
+        ],
+    )
+    assert run("export", str(path), *options, "--force", "--quiet") == (0, [], [])
+    payments = [
+        (t.trns["ACCNT"], t.trns["MEMO"])
+        for t in read_iif(output.read_bytes()).transactions
+        if t.trns["TRNSTYPE"] == "PAYMENT"
+    ]
+    assert payments == [("Checking", "By the shop's own template")] * 2
+
+
+def test_check_takes_the_options_of_export(tmp_path: Path) -> None:
+    shutil.copyfile(SAMPLE, tmp_path / "orders.xlsx")
+    chart = Path(__file__).parent / "golden" / "chart-accounts-only.iif"
+    code, out, err = run(
+        "check",
+        str(tmp_path / "orders.xlsx"),
+        "--chart",
+        str(chart),
+        "--create-accounts",
+        "--declare-items",
+        "--declare-customers",
+        "--status",
+        "Completed",
+        "--status",
+        "Pending",
+        "--tax-mode",
+        "lines",
+    )
+    assert (code, err) == (0, [])
+    assert (
+        out[0] == "Would declare 4 new accounts, 11 items, 5 customers at the top of the IIF file."
+    )
+    assert out[-1] == (
+        "Ready to export: 10 orders, total 585.37; skipped 2 orders: 1 already exported, "
+        '1 status "Cancelled".'
+    )

@@ -411,9 +411,27 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
     return selection
 
 
-def attach_lines(selection: Selection, items: Table) -> None:
-    """Read the Items sheet and make the selected orders, each with its lines."""
-    lines, unreadable = _read_lines(items, selection)
+def attach_lines(
+    selection: Selection,
+    items: Iterable[Table],
+    forget: Callable[[str], None] = lambda sheet: None,
+) -> None:
+    """Read the Items sheet (and those that continue it) and make the orders, with their lines.
+
+    Each sheet's rows are let go of (``forget``) once read.
+    """
+    lines: dict[str, list[OrderLine]] = {}
+    unreadable: set[str] = set()
+    for table in items:
+        more_lines, more_unreadable = _read_lines(table, selection)
+        if not lines:
+            lines = more_lines
+        else:
+            for order_id, order_lines in more_lines.items():
+                lines.setdefault(order_id, []).extend(order_lines)
+        unreadable |= more_unreadable
+        table.rows.clear()
+        forget(table.columns.sheet)
     pending = selection.pending
     if pending is None:
         return

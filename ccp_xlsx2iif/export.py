@@ -219,6 +219,25 @@ def _table(book: Book, spec: SheetSpec, problems: list[Problem]) -> Table | None
     return read_table(book, name, spec, problems) if name is not None else None
 
 
+def _item_tables(book: Book, problems: list[Problem]) -> Iterator[Table] | None:
+    """Read the Items sheet and the sheets that continue it, one after the other, lazily.
+
+    ``None`` when the Items sheet cannot be used (the problems say why).
+    """
+    first = _table(book, ITEMS, problems)
+    if first is None:
+        return None
+
+    def tables() -> Iterator[Table]:
+        yield first
+        for name in book.continuations(ITEMS.name):
+            table = read_table(book, name, ITEMS, problems)
+            if table is not None:
+                yield table
+
+    return tables()
+
+
 @dataclass(frozen=True)
 class Plan:
     """What an export will write, once every check has passed."""
@@ -275,7 +294,7 @@ def plan_export(
     # before the marked workbook replaces it.
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
-    book = open_book(workbook, writable=True, sheets=SHEETS_READ)
+    book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
     accounts_book = book
     try:
         problems: list[Problem] = []
@@ -304,13 +323,11 @@ def plan_export(
             selection = read_orders(orders_table, options.statuses)
             orders_table.rows.clear()
             book.forget(sheet)
-        items_table = _table(book, ITEMS, problems)
-        if selection is None or column is None or items_table is None or accounts_table is None:
+        items_tables = _item_tables(book, problems)
+        if selection is None or column is None or items_tables is None or accounts_table is None:
             raise ProblemsFound(problems)
-        attach_lines(selection, items_table)
+        attach_lines(selection, items_tables, forget=book.forget)
         progress.stage(f"Checking {len(selection.orders):,} orders")
-        items_table.rows.clear()
-        book.forget(items_table.columns.sheet)
         folders = [options.output_folder] if options.output_folder else []
         recovered = finish_interrupted(workbook, selection.batches, repair=repair, folders=folders)
         accounts, account_problems = read_accounts(accounts_table)

@@ -222,6 +222,23 @@ def match_sheet(names: Iterable[str], wanted: str) -> str | None:
     return next((name for name in names if name.strip().casefold() == key), None)
 
 
+def continuation_sheets(names: Iterable[str], wanted: str) -> list[str]:
+    """Return the sheets that continue the sheet ``wanted`` past Excel's last row, in order.
+
+    A sheet holds at most 1,048,576 rows; a longer list goes on in sheets named after the
+    first with 2, 3, ... (``Items 2``, ``Items (3)``, ``Items4``): numbered from 2, without
+    gaps.
+    """
+    by_key = {"".join(ch for ch in name.casefold() if ch.isalnum()): name for name in names}
+    stem = "".join(ch for ch in wanted.casefold() if ch.isalnum())
+    found = []
+    number = 2
+    while (name := by_key.get(f"{stem}{number}")) is not None:
+        found.append(name)
+        number += 1
+    return found
+
+
 def sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
     """Return {sheet name: zip member name} for the sheets of the workbook, in order."""
     part = workbook_part(book)

@@ -26,6 +26,7 @@ EXIT_FILE = 3
 
 # Sheets sort in the order a user meets them in the contract; others follow by name.
 _SHEET_ORDER = {"orders": 0, "items": 1, "accounts": 2}
+_NUMBERED_SHEET = re.compile(r"(\w+)[\s_-]*\(?(\d+)\)?\s*\Z")
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 
 
@@ -64,15 +65,18 @@ class Place:
         cell += str(self.row) if self.row is not None else ""
         return f"{sheet}!{cell}"
 
-    def sort_key(self) -> tuple[str, int, str, int, int]:
-        """Order places by workbook, sheet (in the contract's order), row, then column."""
-        return (
-            self.book or "",
-            _SHEET_ORDER.get(self.sheet.casefold(), len(_SHEET_ORDER)),
-            self.sheet.casefold(),
-            self.row or 0,
-            self.column or 0,
-        )
+    def sort_key(self) -> tuple[str, int, int, str, int, int]:
+        """Order places by workbook, sheet (in the contract's order), row, then column.
+
+        A sheet that continues another (``Items 2``) follows it, by its number.
+        """
+        name = self.sheet.casefold()
+        numbered = _NUMBERED_SHEET.match(name)
+        base, number = (numbered.group(1), int(numbered.group(2))) if numbered else (name, 1)
+        order = _SHEET_ORDER.get(base)
+        if order is None:
+            order, number = len(_SHEET_ORDER), 0
+        return (self.book or "", order, number, name, self.row or 0, self.column or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import SheetSpec, header_key
-from ccp_xlsx2iif.package import PackageInspector, SheetFacts, match_sheet
+from ccp_xlsx2iif.package import PackageInspector, SheetFacts, continuation_sheets, match_sheet
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class Book:
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""
         return match_sheet(self.sheet_names, wanted)
+
+    def continuations(self, wanted: str) -> list[str]:
+        """Return the sheets ``wanted 2``, ``wanted 3``... that continue it past the last row."""
+        return continuation_sheets(self.sheet_names, wanted)
 
     def prefetch(self, sheet: str) -> None:
         """Start reading ``sheet`` (once)."""
@@ -111,13 +115,19 @@ def check_book_path(path: Path, *, writable: bool) -> None:
 
 
 def open_book(
-    path: Path, *, writable: bool, label: str | None = None, sheets: Sequence[str] | None = ()
+    path: Path,
+    *,
+    writable: bool,
+    label: str | None = None,
+    sheets: Sequence[str] | None = (),
+    continued: Sequence[str] = (),
 ) -> Book:
     """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read.
 
     An .xlsx or .xlsm file is inspected first (``package.PackageInspector``), and each of
     ``sheets`` (``None``: all) is scanned for error values and formulas without a calculated
-    value before it is read; the sheets are then read in the background, in that order.
+    value before it is read; the sheets are then read in the background, in that order. The
+    sheets of ``continued`` are followed by the sheets that continue them (``Items 2``...).
     """
     check_book_path(path, writable=writable)
     inspector = None
@@ -127,7 +137,9 @@ def open_book(
         inspector = PackageInspector(path)
     try:
         book = _open_reader(path, label)
-        names = book.sheet_names if sheets is None else sheets
+        names = list(book.sheet_names if sheets is None else sheets)
+        for name in continued:
+            names[names.index(name) + 1 : names.index(name) + 1] = book.continuations(name)
         for wanted in names:
             sheet = book.find_sheet(wanted)
             if sheet is None or sheet in book.facts:

@@ -17,6 +17,7 @@ from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, UsageProblem
 from ccp_xlsx2iif.writeback import write_marked_copy
 from tests.conftest import NOW
+from tests.expect import problems
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
@@ -277,3 +278,32 @@ def test_files_that_are_not_workbooks_get_a_clear_message(
         export_workbook(path, ExportOptions(), NOW)
     assert raised.value.message == f"{path}: {message}"
     assert path.read_bytes() == content
+
+
+def test_items_continue_on_numbered_sheets(tmp_path: Path) -> None:
+    """A list longer than a sheet's last row goes on in "Items 2", "Items (3)"..."""
+    book = OrderBook()
+    header = ["Order ID", "SKU", "Description", "Quantity", "Unit Price"]
+    book.items = book.items[:1]  # 1001's first line stays on Items
+    book.extra_sheets = {
+        "Items 2": [header, [1001, "CARD-5", "Cards", 1, 12.5]],
+        "Archive": [["Order ID", "SKU"], [1002, "SOMETHING-ELSE"]],
+        "items (3)": [header, [1002, "TEE-M", "T-shirt", 1, 24]],
+        "Items 5": [header, [1002, "NOT-READ", "after a gap", 1, 1]],
+    }
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert [[line.sku for line in order.lines] for order in result.orders] == [
+        ["MUG-11", "CARD-5"],
+        ["TEE-M"],
+    ]
+    book.extra_sheets["Items 2"].append([1009, "X", "", 1, 1])
+    book.extra_sheets["items (3)"][0] = header[:3]
+    assert problems(book, tmp_path / "again") == [
+        "Orders!A3: order 1002 has no item lines on the Items sheet; add them there with this "
+        "Order ID (order 1002)",
+        "'Items 2'!A3: order 1009 is not on the Orders sheet; fix the Order ID or delete this "
+        "item row",
+        """'items (3)': missing columns "Quantity", "Unit Price"; the header row must be row 1 """
+        '(columns found there: "Order ID", "SKU", "Description")',
+    ]

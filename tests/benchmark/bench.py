@@ -2,9 +2,10 @@
 
     python tests/benchmark/bench.py --orders 100000 [--repeat 3] [--json FILE] [--openpyxl]
 
-Generates a realistic order workbook (Orders, Items and Accounts sheets; 1 to 5 items per
-order, taxes, discounts), deterministic by seed and cached in tests/benchmark/cache/. Then, each
-in a fresh process, repeated (the median is kept):
+Generates a realistic order workbook (Orders, Items and Accounts sheets, the items going on
+in Items 2, Items 3... past Excel's last row; 1 to 5 items per order, taxes, discounts),
+deterministic by seed and cached in tests/benchmark/cache/. Then, each in a fresh process,
+repeated (the median is kept):
 
   baseline   python-calamine reads every row of every sheet into Python values
   export     ccp-xlsx2iif export of a fresh copy (read, check, render, write IIF, write back)
@@ -151,6 +152,10 @@ ACCOUNTS = [
     ("Sale", "Sales Discounts:Sale Markdowns", "Sale"),
 ]
 CENT = Decimal("0.01")
+# The data rows of a sheet below its header row, up to Excel's last row.
+ROWS_PER_SHEET = 1_048_575
+# Part of the cached workbook's name: a change of the generator makes new workbooks.
+GENERATOR_VERSION = 2
 
 
 def generate(path: Path, orders: int) -> dict[str, Any]:
@@ -164,10 +169,7 @@ def generate(path: Path, orders: int) -> dict[str, Any]:
     money = book.add_format({"num_format": "#,##0.00"})
     bold = book.add_format({"bold": True})
     order_sheet = book.add_worksheet("Orders")
-    item_sheet = book.add_worksheet("Items")
-    accounts = book.add_worksheet("Accounts")
     order_sheet.write_row(0, 0, ORDER_HEADERS, bold)
-    item_sheet.write_row(0, 0, ITEM_HEADERS, bold)
     completed = lines = 0
     total_amount = Decimal(0)
     item_rows: list[list[Any]] = []
@@ -260,9 +262,15 @@ def generate(path: Path, orders: int) -> dict[str, Any]:
                 order_sheet.write_number(excel_row, column, value)
             else:
                 order_sheet.write_string(excel_row, column, value)
-    for index, item in enumerate(item_rows, start=1):
-        item_sheet.write_row(index, 0, item)
-        lines += 1
+    # A sheet ends at Excel's last row: the items go on in "Items 2", "Items 3"...
+    for offset in range(0, len(item_rows), ROWS_PER_SHEET):
+        number = offset // ROWS_PER_SHEET + 1
+        item_sheet = book.add_worksheet("Items" if number == 1 else f"Items {number}")
+        item_sheet.write_row(0, 0, ITEM_HEADERS, bold)
+        for index, item in enumerate(item_rows[offset : offset + ROWS_PER_SHEET], start=1):
+            item_sheet.write_row(index, 0, item)
+            lines += 1
+    accounts = book.add_worksheet("Accounts")
     accounts.write_row(0, 0, ["Role", "Account", "Item"], bold)
     for index, account in enumerate(ACCOUNTS, start=1):
         accounts.write_row(index, 0, account)
@@ -273,7 +281,7 @@ def generate(path: Path, orders: int) -> dict[str, Any]:
 def workbook_for(orders: int) -> tuple[Path, dict[str, Any]]:
     """Return the cached workbook of ``orders`` orders, generating it once."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"orders-{orders}.xlsx"
+    path = CACHE / f"orders-{orders}-v{GENERATOR_VERSION}.xlsx"
     meta_path = path.with_suffix(".json")
     if not path.exists() or not meta_path.exists():
         print(f"generating {path.name} ...", flush=True)

@@ -35,7 +35,13 @@ _AMOUNT_TEXT = re.compile(
     re.VERBOSE,
 )
 _EUROPEAN_AMOUNT = re.compile(r"\s*-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+\s*\Z")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\Z")
+# A date, optionally with a time and a time zone, as shops write them: 2026-03-14,
+# 2026-03-14 10:22:01, 2026-03-14T10:22:01Z, 2026-03-14 10:22:01 -0400. The date is the
+# shop's own, as written: the time zone does not move it.
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|UTC|[+-]\d{2}:?\d{2}))?)?\Z"
+)
 _US_DATE = re.compile(
     r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?\Z"
 )

@@ -58,6 +58,14 @@ class TaxMode(str, Enum):
     QUICKBOOKS = "quickbooks"
 
 
+class LayoutName(str, Enum):
+    """The built-in layouts of a shop's export."""
+
+    CCP = "ccp"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+
+
 class BookAs(str, Enum):
     """What each order becomes in QuickBooks."""
 
@@ -151,6 +159,15 @@ ClassName = Annotated[
         "--class",
         metavar="NAME",
         help="The QuickBooks class of orders whose Class cell is blank.",
+        show_default=False,
+    ),
+]
+LayoutOption = Annotated[
+    LayoutName | None,
+    typer.Option(
+        "--layout",
+        help="How the workbook is laid out: ccp (Orders and Items sheets), shopify or "
+        "woocommerce (their order exports). Default: as its headers show.",
         show_default=False,
     ),
 ]
@@ -377,8 +394,8 @@ def _options(context: typer.Context) -> ExportOptions:
     values["statuses"] = tuple(statuses) if statuses else DEFAULT_STATUSES
     if "no_payments" in values:
         values["payments"] = not values.pop("no_payments")
-    for name in ("tax_mode", "book_as"):
-        if name in values:
+    for name in ("tax_mode", "book_as", "layout"):
+        if isinstance(values.get(name), Enum):
             values[name] = values[name].value
     if "date_format" in values:
         try:
@@ -422,6 +439,7 @@ def export(
     book_as: BookAsOption = BookAs.INVOICE,
     date_format: DateFormat = "us",
     class_name: ClassName = "",
+    layout: LayoutOption = None,
     no_payments: Annotated[
         bool, typer.Option("--no-payments", help="Write the invoices without their payments.")
     ] = False,
@@ -470,6 +488,7 @@ def check(
     declare_items: DeclareItems = False,
     declare_customers: DeclareCustomers = False,
     tax_mode: TaxModeOption = TaxMode.LINES,
+    layout: LayoutOption = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
@@ -488,6 +507,55 @@ def check(
         with output_to.progress() as progress:
             result = check_workbook(workbook, options, _now(), progress)
     output_to.summary(Summary(result, "check"), workbook)
+
+
+@app.command(epilog="Example: ccp-xlsx2iif columns orders_export.xlsx --accounts accounts.xlsx")
+def columns(
+    workbook: Workbook,
+    accounts: AccountsFile = None,
+    layout: LayoutOption = None,
+) -> None:
+    """Show which column feeds which field of an order, before any export.
+
+    Names the layout chosen (or detected from the headers), each field's column, the
+    required fields no column feeds (then exits with 1), and the columns not used.
+    """
+    from ccp_xlsx2iif.reading import describe_columns
+    from ccp_xlsx2iif.workbook import open_book
+
+    output_to = Output("columns")
+    with output_to.reported():
+        book = open_book(workbook, writable=False)
+        accounts_book = (
+            open_book(accounts, writable=False, label=accounts.name) if accounts else book
+        )
+        try:
+            report = describe_columns(
+                book, accounts_book, layout.value if layout is not None else None
+            )
+        finally:
+            book.close()
+            if accounts_book is not book:
+                accounts_book.close()
+    reading = report.reading
+    rows = "a row per item" if reading.one_sheet else "with an Items sheet"
+    output_to.say(f'Sheet "{reading.sheet}": {reading.layout.title}, {rows}.')
+    width = max(len(item.field) for item in report.fields)
+    sheet = None
+    for item in report.fields:
+        if item.sheet != sheet:
+            sheet = item.sheet
+            output_to.say(f'Fields read from the sheet "{sheet}":')
+        mark = "*" if item.required else " "
+        output_to.say(f"  {mark} {item.field:<{width}}  {item.where}")
+    output_to.say("  (* required)")
+    if report.unused:
+        output_to.say(f"Columns not used: {', '.join(report.unused)}.")
+    if report.missing:
+        names = ", ".join(item.field for item in report.missing)
+        typer.echo(f"Missing required fields: {names}.", err=True)
+        raise typer.Exit(1)
+    output_to.say("Every required field has a column.")
 
 
 @app.command(epilog="Example: ccp-xlsx2iif init shop-books")
@@ -538,6 +606,8 @@ def unmark(
     ] = None,
     orders: OrderList = None,
     every: Annotated[bool, typer.Option("--all", help="Clear every Exported cell.")] = False,
+    accounts: AccountsFile = None,
+    layout: LayoutOption = None,
     yes: Yes = False,
 ) -> None:
     """Clear the Exported cells of a batch or of some orders, so the next export exports them.
@@ -552,16 +622,34 @@ def unmark(
         batch=batch.name if batch is not None else None,
         every=every,
         yes=yes,
+        accounts=accounts,
+        layout=layout,
     )
 
 
 @app.command(epilog="Example: ccp-xlsx2iif mark orders.xlsx --orders 1001,1002")
-def mark(workbook: Workbook, orders: OrderList = None, yes: Yes = False) -> None:
+def mark(
+    workbook: Workbook,
+    orders: OrderList = None,
+    accounts: AccountsFile = None,
+    layout: LayoutOption = None,
+    yes: Yes = False,
+) -> None:
     """Mark orders Exported without writing IIF (orders entered in QuickBooks by hand).
 
     Shows what it marks and asks first.
     """
-    _mark_command("mark", workbook, clear=False, orders=orders, batch=None, every=False, yes=yes)
+    _mark_command(
+        "mark",
+        workbook,
+        clear=False,
+        orders=orders,
+        batch=None,
+        every=False,
+        yes=yes,
+        accounts=accounts,
+        layout=layout,
+    )
 
 
 def _mark_command(
@@ -573,6 +661,8 @@ def _mark_command(
     batch: str | None,
     every: bool,
     yes: bool,
+    accounts: Path | None,
+    layout: LayoutName | None,
 ) -> None:
     from ccp_xlsx2iif.marking import apply_marking, parse_order_list, plan_marking
 
@@ -586,6 +676,8 @@ def _mark_command(
             orders=parse_order_list(orders) if orders is not None else None,
             batch=batch,
             every=every,
+            accounts=accounts,
+            layout=layout.value if layout is not None else None,
         )
     for line in marking_preview(plan, clear=clear):
         output_to.say(line)

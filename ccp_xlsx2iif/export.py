@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.beside import Beside
-from ccp_xlsx2iif.build import attach_lines, read_accounts, read_orders
+from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
 from ccp_xlsx2iif.contract import ACCOUNTS, BOOK_AS, ITEMS, ORDERS, TAX_MODES, SheetSpec
@@ -53,6 +53,7 @@ from ccp_xlsx2iif.problems import (
     TextChange,
     UsageProblem,
 )
+from ccp_xlsx2iif.reading import choose_layout, read_workbook_orders
 from ccp_xlsx2iif.render import make_environment, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.tally import AccountTotal, Tally
@@ -64,7 +65,7 @@ from ccp_xlsx2iif.workbook import (
     quoted_list,
     read_table,
 )
-from ccp_xlsx2iif.writeback import ExportedMarks, exported_column, write_marked_copy
+from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
 
 DEFAULT_STATUSES = ("Completed",)
 # From this size on, the marked workbook is written by a process of its own (where the system
@@ -128,6 +129,7 @@ class ExportOptions:
     date_format: str = iif.US_DATE_FORMAT
     class_name: str = ""
     output_folder: Path | None = None
+    layout: str | None = None
     given: frozenset[str] | None = None
 
     def with_settings(self, settings: Mapping[str, Any]) -> ExportOptions:
@@ -219,25 +221,6 @@ def _table(book: Book, spec: SheetSpec, problems: list[Problem]) -> Table | None
     return read_table(book, name, spec, problems) if name is not None else None
 
 
-def _item_tables(book: Book, problems: list[Problem]) -> Iterator[Table] | None:
-    """Read the Items sheet and the sheets that continue it, one after the other, lazily.
-
-    ``None`` when the Items sheet cannot be used (the problems say why).
-    """
-    first = _table(book, ITEMS, problems)
-    if first is None:
-        return None
-
-    def tables() -> Iterator[Table]:
-        yield first
-        for name in book.continuations(ITEMS.name):
-            table = read_table(book, name, ITEMS, problems)
-            if table is not None:
-                yield table
-
-    return tables()
-
-
 @dataclass(frozen=True)
 class Plan:
     """What an export will write, once every check has passed."""
@@ -314,19 +297,12 @@ def plan_export(
         _check_options(options)
         # Sheets are read in the background in this order: each is waited for only when
         # the one before it has been worked through.
-        orders_table = _table(book, ORDERS, problems)
+        reading = choose_layout(book, accounts_book, options.layout, problems)
         accounts_table = _table(accounts_book, ACCOUNTS, problems)
-        selection = column = None
-        if orders_table is not None:
-            sheet = orders_table.columns.sheet
-            column, column_problems = exported_column(orders_table, book.merged_ranges(sheet))
-            selection = read_orders(orders_table, options.statuses)
-            orders_table.rows.clear()
-            book.forget(sheet)
-        items_tables = _item_tables(book, problems)
-        if selection is None or column is None or items_tables is None or accounts_table is None:
+        read = read_workbook_orders(book, reading, options.statuses, problems)
+        if read is None or accounts_table is None:
             raise ProblemsFound(problems)
-        attach_lines(selection, items_tables, forget=book.forget)
+        selection, column, column_problems = read.selection, read.column, read.column_problems
         progress.stage(f"Checking {len(selection.orders):,} orders")
         folders = [options.output_folder] if options.output_folder else []
         recovered = finish_interrupted(workbook, selection.batches, repair=repair, folders=folders)
@@ -354,7 +330,9 @@ def plan_export(
             problems += declaration_problems
         iif_path = _output_path(workbook, options, now) if with_output else None
         marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
-        marks, mark_problems = column.marks({order.origin.row: marker for order in orders})
+        marks, mark_problems = column.marks(
+            {row: marker for order in orders for row in read.rows(order.origin.row)}
+        )
         if orders:
             problems += column_problems + mark_problems
         if problems or accounts is None:
@@ -363,7 +341,7 @@ def plan_export(
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    notes = (*recovered, *_notes(chart, options))
+    notes = (*recovered, *((reading.note,) if reading.note else ()), *_notes(chart, options))
     changes = tuple(selection.text_changes)
     plan = Plan(
         tuple(orders),

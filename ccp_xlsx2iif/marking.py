@@ -20,8 +20,10 @@ from ccp_xlsx2iif.contract import ORDERS, SheetSpec
 from ccp_xlsx2iif.export import Fingerprint
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark, temporary_workbook_path, writing_to
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
+from ccp_xlsx2iif.mapping import mapped_table
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
-from ccp_xlsx2iif.workbook import check_book_path, open_book, read_table
+from ccp_xlsx2iif.reading import choose_layout
+from ccp_xlsx2iif.workbook import Table, check_book_path, open_book
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column, write_marked_copy
 
 # The Orders sheet as marking needs it: the Order ID and the Exported cell.
@@ -80,24 +82,33 @@ def plan_marking(
     orders: list[str] | None = None,
     batch: str | None = None,
     every: bool = False,
+    accounts: Path | None = None,
+    layout: str | None = None,
 ) -> MarkPlan:
     """Choose the Exported cells to clear (``clear``) or to mark, and check each can be written.
 
     Orders are chosen by ID (``orders``), by the batch file their cell names (``batch``),
-    or all of them (``every``, for clearing).
+    or all of them (``every``, for clearing). The workbook is read in its layout (``layout``,
+    else as detected; a Columns sheet of ``accounts`` maps its columns).
     """
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
     book = open_book(workbook, writable=True, sheets=(ORDERS.name,))
+    accounts_book = (
+        open_book(accounts, writable=False, label=accounts.name) if accounts is not None else book
+    )
     problems: list[Problem] = []
     try:
-        name = book.find_sheet(ORDERS.name)
+        reading = choose_layout(book, accounts_book, layout, problems)
+        name = reading.sheet
         if name is None:
             raise UsageProblem(f'{workbook.name}: there is no sheet "Orders"')
-        table = read_table(book, name, _MARKING, problems)
-        if table is None:
+        sheet_rows = book.read_rows(name)
+        table = mapped_table(sheet_rows, name, _MARKING, reading.layout, problems, label=book.label)
+        if table is None or problems:
             raise ProblemsFound(problems)
-        column, column_problems = exported_column(table, book.merged_ranges(name))
+        real = Table(_MARKING, table.columns, table.headers_found, sheet_rows)
+        column, column_problems = exported_column(real, book.merged_ranges(name))
         ids = IdColumn.read(table).ids
         at = table.columns.index.get("exported")
         rows = [
@@ -111,6 +122,8 @@ def plan_marking(
         ]
     finally:
         book.close()
+        if accounts_book is not book:
+            accounts_book.close()
     chosen = _choose(rows, orders, batch, every=every, clear=clear, problems=problems, sheet=name)
     changed = tuple(row for row in chosen if bool(row.exported) == clear)
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)

@@ -81,16 +81,32 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Where the fields of one sheet were found: the sheet and each field's 1-based column."""
+    """Where the fields of one sheet were found: the sheet and each field's 1-based column.
+
+    A field worked out from other columns (``mapping.mapped_table``) is read from a column
+    of its own after the sheet's last; ``places`` gives the sheet's column it is shown at
+    (``None``: a constant, placed at the row), and ``sources`` every column it is made from.
+    """
 
     sheet: str
     index: Mapping[str, int]
     book: str | None = None
+    places: Mapping[str, int | None] | None = None
+    sources: Mapping[str, tuple[int, ...]] | None = None
 
     def place(self, field: str | None, row: int | None) -> Place:
         """Return the place of ``field`` in ``row`` (the whole row when the column is absent)."""
+        if field and self.places is not None and field in self.places:
+            return Place(self.sheet, row, self.places[field], self.book)
         column = self.index.get(field) if field else None
         return Place(self.sheet, row, column, self.book)
+
+    def sheet_columns(self, field: str) -> tuple[int, ...]:
+        """Return the sheet's columns a field's value is read from."""
+        if self.sources is not None and field in self.sources:
+            return self.sources[field]
+        column = self.index.get(field)
+        return () if column is None else (column,)
 
 
 class Origin(NamedTuple):

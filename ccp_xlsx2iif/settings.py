@@ -19,6 +19,7 @@ from ccp_xlsx2iif.problems import Place, Problem
 from ccp_xlsx2iif.workbook import Book
 
 SETTINGS_SHEET = "Settings"
+LAYOUT_KEYS = ("ccp", "shopify", "woocommerce")
 DATE_FORMATS = {"us": "%m/%d/%Y", "uk": "%d/%m/%Y"}
 
 
@@ -83,6 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Create Accounts", "create_accounts", _flag),
     Setting("Declare Items", "declare_items", _flag),
     Setting("Declare Customers", "declare_customers", _flag),
+    Setting("Layout", "layout", _choice(LAYOUT_KEYS)),
 )
 _BY_KEY = {header_key(setting.name): setting for setting in SETTINGS}
 

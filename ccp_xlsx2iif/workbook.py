@@ -216,18 +216,18 @@ class Table:
         A reader gives an error value (``#N/A``) and a formula saved without a calculated
         value both as an empty cell; the scan of the sheet's XML knows better.
         """
-        column = self.columns.index.get(field_name)
-        if self.facts is None or column is None:
+        if self.facts is None:
             return None
-        error = self.facts.errors.get((row, column))
-        if error is not None:
-            return f"the cell shows the error {error}; correct its formula or value"
-        if (row, column) in self.facts.uncalculated:
-            return (
-                "the formula in this cell has no calculated value (the workbook was saved by a "
-                "program that does not calculate); open the workbook in Excel, save it, and run "
-                "again"
-            )
+        for column in self.columns.sheet_columns(field_name):
+            error = self.facts.errors.get((row, column))
+            if error is not None:
+                return f"the cell shows the error {error}; correct its formula or value"
+            if (row, column) in self.facts.uncalculated:
+                return (
+                    "the formula in this cell has no calculated value (the workbook was saved "
+                    "by a program that does not calculate); open the workbook in Excel, save "
+                    "it, and run again"
+                )
         return None
 
     def value(self, cells: Row, field_name: str) -> CellValue | None:

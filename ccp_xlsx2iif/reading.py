@@ -1,0 +1,329 @@
+"""The orders and items of a workbook, whatever its layout.
+
+The layout is the one asked for (``--layout``, or a ``Layout`` row of the Columns sheet), else
+the one the headers show (Shopify's or WooCommerce's export), else the contract's own. A
+Columns sheet in the accounts workbook maps fields over it. The orders are on the sheet
+``Orders``, or, for a shop's export, on the workbook's first sheet. Items are on the Items
+sheet (and the sheets that continue it) or, when there is none, on the orders' own rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ccp_xlsx2iif.build import Selection, attach_lines, read_orders
+from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, Kind, SheetSpec
+from ccp_xlsx2iif.layouts import CCP, LAYOUTS, ColumnsRow, Layout, Source, detect, read_columns
+from ccp_xlsx2iif.mapping import group_orders, has_item_columns, mapped_table
+from ccp_xlsx2iif.problems import Problem
+from ccp_xlsx2iif.workbook import Book, Table, quoted_list, read_table
+from ccp_xlsx2iif.writeback import ExportedColumn, exported_column
+
+COLUMNS_SHEET = "Columns"
+COLUMNS = SheetSpec(
+    COLUMNS_SHEET,
+    (
+        Column("field", "Field", Kind.TEXT, required=True),
+        Column("header", "Header", Kind.TEXT, required=True),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a workbook's orders are read: the layout, the sheet, whether items are on it."""
+
+    layout: Layout
+    sheet: str | None
+    one_sheet: bool
+    note: str | None = None
+
+
+@dataclass
+class Orders:
+    """The orders read from a workbook, and where their Exported cells are."""
+
+    selection: Selection
+    column: ExportedColumn
+    column_problems: list[Problem]
+    rows_of: dict[int, list[int]] = field(default_factory=dict)
+
+    def rows(self, first_row: int) -> list[int]:
+        """Return the rows of the order read from ``first_row`` (more than one on one sheet)."""
+        return self.rows_of.get(first_row, [first_row])
+
+
+def choose_layout(
+    book: Book, accounts_book: Book, wanted: str | None, problems: list[Problem]
+) -> Reading:
+    """Decide how to read the orders of ``book`` (see the module's description)."""
+    overrides, statuses, named = _columns_sheet(accounts_book, problems)
+    if named is None and accounts_book is not book:
+        overrides2, statuses2, named = _columns_sheet(book, problems)
+        overrides, statuses = {**overrides2, **overrides}, {**statuses2, **statuses}
+    key = wanted or named
+    sheet = book.find_sheet(ORDERS.name)
+    detected = None
+    if sheet is None and book.sheet_names:
+        first = book.sheet_names[0]
+        shop = LAYOUTS[key] if key else detect(_headers(book, first))
+        if shop is not None and shop.one_sheet:
+            sheet, detected = first, shop
+    layout = LAYOUTS[key] if key else None
+    if layout is None and sheet is not None:
+        layout = detected or detect(_headers(book, sheet)) or CCP
+    layout = (layout or CCP).with_columns(overrides, statuses)
+    if sheet is None:
+        return Reading(layout, None, one_sheet=False)
+    one_sheet = layout.one_sheet or (
+        book.find_sheet(ITEMS.name) is None and has_item_columns(_headers(book, sheet), layout)
+    )
+    note = None
+    if layout is not CCP:
+        how = "as asked" if key else "as its headers show"
+        rows = "a row per item" if one_sheet else "with an Items sheet"
+        note = f'Read the sheet "{sheet}" as a {layout.title}, {rows} ({how}).'
+    return Reading(layout, sheet, one_sheet, note)
+
+
+def _headers(book: Book, sheet: str) -> list[object]:
+    rows = book.read_rows(sheet)
+    return list(rows[0]) if rows else []
+
+
+def _columns_sheet(
+    book: Book, problems: list[Problem]
+) -> tuple[dict[str, Source], dict[str, str], str | None]:
+    """Read the Columns sheet of ``book``, if it has one."""
+    sheet = book.find_sheet(COLUMNS_SHEET)
+    if sheet is None:
+        return {}, {}, None
+    table = read_table(book, sheet, COLUMNS, problems)
+    if table is None:
+        return {}, {}, None
+    field_at, header_at = table.columns.index["field"] - 1, table.columns.index["header"] - 1
+    rows = []
+    for row_number, cells in table.records():
+        name = cells[field_at] if field_at < len(cells) else ""
+        text = cells[header_at] if header_at < len(cells) else ""
+        if str(name).strip():
+            rows.append(ColumnsRow(row_number, str(name), str(text)))
+    sources, statuses, layout, found = read_columns(rows)
+    for row_number, column, message in found:
+        place = table.columns.place(column.casefold(), row_number)
+        problems.append(Problem(place, "bad-columns-row", message))
+    return sources, statuses, layout
+
+
+def read_workbook_orders(
+    book: Book, reading: Reading, statuses: tuple[str, ...], problems: list[Problem]
+) -> Orders | None:
+    """Read the orders to export and their items; ``None`` when the sheets cannot be used."""
+    if reading.sheet is None:
+        problems.append(
+            Problem(
+                None,
+                "missing-sheet",
+                f'{book.path.name}: there is no sheet "{ORDERS.name}" (sheets found: '
+                f"{quoted_list(book.sheet_names) or 'none'})",
+            )
+        )
+        return None
+    sheet = reading.sheet
+    layout = reading.layout
+    if layout is CCP and not reading.one_sheet:
+        return _read_contract(book, sheet, statuses, problems)
+    rows = book.read_rows(sheet)
+    facts = book.facts.get(sheet)
+    orders = mapped_table(rows, sheet, ORDERS, layout, problems, label=book.label, facts=facts)
+    items = (
+        mapped_table(rows, sheet, ITEMS, layout, problems, label=book.label, facts=facts)
+        if reading.one_sheet
+        else None
+    )
+    if orders is None:
+        return None
+    real = Table(ORDERS, orders.columns, orders.headers_found, rows, facts)
+    column, column_problems = exported_column(real, book.merged_ranges(sheet))
+    rows_of: dict[int, list[int]] = {}
+    if reading.one_sheet:
+        if items is None:
+            return None
+        grouped = group_orders(orders, problems)
+        selection = read_orders(grouped.table, statuses)
+        attach_lines(selection, [items])
+        rows_of = grouped.rows_of
+    else:
+        selection = read_orders(orders, statuses)
+        tables = _item_tables(book, layout, problems)
+        if tables is None:
+            return None
+        attach_lines(selection, tables, forget=book.forget)
+    book.forget(sheet)
+    return Orders(selection, column, column_problems, rows_of)
+
+
+def _read_contract(
+    book: Book, sheet: str, statuses: tuple[str, ...], problems: list[Problem]
+) -> Orders | None:
+    """Read an Orders and an Items sheet with the contract's own headers (the fast path)."""
+    orders_table = read_table(book, sheet, ORDERS, problems)
+    selection = column = None
+    column_problems: list[Problem] = []
+    if orders_table is not None:
+        column, column_problems = exported_column(orders_table, book.merged_ranges(sheet))
+        selection = read_orders(orders_table, statuses)
+        orders_table.rows.clear()
+        book.forget(sheet)
+    tables = _item_tables(book, CCP, problems)
+    if selection is None or column is None or tables is None:
+        return None
+    attach_lines(selection, tables, forget=book.forget)
+    return Orders(selection, column, column_problems)
+
+
+def _item_tables(book: Book, layout: Layout, problems: list[Problem]) -> Iterator[Table] | None:
+    """Read the Items sheet and the sheets that continue it, one after the other, lazily.
+
+    ``None`` when the Items sheet cannot be used (the problems say why).
+    """
+    read: Callable[[str], Table | None]
+    if layout is CCP:
+
+        def read(name: str) -> Table | None:
+            return read_table(book, name, ITEMS, problems)
+    else:
+
+        def read(name: str) -> Table | None:
+            rows = book.read_rows(name)
+            facts = book.facts.get(name)
+            return mapped_table(rows, name, ITEMS, layout, problems, label=book.label, facts=facts)
+
+    name = book.find_sheet(ITEMS.name)
+    if name is None:
+        problems.append(
+            Problem(
+                None,
+                "missing-sheet",
+                f'{book.path.name}: there is no sheet "{ITEMS.name}" (sheets found: '
+                f"{quoted_list(book.sheet_names) or 'none'})",
+            )
+        )
+        return None
+    first = read(name)
+    if first is None:
+        return None
+
+    def tables() -> Iterator[Table]:
+        yield first
+        for more in book.continuations(ITEMS.name):
+            table = read(more)
+            if table is not None:
+                yield table
+
+    return tables()
+
+
+@dataclass(frozen=True)
+class FieldColumns:
+    """Where one field of the contract is read from, as ``columns`` shows it."""
+
+    sheet: str
+    field: str
+    required: bool
+    found: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class ColumnsReport:
+    """Which header feeds which field, which required fields are missing, what is not used."""
+
+    reading: Reading
+    fields: tuple[FieldColumns, ...]
+    unused: tuple[str, ...]
+
+    @property
+    def missing(self) -> tuple[FieldColumns, ...]:
+        """The required fields that no column feeds."""
+        return tuple(item for item in self.fields if item.required and not item.found)
+
+
+def describe_columns(book: Book, accounts_book: Book, wanted: str | None) -> ColumnsReport:
+    """Say how each field of the contract is read from ``book``, before any export."""
+    from ccp_xlsx2iif.contract import header_key
+    from ccp_xlsx2iif.problems import ProblemsFound
+
+    problems: list[Problem] = []
+    reading = choose_layout(book, accounts_book, wanted, problems)
+    if problems:
+        raise ProblemsFound(problems)
+    if reading.sheet is None:
+        read_workbook_orders(book, reading, (), problems)
+        raise ProblemsFound(problems)
+    sheets = [(reading.sheet, ORDERS)]
+    items_sheet = reading.sheet if reading.one_sheet else book.find_sheet(ITEMS.name)
+    if items_sheet is not None:
+        sheets.append((items_sheet, ITEMS))
+    fields: list[FieldColumns] = []
+    used: set[tuple[str, int]] = set()
+    headers_of: dict[str, list[str]] = {}
+    for sheet, spec in sheets:
+        headers = ["" if cell is None else str(cell) for cell in _headers(book, sheet)]
+        headers_of[sheet] = headers
+        positions: dict[str, int] = {}
+        for position, header in enumerate(headers, start=1):
+            if header.strip():
+                positions.setdefault(header_key(header), position)
+        for column in spec.columns:
+            if spec is ITEMS and column.field == "order_id" and sheet == reading.sheet:
+                continue
+            found, where, at = _where(reading.layout, column.field, headers, positions)
+            used.update((sheet, position) for position in at)
+            fields.append(FieldColumns(sheet, column.header, column.required, found, where))
+    unused = tuple(
+        header
+        for sheet, headers in headers_of.items()
+        for position, header in enumerate(headers, start=1)
+        if header.strip() and (sheet, position) not in used
+    )
+    return ColumnsReport(reading, tuple(fields), tuple(dict.fromkeys(unused)))
+
+
+def _where(
+    layout: Layout, name: str, headers: list[str], positions: dict[str, int]
+) -> tuple[bool, str, tuple[int, ...]]:
+    """Say where a field is read from: (found, the words, the sheet's columns used)."""
+    from ccp_xlsx2iif.mapping import find_source
+    from ccp_xlsx2iif.problems import column_letter
+
+    source = layout.source(name)
+    if source.is_unmapped:
+        return False, "not read", ()
+    found = find_source(source, positions)
+
+    def cell(position: int) -> str:
+        return f'{column_letter(position)} "{headers[position - 1]}"'
+
+    if found is None:
+        if name == "exported":
+            return False, 'no column "Exported" yet: the first export adds it', ()
+        return False, f'no column "{source.describe()}"', ()
+    if source.constant is not None:
+        return True, f"always {source.describe()}", ()
+    if found.pairs:
+        national = source.taxes is not None and source.taxes.national
+        which = "the national ones (GST, HST, VAT...)" if national else "all but the national ones"
+        values = ", ".join(cell(value) for _, value in found.pairs)
+        at = tuple(column for pair in found.pairs for column in pair)
+        return True, f"{values}, by their tax names: {which}", at
+    if not found.columns:
+        return False, "no tax columns", ()
+    if found.per is not None:
+        return True, f"{cell(found.columns[0])} / {cell(found.per)}", (*found.columns, found.per)
+    where = " + ".join(cell(position) for position in found.columns)
+    if name == "status" and layout.statuses:
+        mapped = ", ".join(f"{shop} -> {ours}" for shop, ours in layout.statuses.items())
+        where = f"{where}, read as: {mapped}"
+    return True, where, found.columns

@@ -664,21 +664,39 @@ def _mark_command(
     accounts: Path | None,
     layout: LayoutName | None,
 ) -> None:
-    from ccp_xlsx2iif.marking import apply_marking, parse_order_list, plan_marking
+    from ccp_xlsx2iif.csvfiles import LEDGER_NAME, is_csv, ledger_path
+    from ccp_xlsx2iif.marking import (
+        apply_marking,
+        parse_order_list,
+        plan_ledger_marking,
+        plan_marking,
+    )
 
     output_to = Output(command)
     now = _now()
     with output_to.reported(verdict=lambda _: "Nothing was changed."):
-        plan = plan_marking(
-            workbook,
-            clear=clear,
-            now=now,
-            orders=parse_order_list(orders) if orders is not None else None,
-            batch=batch,
-            every=every,
-            accounts=accounts,
-            layout=layout.value if layout is not None else None,
-        )
+        ids = parse_order_list(orders) if orders is not None else None
+        if is_csv(workbook) and not clear and ids is not None:
+            plan = plan_ledger_marking(workbook, now=now, orders=ids)
+        else:
+            if is_csv(workbook):
+                # The Exported marks of a CSV file's orders are kept in its folder's ledger.
+                workbook = ledger_path(workbook)
+                if not workbook.exists():
+                    raise UsageProblem(
+                        f"{workbook.parent}: no order of a CSV file of this folder was exported "
+                        f"yet (there is no {LEDGER_NAME})"
+                    )
+            plan = plan_marking(
+                workbook,
+                clear=clear,
+                now=now,
+                orders=ids,
+                batch=batch,
+                every=every,
+                accounts=accounts,
+                layout=layout.value if layout is not None else None,
+            )
     for line in marking_preview(plan, clear=clear):
         output_to.say(line)
     if not plan.rows:
@@ -712,11 +730,14 @@ def _orders_of(plan: MarkPlan) -> str:
 
 def marking_preview(plan: MarkPlan, *, clear: bool) -> list[str]:
     """Return what ``mark`` or ``unmark`` is about to change, cell by cell (the first 20)."""
+    from ccp_xlsx2iif.csvfiles import LEDGER_NAME
     from ccp_xlsx2iif.problems import column_letter
     from ccp_xlsx2iif.report import count
 
     letter = column_letter(plan.column.column)
     sheet = plan.column.sheet
+    if plan.ledger is not None or plan.workbook.name == LEDGER_NAME:
+        sheet = f"[{plan.workbook.name}]{sheet}"
     lines: list[str] = []
     if plan.unchanged:
         state = "not marked" if clear else "marked Exported already"
@@ -729,7 +750,8 @@ def marking_preview(plan: MarkPlan, *, clear: bool) -> list[str]:
     lines.append(f"About to {action} {count(len(plan.rows), 'cell')} of {sheet}!{letter}:")
     for row in plan.rows[:SHOWN_MARKED]:
         now_says = f': "{row.exported}"' if clear else ""
-        lines.append(f"  {sheet}!{letter}{row.row}  order {row.order_id}{now_says}")
+        cell = f"{sheet}!{letter}{row.row}" if row.row else f"{sheet}, a new row"
+        lines.append(f"  {cell}  order {row.order_id}{now_says}")
     if len(plan.rows) > SHOWN_MARKED:
         lines.append(f"  ... and {count(len(plan.rows) - SHOWN_MARKED, 'more cell')}")
     return lines

@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -25,6 +25,14 @@ from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
 from ccp_xlsx2iif.contract import ACCOUNTS, BOOK_AS, ITEMS, ORDERS, TAX_MODES, SheetSpec
+from ccp_xlsx2iif.csvfiles import (
+    CsvBook,
+    Ledger,
+    LedgerEntry,
+    is_csv,
+    ledger_path,
+    write_ledger,
+)
 from ccp_xlsx2iif.declarations import (
     Declarations,
     NewAccount,
@@ -58,7 +66,7 @@ from ccp_xlsx2iif.render import make_environment, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.tally import AccountTotal, Tally
 from ccp_xlsx2iif.workbook import (
-    Book,
+    Sheets,
     Table,
     check_book_path,
     open_book,
@@ -72,6 +80,7 @@ DEFAULT_STATUSES = ("Completed",)
 # forks): smaller ones are written sooner than a process starts.
 PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
+_DELIMITER_NAMES = {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}
 # The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
 # the Orders sheet are worked through.
 SHEETS_READ = (SETTINGS_SHEET, ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
@@ -175,6 +184,11 @@ class Fingerprint:
     sha256: str
 
     @classmethod
+    def of_optional(cls, path: Path) -> Fingerprint:
+        """Take the fingerprint of a file that may not exist yet (then an empty one)."""
+        return cls.of(path) if path.exists() else cls(-1, -1, "")
+
+    @classmethod
     def of(cls, path: Path) -> Fingerprint:
         """Take the fingerprint of ``path`` as it is now."""
         try:
@@ -201,7 +215,7 @@ def _check_options(options: ExportOptions) -> None:
         raise UsageProblem(f"--class: {message}")
 
 
-def _find_sheet(book: Book, name: str, problems: list[Problem]) -> str | None:
+def _find_sheet(book: Sheets, name: str, problems: list[Problem]) -> str | None:
     sheet = book.find_sheet(name)
     if sheet is None:
         problems.append(
@@ -215,29 +229,49 @@ def _find_sheet(book: Book, name: str, problems: list[Problem]) -> str | None:
     return sheet
 
 
-def _table(book: Book, spec: SheetSpec, problems: list[Problem]) -> Table | None:
+def _table(book: Sheets, spec: SheetSpec, problems: list[Problem]) -> Table | None:
     """Read the sheet of ``spec``; ``None`` (with its problems) when it cannot be used."""
     name = _find_sheet(book, spec.name, problems)
     return read_table(book, name, spec, problems) if name is not None else None
 
 
 @dataclass(frozen=True)
+class MarkTarget:
+    """The file the exported orders are marked in, and how its marked copy is written."""
+
+    path: Path
+    write: Callable[[BinaryIO], None]
+
+
+def marked_file(workbook: Path) -> Path:
+    """Return the file an export marks: the workbook, or the ledger of a CSV file's folder."""
+    return ledger_path(workbook) if is_csv(workbook) else workbook
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What an export will write, once every check has passed."""
+    """What an export will write, once every check has passed.
+
+    ``marks`` are the Exported cells of a workbook; for a CSV file, ``target`` is its ledger.
+    """
 
     orders: tuple[Order, ...]
     skipped: Counter[str]
     accounts: Accounts
     declarations: Declarations
-    marks: ExportedMarks
+    marks: ExportedMarks | None
     iif_path: Path | None
     notes: tuple[str, ...]
     text_changes: tuple[TextChange, ...] = ()
     options: ExportOptions = field(default_factory=ExportOptions)
+    target: MarkTarget | None = None
 
 
 def _resolve_chart(
-    options: ExportOptions, accounts_book: Book, accounts: Accounts | None, problems: list[Problem]
+    options: ExportOptions,
+    accounts_book: Sheets,
+    accounts: Accounts | None,
+    problems: list[Problem],
 ) -> Chart | None:
     """Find the chart of accounts: --chart, else the Chart File row, else a Chart sheet."""
     if options.chart is not None:
@@ -275,10 +309,22 @@ def plan_export(
     progress.stage(f"Reading {workbook.name}")
     # The fingerprint is taken before the workbook is read: any change after it is detected
     # before the marked workbook replaces it.
-    check_book_path(workbook, writable=True)
-    fingerprint = Fingerprint.of(workbook)
-    book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
-    accounts_book = book
+    ledger = None
+    book: Sheets
+    if is_csv(workbook):
+        book = CsvBook.open(workbook)
+        if options.accounts is None:
+            raise UsageProblem(
+                f"{workbook}: a CSV file has no Accounts sheet; give the workbook that has "
+                "it with --accounts FILE"
+            )
+        ledger = Ledger.read(ledger_path(workbook))
+        fingerprint = Fingerprint.of_optional(ledger.path)
+    else:
+        check_book_path(workbook, writable=True)
+        fingerprint = Fingerprint.of(workbook)
+        book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
+    accounts_book: Sheets = book
     try:
         problems: list[Problem] = []
         settings, setting_problems = read_settings(book)
@@ -299,13 +345,25 @@ def plan_export(
         # the one before it has been worked through.
         reading = choose_layout(book, accounts_book, options.layout, problems)
         accounts_table = _table(accounts_book, ACCOUNTS, problems)
-        read = read_workbook_orders(book, reading, options.statuses, problems)
+        read = read_workbook_orders(
+            book,
+            reading,
+            options.statuses,
+            problems,
+            ledger_marks=ledger.marks if ledger is not None else None,
+        )
         if read is None or accounts_table is None:
             raise ProblemsFound(problems)
         selection, column, column_problems = read.selection, read.column, read.column_problems
         progress.stage(f"Checking {len(selection.orders):,} orders")
         folders = [options.output_folder] if options.output_folder else []
-        recovered = finish_interrupted(workbook, selection.batches, repair=repair, folders=folders)
+        recovered = finish_interrupted(
+            workbook,
+            selection.batches,
+            repair=repair,
+            folders=folders,
+            marked=marked_file(workbook),
+        )
         accounts, account_problems = read_accounts(accounts_table)
         problems += selection.problems + account_problems
         chart = _resolve_chart(options, accounts_book, accounts, problems)
@@ -330,18 +388,41 @@ def plan_export(
             problems += declaration_problems
         iif_path = _output_path(workbook, options, now) if with_output else None
         marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
-        marks, mark_problems = column.marks(
-            {row: marker for order in orders for row in read.rows(order.origin.row)}
-        )
-        if orders:
-            problems += column_problems + mark_problems
+        marks: ExportedMarks | None = None
+        if ledger is None:
+            marks, mark_problems = column.marks(
+                {row: marker for order in orders for row in read.rows(order.origin.row)}
+            )
+            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
+            if orders:
+                problems += column_problems + mark_problems
+        else:
+            entries = [
+                LedgerEntry(
+                    order.order_id,
+                    order.order_date,
+                    order.quickbooks_name,
+                    order.total,
+                    marker,
+                    workbook.name,
+                )
+                for order in orders
+            ]
+            target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
             raise ProblemsFound(problems, notes=recovered)
     finally:
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    notes = (*recovered, *((reading.note,) if reading.note else ()), *_notes(chart, options))
+    read_as = reading.note
+    if isinstance(book, CsvBook) and read_as:
+        read_as = read_as.replace(
+            f'the sheet "{reading.sheet}"',
+            f"{workbook.name} ({book.encoding}, "
+            f"{_DELIMITER_NAMES.get(book.delimiter, book.delimiter)})",
+        )
+    notes = (*recovered, *((read_as,) if read_as else ()), *_notes(chart, options))
     changes = tuple(selection.text_changes)
     plan = Plan(
         tuple(orders),
@@ -353,6 +434,7 @@ def plan_export(
         notes,
         changes,
         options,
+        target,
     )
     return plan, fingerprint
 
@@ -404,12 +486,14 @@ def export_workbook(
     with _cycle_collector_paused():
         if options.dry_run:
             plan, fingerprint = plan_export(workbook, options, now, progress=progress)
-            return _write(workbook, plan, fingerprint, progress)
-        check_book_path(workbook, writable=True)
-        refuse_if_in_use(workbook)
-        with export_lock(workbook, now) as lock_notes:
+            return _write(plan, fingerprint, progress)
+        target = marked_file(workbook)
+        if target == workbook:
+            check_book_path(workbook, writable=True)
+        refuse_if_in_use(target)
+        with export_lock(target, now) as lock_notes:
             plan, fingerprint = plan_export(workbook, options, now, repair=True, progress=progress)
-            result = _write(workbook, plan, fingerprint, progress)
+            result = _write(plan, fingerprint, progress)
         return replace(result, notes=(*lock_notes, *result.notes))
 
 
@@ -464,9 +548,7 @@ def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Pa
     return options.output
 
 
-def _write(
-    workbook: Path, plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
-) -> ExportResult:
+def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED) -> ExportResult:
     options = plan.options
     result = _result(plan, dry_run=options.dry_run)
     if not plan.orders or plan.iif_path is None:
@@ -495,17 +577,21 @@ def _write(
         for _ in _encoded(chunks):
             pass
         return replace(result, account_totals=tuple(tally.totals()))
+    assert plan.target is not None  # noqa: S101 - every plan that writes has one
+    marked = plan.target.path
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
-    book_file = StagedFile(workbook, temporary_workbook_path(workbook), mode_from=workbook)
+    book_file = StagedFile(
+        marked, temporary_workbook_path(marked), mode_from=marked if marked.exists() else None
+    )
     workbook_committed = False
     copier: Beside | None = None
     try:
         # The marked copy of the workbook is written beside the rendering of the IIF file
         # (in a process of its own for a large workbook). Its file is created here first.
         book_stream = book_file.open()
-        large = workbook.stat().st_size >= PARALLEL_PROCESS_FROM
+        large = marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM
         copier = Beside(
-            partial(_write_marked_copy, workbook, book_file, book_stream, plan.marks),
+            partial(_write_marked_copy, plan.target, book_file, book_stream),
             in_process=large,
         )
         if copier.in_process:
@@ -518,9 +604,9 @@ def _write(
         progress.stage("Marking the orders Exported in the workbook")
         waiting, copier = copier, None
         waiting.wait()
-        if Fingerprint.of(workbook) != fingerprint:
+        if Fingerprint.of_optional(marked) != fingerprint:
             raise FileProblem(
-                f"{workbook}: the workbook changed while the export ran (was it saved in Excel?)",
+                f"{marked}: the workbook changed while the export ran (was it saved in Excel?)",
                 hint="Nothing was written. Run the export again.",
             )
         book_file.commit()
@@ -538,12 +624,14 @@ def _write(
     return result
 
 
-def _write_marked_copy(
-    workbook: Path, book_file: StagedFile, stream: BinaryIO, marks: ExportedMarks
-) -> None:
+def _write_marked_copy(target: MarkTarget, book_file: StagedFile, stream: BinaryIO) -> None:
     with writing_to(book_file.temporary):
-        write_marked_copy(workbook, stream, marks)
+        target.write(stream)
         book_file.finish()
+
+
+def _marked_copy(workbook: Path, marks: ExportedMarks, out: BinaryIO) -> None:
+    write_marked_copy(workbook, out, marks)
 
 
 def _iif_not_moved(iif_file: StagedFile) -> FileProblem:

@@ -67,7 +67,12 @@ def batch_in_mark(mark: str) -> str | None:
 
 
 def finish_interrupted(
-    workbook: Path, batches: Iterable[str], *, repair: bool, folders: Sequence[Path] = ()
+    workbook: Path,
+    batches: Iterable[str],
+    *,
+    repair: bool,
+    folders: Sequence[Path] = (),
+    marked: Path | None = None,
 ) -> list[str]:
     """Complete what an interrupted export left, and say what was done.
 
@@ -123,12 +128,17 @@ def finish_interrupted(
         stem = glob.escape(workbook.stem)
         leftovers = [
             *(path for folder in places for path in folder.glob(f".{stem}-*.iif{PARTIAL_SUFFIX}")),
-            *workbook.parent.glob(f".{stem}.*.tmp{workbook.suffix}"),
+            *marked_temporaries(marked or workbook),
         ]
         for leftover in leftovers:
             if leftover.name[1 : -len(PARTIAL_SUFFIX)] not in named:
                 leftover.unlink(missing_ok=True)
     return notes
+
+
+def marked_temporaries(marked: Path) -> list[Path]:
+    """Return the temporary copies of a marked file left by interrupted runs."""
+    return list(marked.parent.glob(f".{glob.escape(marked.stem)}.*.tmp{marked.suffix}"))
 
 
 def temporary_workbook_path(workbook: Path) -> Path:

@@ -154,7 +154,7 @@ def _tax_pairs(count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 _SHOPIFY_TAX_NAMES, _SHOPIFY_TAX_VALUES = _tax_pairs(5)
 
-CCP = Layout("ccp", "ClickCartPro layout (Orders and Items sheets)")
+CCP = Layout("ccp", "ClickCartPro layout")
 
 # Shopify's orders export (Orders > Export, CSV for Excel): a row per line item; the order's
 # own columns (totals, status, addresses) are filled on its first row only.

@@ -50,7 +50,7 @@ def refuse_if_in_use(workbook: Path) -> None:
                 hint=f"Close the workbook in {program} and run the command again. If "
                 f"{program} is not running, delete {owner.name}.",
             )
-    if _read_only(workbook):
+    if workbook.exists() and _read_only(workbook):
         raise FileProblem(
             f"{workbook}: the workbook is read-only, so it cannot be marked",
             hint="Remove the read-only setting (Properties in Windows; chmod u+w elsewhere) and "

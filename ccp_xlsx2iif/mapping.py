@@ -28,6 +28,8 @@ from ccp_xlsx2iif.problems import Columns, Place, Problem
 from ccp_xlsx2iif.workbook import Table, quoted_list
 
 _UNIT_PRICE_PLACES = Decimal("0.00001")
+# The column a CSV file's Exported marks are read into (``csvfiles``): not the file's own.
+LEDGER_COLUMN = "Exported (from exported-orders.xlsx)"
 _NUMBER_KINDS = (Kind.MONEY, Kind.PRICE, Kind.QUANTITY)
 
 
@@ -63,7 +65,8 @@ def mapped_table(
         if is_blank(cell):
             continue
         header = parse_text(cell)
-        found_headers.append(header)
+        if header != LEDGER_COLUMN:
+            found_headers.append(header)
         positions.setdefault(header_key(header), position)
     index: dict[str, int] = {}
     places: dict[str, int | None] = {}

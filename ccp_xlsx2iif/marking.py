@@ -12,11 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ccp_xlsx2iif.build import IdColumn
 from ccp_xlsx2iif.cells import is_blank, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
+from ccp_xlsx2iif.csvfiles import (
+    LEDGER_HEADERS,
+    LEDGER_SHEET,
+    CsvBook,
+    Ledger,
+    LedgerEntry,
+    ledger_path,
+    write_ledger,
+)
 from ccp_xlsx2iif.export import Fingerprint
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark, temporary_workbook_path, writing_to
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
@@ -53,6 +63,8 @@ class MarkPlan:
     text: str
     fingerprint: Fingerprint
     unchanged: tuple[MarkedRow, ...] = ()
+    ledger: Ledger | None = None
+    source: str = ""
 
 
 def parse_order_list(text: str) -> list[str]:
@@ -174,20 +186,65 @@ def _choose(
     return [row for order_id in dict.fromkeys(orders) for row in by_id[order_id]]
 
 
+def plan_ledger_marking(csv_path: Path, *, now: dt.datetime, orders: list[str]) -> MarkPlan:
+    """Choose the orders of a CSV file to record as exported by hand in its folder's ledger.
+
+    Each order must be in the CSV file; an order the ledger has already marked is left alone.
+    """
+    book = CsvBook.open(csv_path)
+    problems: list[Problem] = []
+    reading = choose_layout(book, book, None, problems)
+    table = mapped_table(
+        book.rows, reading.sheet or csv_path.stem, _MARKING, reading.layout, problems
+    )
+    if table is None or problems:
+        raise ProblemsFound(problems)
+    present = {order_id for order_id in IdColumn.read(table).ids if order_id.__class__ is str}
+    unknown = [order_id for order_id in orders if order_id not in present]
+    if unknown:
+        raise UsageProblem(f"no order {', '.join(unknown[:10])} in {csv_path.name}")
+    ledger = Ledger.read(ledger_path(csv_path))
+    chosen = [
+        MarkedRow(order_id, ledger.rows.get(order_id, 0), ledger.marks.get(order_id, ""))
+        for order_id in dict.fromkeys(orders)
+    ]
+    return MarkPlan(
+        ledger.path,
+        ExportedColumn(LEDGER_SHEET, LEDGER_HEADERS.index("Exported") + 1, None),
+        tuple(row for row in chosen if not row.exported),
+        f"{now:%Y-%m-%d %H:%M} marked by hand",
+        Fingerprint.of_optional(ledger.path),
+        tuple(row for row in chosen if row.exported),
+        ledger,
+        csv_path.name,
+    )
+
+
 def apply_marking(plan: MarkPlan, now: dt.datetime) -> None:
     """Write the plan's Exported cells into the workbook, in place and atomically."""
     workbook = plan.workbook
     if not plan.rows:
         return
     refuse_if_in_use(workbook)
-    marks, _ = plan.column.marks({row.row: plan.text for row in plan.rows})
+    if plan.ledger is not None:
+        entries = [
+            LedgerEntry(row.order_id, None, "", None, plan.text, plan.source) for row in plan.rows
+        ]
+        write = partial(write_ledger, plan.ledger, entries=entries)
+    else:
+        marks, _ = plan.column.marks({row.row: plan.text for row in plan.rows})
+        write = partial(write_marked_copy, workbook, marks=marks)
     with export_lock(workbook, now):
-        staged = StagedFile(workbook, temporary_workbook_path(workbook), mode_from=workbook)
+        staged = StagedFile(
+            workbook,
+            temporary_workbook_path(workbook),
+            mode_from=workbook if workbook.exists() else None,
+        )
         try:
             with writing_to(staged.temporary):
-                write_marked_copy(workbook, staged.open(), marks)
+                write(out=staged.open())
                 staged.finish()
-            if Fingerprint.of(workbook) != plan.fingerprint:
+            if Fingerprint.of_optional(workbook) != plan.fingerprint:
                 raise FileProblem(
                     f"{workbook}: the workbook changed meanwhile (was it saved in Excel?)",
                     hint="Nothing was written. Run the command again.",

@@ -9,15 +9,16 @@ sheet (and the sheets that continue it) or, when there is none, on the orders' o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
 from ccp_xlsx2iif.build import Selection, attach_lines, read_orders
+from ccp_xlsx2iif.cells import CellValue
 from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, Kind, SheetSpec
 from ccp_xlsx2iif.layouts import CCP, LAYOUTS, ColumnsRow, Layout, Source, detect, read_columns
 from ccp_xlsx2iif.mapping import group_orders, has_item_columns, mapped_table
 from ccp_xlsx2iif.problems import Problem
-from ccp_xlsx2iif.workbook import Book, Table, quoted_list, read_table
+from ccp_xlsx2iif.workbook import Sheets, Table, quoted_list, read_table
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column
 
 COLUMNS_SHEET = "Columns"
@@ -55,7 +56,7 @@ class Orders:
 
 
 def choose_layout(
-    book: Book, accounts_book: Book, wanted: str | None, problems: list[Problem]
+    book: Sheets, accounts_book: Sheets, wanted: str | None, problems: list[Problem]
 ) -> Reading:
     """Decide how to read the orders of ``book`` (see the module's description)."""
     overrides, statuses, named = _columns_sheet(accounts_book, problems)
@@ -65,7 +66,9 @@ def choose_layout(
     key = wanted or named
     sheet = book.find_sheet(ORDERS.name)
     detected = None
-    if sheet is None and book.sheet_names:
+    if getattr(book, "single_table", False):  # a CSV file: its one table holds everything
+        sheet = book.sheet_names[0]
+    elif sheet is None and book.sheet_names:
         first = book.sheet_names[0]
         shop = LAYOUTS[key] if key else detect(_headers(book, first))
         if shop is not None and shop.one_sheet:
@@ -76,8 +79,10 @@ def choose_layout(
     layout = (layout or CCP).with_columns(overrides, statuses)
     if sheet is None:
         return Reading(layout, None, one_sheet=False)
-    one_sheet = layout.one_sheet or (
-        book.find_sheet(ITEMS.name) is None and has_item_columns(_headers(book, sheet), layout)
+    one_sheet = (
+        layout.one_sheet
+        or getattr(book, "single_table", False)
+        or (book.find_sheet(ITEMS.name) is None and has_item_columns(_headers(book, sheet), layout))
     )
     note = None
     if layout is not CCP:
@@ -87,13 +92,13 @@ def choose_layout(
     return Reading(layout, sheet, one_sheet, note)
 
 
-def _headers(book: Book, sheet: str) -> list[object]:
+def _headers(book: Sheets, sheet: str) -> list[object]:
     rows = book.read_rows(sheet)
     return list(rows[0]) if rows else []
 
 
 def _columns_sheet(
-    book: Book, problems: list[Problem]
+    book: Sheets, problems: list[Problem]
 ) -> tuple[dict[str, Source], dict[str, str], str | None]:
     """Read the Columns sheet of ``book``, if it has one."""
     sheet = book.find_sheet(COLUMNS_SHEET)
@@ -117,9 +122,18 @@ def _columns_sheet(
 
 
 def read_workbook_orders(
-    book: Book, reading: Reading, statuses: tuple[str, ...], problems: list[Problem]
+    book: Sheets,
+    reading: Reading,
+    statuses: tuple[str, ...],
+    problems: list[Problem],
+    *,
+    ledger_marks: Mapping[str, str] | None = None,
 ) -> Orders | None:
-    """Read the orders to export and their items; ``None`` when the sheets cannot be used."""
+    """Read the orders to export and their items; ``None`` when the sheets cannot be used.
+
+    ``ledger_marks`` are the Exported marks of a CSV file's orders, by Order ID (kept in
+    ``csvfiles.Ledger``): they stand for the file's own Exported column.
+    """
     if reading.sheet is None:
         problems.append(
             Problem(
@@ -136,6 +150,8 @@ def read_workbook_orders(
         return _read_contract(book, sheet, statuses, problems)
     rows = book.read_rows(sheet)
     facts = book.facts.get(sheet)
+    if ledger_marks is not None:
+        rows, layout = _with_ledger(rows, layout, ledger_marks)
     orders = mapped_table(rows, sheet, ORDERS, layout, problems, label=book.label, facts=facts)
     items = (
         mapped_table(rows, sheet, ITEMS, layout, problems, label=book.label, facts=facts)
@@ -164,8 +180,25 @@ def read_workbook_orders(
     return Orders(selection, column, column_problems, rows_of)
 
 
+def _with_ledger(
+    rows: list[list[CellValue]], layout: Layout, marks: Mapping[str, str]
+) -> tuple[list[list[CellValue]], Layout]:
+    """Add each row's mark from the ledger as a column, and read Exported from it."""
+    from ccp_xlsx2iif.contract import header_key
+    from ccp_xlsx2iif.csvfiles import with_ledger_marks
+    from ccp_xlsx2iif.mapping import LEDGER_COLUMN, find_source
+
+    positions: dict[str, int] = {}
+    for position, cell in enumerate(rows[0] if rows else [], start=1):
+        positions.setdefault(header_key(cell), position)
+    found = find_source(layout.source("order_id"), positions)
+    column = found.columns[0] if found is not None and found.columns else None
+    sources = {**layout.sources, "exported": Source((LEDGER_COLUMN,))}
+    return with_ledger_marks(rows, column, marks), replace(layout, sources=sources)
+
+
 def _read_contract(
-    book: Book, sheet: str, statuses: tuple[str, ...], problems: list[Problem]
+    book: Sheets, sheet: str, statuses: tuple[str, ...], problems: list[Problem]
 ) -> Orders | None:
     """Read an Orders and an Items sheet with the contract's own headers (the fast path)."""
     orders_table = read_table(book, sheet, ORDERS, problems)
@@ -183,7 +216,7 @@ def _read_contract(
     return Orders(selection, column, column_problems)
 
 
-def _item_tables(book: Book, layout: Layout, problems: list[Problem]) -> Iterator[Table] | None:
+def _item_tables(book: Sheets, layout: Layout, problems: list[Problem]) -> Iterator[Table] | None:
     """Read the Items sheet and the sheets that continue it, one after the other, lazily.
 
     ``None`` when the Items sheet cannot be used (the problems say why).
@@ -250,7 +283,7 @@ class ColumnsReport:
         return tuple(item for item in self.fields if item.required and not item.found)
 
 
-def describe_columns(book: Book, accounts_book: Book, wanted: str | None) -> ColumnsReport:
+def describe_columns(book: Sheets, accounts_book: Sheets, wanted: str | None) -> ColumnsReport:
     """Say how each field of the contract is read from ``book``, before any export."""
     from ccp_xlsx2iif.contract import header_key
     from ccp_xlsx2iif.problems import ProblemsFound

@@ -16,7 +16,7 @@ from typing import Any
 from ccp_xlsx2iif.cells import CellValueError, is_blank, parse_flag, parse_text
 from ccp_xlsx2iif.contract import BOOK_AS, TAX_MODES, header_key
 from ccp_xlsx2iif.problems import Place, Problem
-from ccp_xlsx2iif.workbook import Book
+from ccp_xlsx2iif.workbook import Sheets
 
 SETTINGS_SHEET = "Settings"
 LAYOUT_KEYS = ("ccp", "shopify", "woocommerce")
@@ -89,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_KEY = {header_key(setting.name): setting for setting in SETTINGS}
 
 
-def read_settings(book: Book) -> tuple[dict[str, Any], list[Problem]]:
+def read_settings(book: Sheets) -> tuple[dict[str, Any], list[Problem]]:
     """Read the Settings sheet of ``book`` (if any) into {option: value}.
 
     Paths are taken relative to the workbook's folder.

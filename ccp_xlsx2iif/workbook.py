@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import SheetSpec, header_key
@@ -29,6 +29,39 @@ Row = Sequence[CellValue]
 
 
 Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+
+
+class Sheets(Protocol):
+    """What the readers need of a workbook: its sheets by name, and each sheet's rows.
+
+    ``Book`` (an Excel workbook) and ``csvfiles.CsvBook`` (a CSV file, one sheet) are both.
+    """
+
+    path: Path
+    label: str | None
+    facts: dict[str, SheetFacts]
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The names of the sheets, in the workbook's order."""
+
+    def find_sheet(self, wanted: str) -> str | None:
+        """Return the name of the sheet called ``wanted``."""
+
+    def continuations(self, wanted: str) -> list[str]:
+        """Return the sheets that continue ``wanted`` past the last row."""
+
+    def read_rows(self, sheet: str) -> list[list[CellValue]]:
+        """Return every row of ``sheet`` from row 1."""
+
+    def merged_ranges(self, sheet: str) -> Merged:
+        """Return the merged ranges of ``sheet``."""
+
+    def forget(self, sheet: str) -> None:
+        """Let go of a sheet's rows."""
+
+    def close(self) -> None:
+        """Release the file."""
 
 
 @dataclass
@@ -243,7 +276,7 @@ def quoted_list(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def read_table(book: Book, sheet: str, spec: SheetSpec, problems: list[Problem]) -> Table | None:
+def read_table(book: Sheets, sheet: str, spec: SheetSpec, problems: list[Problem]) -> Table | None:
     """Read ``sheet`` of ``book`` as ``spec``; return ``None`` when required columns are missing.
 
     Duplicate and missing headers are added to ``problems``.

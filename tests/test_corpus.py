@@ -236,10 +236,11 @@ CASES: dict[str, Case] = {
         3,
         "{workbook}: a .ods file; the tool reads Excel workbooks (.xlsx, .xlsm)",
     ),
-    "csv": Case(
+    "csv-without-accounts": Case(
         raw_file("orders.csv", b"Order ID,Total\n"),
-        3,
-        "{workbook}: a .csv file; the tool reads Excel workbooks (.xlsx, .xlsm)",
+        2,
+        "{workbook}: a CSV file has no Accounts sheet; give the workbook that has it with "
+        "--accounts FILE",
     ),
     "empty-file": Case(raw_file("orders.xlsx", b""), 3, "{workbook}: the file is empty"),
     "directory": Case(

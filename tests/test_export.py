@@ -265,7 +265,7 @@ def test_the_workbook_keeps_its_permissions(tmp_path: Path) -> None:
             "a .xls file; the tool reads Excel workbooks (.xlsx, .xlsm)",
         ),
         ("orders.ods", b"PK", "a .ods file; the tool reads Excel workbooks (.xlsx, .xlsm)"),
-        ("orders.csv", b"a,b\n", "a .csv file; the tool reads Excel workbooks (.xlsx, .xlsm)"),
+        ("orders.csv", b"PK\x03\x04\x00\x00", "not a CSV file (it holds binary data)"),
         ("orders.xlsx", b"not a zip", "not a readable Excel workbook"),
     ],
 )

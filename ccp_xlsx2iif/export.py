@@ -168,6 +168,7 @@ class ExportResult:
     declarations: Declarations = field(default_factory=Declarations)
     text_changes: tuple[TextChange, ...] = ()
     account_totals: tuple[AccountTotal, ...] = ()
+    ledger: Path | None = None
 
     @property
     def total(self) -> Decimal:
@@ -534,6 +535,7 @@ def _result(plan: Plan, *, dry_run: bool) -> ExportResult:
         plan.notes,
         plan.declarations,
         plan.text_changes,
+        ledger=plan.target.path if plan.orders and plan.marks is None and plan.target else None,
     )
 
 

@@ -132,7 +132,11 @@ class Layout:
             return self
         return replace(
             self,
-            title=f"{self.title}, with the Columns sheet",
+            title=(
+                "layout of the Columns sheet"
+                if self.key == "ccp"
+                else f"{self.title}, with the Columns sheet"
+            ),
             sources={**self.sources, **sources},
             statuses={**self.statuses, **statuses},
         )
@@ -210,7 +214,7 @@ SHOPIFY = Layout(
     },
     statuses={"paid": "Completed"},
     one_sheet=True,
-    signature=frozenset({"name", "financialstatus", "lineitemquantity", "lineitemprice"}),
+    signature=frozenset({"name", "financialstatus", "lineitemquantity", "lineitemname"}),
 )
 
 # WooCommerce Customer/Order/Coupon Export, "Default - One Row per Item": every row carries
@@ -258,7 +262,7 @@ WOOCOMMERCE = Layout(
         "unit_price": Source(("item_subtotal",), per="item_quantity"),
     },
     one_sheet=True,
-    signature=frozenset({"ordertotal", "itemquantity", "itemsubtotal", "status"}),
+    signature=frozenset({"ordertotal", "itemquantity", "itemname", "status"}),
 )
 
 LAYOUTS: dict[str, Layout] = {layout.key: layout for layout in (CCP, SHOPIFY, WOOCOMMERCE)}

@@ -81,7 +81,9 @@ def mapped_table(
             if column.required:
                 wanted = source.describe()
                 missing.append(
-                    wanted if wanted == column.header else f"{wanted} (for {column.header})"
+                    f'"{wanted}"'
+                    if wanted == column.header
+                    else f'"{wanted}" (for {column.header})'
                 )
             continue
         statuses = column.field == "status" and bool(layout.statuses)
@@ -98,7 +100,7 @@ def mapped_table(
             Problem(
                 Place(sheet, book=label),
                 "missing-column",
-                f"missing {noun} {quoted_list(missing)} ({layout.title}); the header row must "
+                f"missing {noun} {', '.join(missing)} ({layout.title}); the header row must "
                 f"be row 1 (columns found there: {quoted_list(found_headers) or 'none'})",
             )
         )

@@ -73,6 +73,8 @@ def choose_layout(
         shop = LAYOUTS[key] if key else detect(_headers(book, first))
         if shop is not None and shop.one_sheet:
             sheet, detected = first, shop
+        elif overrides:  # a Columns sheet says where the fields are: the first sheet's
+            sheet = first
     layout = LAYOUTS[key] if key else None
     if layout is None and sheet is not None:
         layout = detected or detect(_headers(book, sheet)) or CCP
@@ -86,7 +88,13 @@ def choose_layout(
     )
     note = None
     if layout is not CCP:
-        how = "as asked" if key else "as its headers show"
+        how = (
+            "as asked"
+            if key
+            else "as the Columns sheet says"
+            if overrides
+            else ("as its headers show")
+        )
         rows = "a row per item" if one_sheet else "with an Items sheet"
         note = f'Read the sheet "{sheet}" as a {layout.title}, {rows} ({how}).'
     return Reading(layout, sheet, one_sheet, note)
@@ -146,6 +154,8 @@ def read_workbook_orders(
         return None
     sheet = reading.sheet
     layout = reading.layout
+    # The statuses to export may be named as the shop names them: they are read as mapped.
+    statuses = tuple(layout.statuses.get(status.casefold(), status) for status in statuses)
     if layout is CCP and not reading.one_sheet:
         return _read_contract(book, sheet, statuses, problems)
     rows = book.read_rows(sheet)

@@ -106,6 +106,8 @@ class Summary:
                 letter = column_letter(result.marks.column)
                 added = ' (a new column "Exported")' if result.marks.header else ""
                 lines.append(f"Marked them Exported in {result.marks.sheet}!{letter}{added}.")
+            elif result.ledger is not None:
+                lines.append(f"Recorded them as exported in {result.ledger}.")
         if result.skipped:
             lines.append(f"Skipped {self.skipped}.")
         return lines
@@ -302,6 +304,7 @@ class Summary:
                 if marks is not None and self.wrote
                 else None
             ),
+            "ledger": str(result.ledger) if result.ledger and self.wrote else None,
             "declared": {
                 "accounts": [entry.name for entry in declared.accounts],
                 "items": [entry.name for entry in declared.items],

@@ -252,6 +252,7 @@ def test_json_summary(tmp_path: Path) -> None:
             {"account": "Undeposited Funds", "debit": "65.95", "credit": "0.00"},
         ],
         "marked": {"sheet": "Orders", "column": "O", "new_column": False},
+        "ledger": None,
         "declared": {"accounts": [], "items": [], "customers": []},
         "text_changes": [],
         "notes": [NOT_VERIFIED, TAX_REMINDER],

@@ -1,0 +1,210 @@
+"""CSV input: encoding and delimiter found by looking, and the ledger of exported orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ccp_xlsx2iif.csvfiles import LEDGER_NAME, decode, delimiter_of
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.problems import FileProblem
+from tests.command import run
+from tests.conftest import NOW
+from tests.expect import failed_export
+from tests.grids import calamine_grid, openpyxl_grid
+from tests.iif_reader import read_iif
+from tests.shops import shopify_export, woocommerce_export
+from tests.test_layouts import accounts_file, reconcile
+
+pytestmark = pytest.mark.usefixtures("cli_clock")
+MARK = "2026-03-14 09:30 orders_export_1-20260314-093005.iif"
+
+
+def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: Path) -> None:
+    shop = shopify_export()
+    path = shop.save_csv(tmp_path / "orders_export_1.csv")
+    before = path.read_bytes()
+    accounts = accounts_file(tmp_path)
+    result = export_workbook(path, ExportOptions(accounts=accounts), NOW)
+    assert result.iif_path == tmp_path / "orders_export_1-20260314-093005.iif"
+    reconcile(read_iif(result.iif_path.read_bytes()), shop)
+    assert path.read_bytes() == before
+    assert (
+        "Read orders_export_1.csv (utf-8, comma-separated) as a Shopify orders export, a row "
+        "per item (as its headers show)."
+    ) in result.notes
+    ledger = tmp_path / LEDGER_NAME
+    expected = [
+        ["Order ID", "Order Date", "Customer", "Total", "Exported", "Source File"],
+        ["#1001", dt.date(2026, 3, 2), "Ada Lovelace", 55.21, MARK, "orders_export_1.csv"],
+        ["#1002", dt.date(2026, 3, 3), "Grace Hopper", 54.86, MARK, "orders_export_1.csv"],
+        ["#1004", dt.date(2026, 3, 5), "Marie Tremblay", 40.24, MARK, "orders_export_1.csv"],
+    ]
+    assert calamine_grid(ledger, "Orders") == expected
+    assert [
+        [value.date() if isinstance(value, dt.datetime) else value for value in row]
+        for row in openpyxl_grid(ledger, "Orders")
+    ] == expected
+    # Next week's export overlaps this one: only the new order is exported.
+    shop.rows += [{**row, "Name": "#1007"} for row in shop.rows[:2]]  # as #1001
+    week2 = shop.save_csv(tmp_path / "orders_export_2.csv")
+    code, out, err = run("export", str(week2), "--accounts", str(accounts))
+    assert (code, err) == (0, [])
+    assert out[:3] == [
+        f"Exported 1 order, total 55.21, to {tmp_path / 'orders_export_2-20260314-093005.iif'}",
+        f"Recorded them as exported in {ledger}.",
+        'Skipped 6 orders: 3 already exported, 1 status "partially_refunded", 1 status '
+        '"pending", 1 status "refunded".',
+    ]
+    assert [row[0] for row in calamine_grid(ledger, "Orders")] == [
+        "Order ID", "#1001", "#1002", "#1004", "#1007",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "shown"),
+    [
+        ("utf-8-sig", ",", "utf-8-sig, comma-separated"),
+        ("cp1252", ";", "cp1252, semicolon-separated"),
+        ("utf-16", "\t", "utf-16, tab-separated"),
+    ],
+)
+def test_encodings_and_delimiters_are_found(
+    tmp_path: Path, encoding: str, delimiter: str, shown: str
+) -> None:
+    shop = woocommerce_export()
+    for row in shop.rows:
+        if row["order_id"] == 2005:
+            row["billing_first_name"] = "Marié"
+    path = shop.save_csv(tmp_path / "orders.csv", encoding=encoding, delimiter=delimiter)
+    result = export_workbook(path, ExportOptions(accounts=accounts_file(tmp_path)), NOW)
+    assert result.iif_path is not None
+    reconcile(read_iif(result.iif_path.read_bytes()), shop)
+    assert (
+        f"Read orders.csv ({shown}) as a WooCommerce order export (one row per item), a row "
+        "per item (as its headers show)."
+    ) in result.notes
+    # The order's first row gives its customer.
+    assert [(str(c.place), c.before, c.after) for c in result.text_changes] == [
+        ("orders!Q7", "Marié Curie", "Marie Curie"),
+    ]
+
+
+def test_unmark_and_mark_work_on_the_ledger(tmp_path: Path) -> None:
+    shop = shopify_export()
+    path = shop.save_csv(tmp_path / "orders_export_1.csv")
+    accounts = accounts_file(tmp_path)
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    assert run("unmark", str(path), "--orders", "#1002", "--yes") == (
+        0,
+        [
+            f"About to clear 1 cell of [{LEDGER_NAME}]Orders!E:",
+            f'  [{LEDGER_NAME}]Orders!E3  order #1002: "{MARK}"',
+            "Cleared the Exported cells of 1 order.",
+            "The next export exports them again.",
+        ],
+        [],
+    )
+    assert run("mark", str(path), "--orders", "#1005", "--yes") == (
+        0,
+        [
+            f'About to write "2026-03-14 09:30 marked by hand" in 1 cell of [{LEDGER_NAME}]'
+            "Orders!E:",
+            f"  [{LEDGER_NAME}]Orders, a new row  order #1005",
+            "Marked Exported: 1 order.",
+        ],
+        [],
+    )
+    result = export_workbook(
+        path, ExportOptions(accounts=accounts, statuses=("paid", "pending")), NOW
+    )
+    assert [order.order_id for order in result.orders] == ["#1002"]
+    assert run("mark", str(path), "--orders", "#9999", "--yes") == (
+        2,
+        [],
+        ["no order #9999 in orders_export_1.csv"],
+    )
+
+
+def test_unmark_before_any_export_says_so(tmp_path: Path) -> None:
+    path = shopify_export().save_csv(tmp_path / "orders.csv")
+    assert run("unmark", str(path), "--all", "--yes") == (
+        2,
+        [],
+        [f"{tmp_path}: no order of a CSV file of this folder was exported yet (there is no "
+         f"{LEDGER_NAME})"],
+    )  # fmt: skip
+
+
+def test_a_row_with_a_stray_delimiter_is_a_problem(tmp_path: Path) -> None:
+    shop = woocommerce_export()
+    text = shop.csv_text().replace("Ceramic mug", "Ceramic mug, blue", 1)
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    before = path.read_bytes()
+    found = failed_export(path, accounts=accounts_file(tmp_path))
+    assert [str(problem) for problem in found] == [
+        "orders!BE2: the row has 57 fields but the header 56: a field holds the delimiter (a "
+        "comma) without quotes, so its values are in the wrong columns; export the file again "
+        "from the shop"
+    ]
+    assert path.read_bytes() == before
+    assert not (tmp_path / LEDGER_NAME).exists()
+
+
+def test_a_ledger_open_in_excel_stops_the_export(tmp_path: Path) -> None:
+    path = shopify_export().save_csv(tmp_path / "orders.csv")
+    accounts = accounts_file(tmp_path)
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    ledger = tmp_path / LEDGER_NAME
+    before = ledger.read_bytes()
+    (tmp_path / f"~${LEDGER_NAME}").write_bytes(b"\x05someone")
+    code, _, err = run("export", str(path), "--accounts", str(accounts))
+    assert code == 3
+    assert err[0] == (f"{ledger}: the workbook is open in Excel (~${LEDGER_NAME} is beside it)")
+    assert ledger.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "encoding"),
+    [
+        ("Name,Total\r\nJosé,1\r\n".encode(), "Name,Total\r\nJosé,1\r\n", "utf-8"),
+        ("Name;Total\r\nJosé;1\r\n".encode("cp1252"), "Name;Total\r\nJosé;1\r\n", "cp1252"),
+        (b"\xef\xbb\xbfName\r\n", "Name\r\n", "utf-8-sig"),
+        ("Name\tTotal\r\n".encode("utf-16"), "Name\tTotal\r\n", "utf-16"),
+    ],
+)
+def test_decoding(data: bytes, text: str, encoding: str) -> None:
+    assert decode(data, Path("x.csv")) == (text, encoding)
+
+
+def test_undecodable_text_is_refused() -> None:
+    with pytest.raises(FileProblem) as raised:
+        decode(b"Name\r\n\x81\x8d\r\n", Path("x.csv"))
+    assert raised.value.message == (
+        "x.csv: the file's text is not in an encoding the tool knows (UTF-8, UTF-16, Windows-1252)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1,5;2;3\n", ";"),
+        ("a\tb\tc\n1\t2\t3\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+        ("single\n1\n", ","),
+    ],
+)
+def test_delimiters(text: str, delimiter: str) -> None:
+    assert delimiter_of(text) == delimiter
+
+
+def test_totals_reconcile_with_the_shop(tmp_path: Path) -> None:
+    shop = woocommerce_export()
+    path = shop.save_csv(tmp_path / "orders.csv")
+    result = export_workbook(path, ExportOptions(accounts=accounts_file(tmp_path)), NOW)
+    assert result.total == sum((f["total"] for f in shop.expected.values()), Decimal(0))

@@ -9,6 +9,7 @@ kept for the next one.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,11 +27,17 @@ class AccountTotal:
 
 
 class Tally:
-    """Sums the AMOUNT of every TRNS and SPL row by its ACCNT, as the IIF text goes by."""
+    """Sums the AMOUNT of every TRNS and SPL row by its ACCNT, as the IIF text goes by.
+
+    One regular expression per header layout finds the (account, amount) pairs of a chunk,
+    and equal pairs are counted together, so that Python works once per distinct pair: most
+    amounts of a batch repeat.
+    """
 
     def __init__(self) -> None:
         self._cents: dict[str, list[int]] = {}
-        self._patterns: dict[str, tuple[re.Pattern[str], bool]] = {}
+        self._layouts: dict[str, tuple[int, int]] = {}
+        self._patterns: list[tuple[re.Pattern[str], bool]] = []
         self._rest = ""
 
     def feed(self, chunks: Iterable[str]) -> Iterator[str]:
@@ -50,15 +57,18 @@ class Tally:
             for line in text.splitlines():
                 if line.startswith(("!TRNS\t", "!SPL\t")):
                     self._learn(line.rstrip("\r").split("\t"))
-        for keyword, (pattern, swapped) in self._patterns.items():
-            if keyword not in text:
-                continue
-            for first, second in pattern.findall(text):
-                account, amount = (second, first) if swapped else (first, second)
-                whole, _, fraction = amount.partition(".")
-                cents = int(whole + (fraction + "00")[:2]) if amount else 0
-                sums = self._cents.setdefault(account, [0, 0])
-                sums[cents < 0] += abs(cents)
+        pairs: Counter[tuple[str, str]] = Counter()
+        # Rows are found after a line break (a literal the search skips to fast): the text
+        # is given one before its first row.
+        text = "\n" + text
+        for pattern, swapped in self._patterns:
+            found = pattern.findall(text)
+            pairs.update(((b, a) for a, b in found) if swapped else found)
+        for (account, amount), times in pairs.items():
+            whole, _, fraction = amount.partition(".")
+            cents = int(whole + (fraction + "00")[:2]) if amount else 0
+            sums = self._cents.setdefault(account, [0, 0])
+            sums[cents < 0] += abs(cents) * times
 
     def _learn(self, header: list[str]) -> None:
         """Learn where ACCNT and AMOUNT stand in rows of a header's keyword."""
@@ -66,14 +76,22 @@ class Tally:
         columns = header[1:]
         if "ACCNT" not in columns or "AMOUNT" not in columns:
             return
-        account_at, amount_at = columns.index("ACCNT"), columns.index("AMOUNT")
-        first, second = sorted((account_at, amount_at))
-        field = r"([^\t\r\n]*)"
-        skip = r"[^\t\r\n]*\t"
-        pattern = (
-            rf"^{keyword}\t(?:{skip}){{{first}}}{field}\t(?:{skip}){{{second - first - 1}}}{field}"
-        )
-        self._patterns[keyword] = (re.compile(pattern, re.MULTILINE), amount_at < account_at)
+        self._layouts[keyword] = (columns.index("ACCNT"), columns.index("AMOUNT"))
+        # Keywords whose rows have ACCNT and AMOUNT in the same places share one pattern.
+        by_layout: dict[tuple[int, int], list[str]] = {}
+        for name, layout in self._layouts.items():
+            by_layout.setdefault(layout, []).append(name)
+        self._patterns = []
+        for (account_at, amount_at), keywords in by_layout.items():
+            first, second = sorted((account_at, amount_at))
+            field = r"([^\t\r\n]*)"
+            skip = r"[^\t\r\n]*\t"
+            names = "|".join(map(re.escape, keywords))
+            pattern = (
+                rf"\n(?:{names})\t(?:{skip}){{{first}}}{field}\t(?:{skip}){{{second - first - 1}}}"
+                rf"{field}"
+            )
+            self._patterns.append((re.compile(pattern), amount_at < account_at))
 
     def totals(self) -> list[AccountTotal]:
         """Return the debit and credit of each account, in order of account name."""

@@ -520,12 +520,15 @@ def columns(
     Names the layout chosen (or detected from the headers), each field's column, the
     required fields no column feeds (then exits with 1), and the columns not used.
     """
+    from ccp_xlsx2iif.csvfiles import CsvBook, is_csv
     from ccp_xlsx2iif.reading import describe_columns
-    from ccp_xlsx2iif.workbook import open_book
+    from ccp_xlsx2iif.workbook import Sheets, open_book
 
     output_to = Output("columns")
     with output_to.reported():
-        book = open_book(workbook, writable=False)
+        book: Sheets = (
+            CsvBook.open(workbook) if is_csv(workbook) else open_book(workbook, writable=False)
+        )
         accounts_book = (
             open_book(accounts, writable=False, label=accounts.name) if accounts else book
         )

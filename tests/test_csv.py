@@ -208,3 +208,17 @@ def test_totals_reconcile_with_the_shop(tmp_path: Path) -> None:
     path = shop.save_csv(tmp_path / "orders.csv")
     result = export_workbook(path, ExportOptions(accounts=accounts_file(tmp_path)), NOW)
     assert result.total == sum((f["total"] for f in shop.expected.values()), Decimal(0))
+
+
+def test_columns_reads_a_csv_file(tmp_path: Path) -> None:
+    path = woocommerce_export().save_csv(tmp_path / "orders.csv", delimiter=";")
+    code, out, err = run("columns", str(path))
+    assert (code, err) == (0, [])
+    assert out[:4] == [
+        'Sheet "orders": WooCommerce order export (one row per item), a row per item.',
+        'Fields read from the sheet "orders":',
+        '  * Order ID        B "order_number"',
+        '  * Order Date      C "date"',
+    ]
+    assert '  * Customer        Q "billing_first_name" + R "billing_last_name"' in out
+    assert '  * Unit Price      AR "item_subtotal" / AQ "item_quantity"' in out

@@ -43,6 +43,11 @@ class SheetSpec:
     columns: tuple[Column, ...]
 
     @property
+    def headers(self) -> tuple[str, ...]:
+        """The headers of the sheet's columns, in the contract's order."""
+        return tuple(column.header for column in self.columns)
+
+    @property
     def required_columns(self) -> tuple[Column, ...]:
         """The columns that must be present on the sheet."""
         return tuple(column for column in self.columns if column.required)

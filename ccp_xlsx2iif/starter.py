@@ -15,8 +15,8 @@ from ccp_xlsx2iif.contract import ITEMS, ORDERS, ROLES, Kind, SheetSpec
 from ccp_xlsx2iif.problems import FileProblem
 
 STARTER_NAME = "orders.xlsx"
-ORDER_HEADERS = tuple(column.header for column in ORDERS.columns)
-ITEM_HEADERS = tuple(column.header for column in ITEMS.columns)
+ORDER_HEADERS = ORDERS.headers
+ITEM_HEADERS = ITEMS.headers
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = "#,##0.00"
 # Formats by kind of column, for the rows a user fills in.

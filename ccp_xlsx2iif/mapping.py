@@ -15,12 +15,21 @@ value is a problem naming both cells; an order is exported only when all its row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
-from ccp_xlsx2iif.cells import CellValue, CellValueError, is_blank, parse_text, shown
+from ccp_xlsx2iif.cells import (
+    CellValue,
+    CellValueError,
+    is_blank,
+    parse_money,
+    parse_quantity,
+    parse_text,
+    shown,
+)
 from ccp_xlsx2iif.contract import ORDERS, Kind, SheetSpec, header_key
 from ccp_xlsx2iif.layouts import FIELDS, Layout, Source, national
 from ccp_xlsx2iif.package import SheetFacts
@@ -59,15 +68,12 @@ def mapped_table(
     rows are then copies of ``rows`` with those columns added (``rows`` stay as they are).
     """
     header_row = rows[0] if rows else []
-    positions: dict[str, int] = {}
-    found_headers: list[str] = []
-    for position, cell in enumerate(header_row, start=1):
-        if is_blank(cell):
-            continue
-        header = parse_text(cell)
-        if header != LEDGER_COLUMN:
-            found_headers.append(header)
-        positions.setdefault(header_key(header), position)
+    positions = header_positions(header_row)
+    found_headers = [
+        header
+        for header in (parse_text(cell) for cell in header_row if not is_blank(cell))
+        if header != LEDGER_COLUMN
+    ]
     index: dict[str, int] = {}
     places: dict[str, int | None] = {}
     derived: list[tuple[str, Found]] = []
@@ -125,6 +131,15 @@ def mapped_table(
     return Table(spec, columns, found_headers, rows, facts)
 
 
+def header_positions(header_row: Sequence[CellValue]) -> dict[str, int]:
+    """Return the 1-based column of each header of a sheet, by key (the first of a repeat)."""
+    positions: dict[str, int] = {}
+    for position, cell in enumerate(header_row, start=1):
+        if not is_blank(cell):
+            positions.setdefault(header_key(parse_text(cell)), position)
+    return positions
+
+
 def find_source(source: Source, positions: dict[str, int]) -> Found | None:
     """Find a source's columns among the header positions; ``None`` when it has none."""
     if source.constant is not None:
@@ -165,11 +180,14 @@ def _computer(name: str, found: Found, layout: Layout) -> Callable[[list[CellVal
     if found.per is not None:
         per_at = found.per - 1
         return lambda row: _per_unit(row[at[0]], row[per_at])
-    if kind in _NUMBER_KINDS:
-        value = (lambda row: _sum(row, at)) if len(at) > 1 else (lambda row: row[at[0]])
+    value: Callable[[list[CellValue]], CellValue]
+    if len(at) == 1:
+        value = itemgetter(at[0])
+    elif kind in _NUMBER_KINDS:
+        value = lambda row: _total(row[i] for i in at)  # noqa: E731
     elif kind is Kind.TEXT:
-        value = (lambda row: _joined(row, at)) if len(at) > 1 else (lambda row: row[at[0]])
-    else:
+        value = lambda row: _joined(row, at)  # noqa: E731
+    else:  # the first filled
         value = lambda row: next((row[i] for i in at if not is_blank(row[i])), "")  # noqa: E731
     if name == "status" and layout.statuses:
         statuses = layout.statuses
@@ -177,14 +195,11 @@ def _computer(name: str, found: Found, layout: Layout) -> Callable[[list[CellVal
     return value
 
 
-def _sum(row: Sequence[CellValue], at: Sequence[int]) -> CellValue:
+def _total(cells: Iterable[CellValue]) -> CellValue:
     """Add amount cells; an unreadable one is passed on as it stands, to be reported."""
-    from ccp_xlsx2iif.cells import parse_money
-
     total = Decimal(0)
     seen = False
-    for position in at:
-        cell = row[position]
+    for cell in cells:
         if is_blank(cell):
             continue
         try:
@@ -201,8 +216,6 @@ def _joined(row: Sequence[CellValue], at: Sequence[int]) -> str:
 
 def _per_unit(total: CellValue, quantity: CellValue) -> CellValue:
     """Work out a unit price from a line total and its quantity (to 5 decimals)."""
-    from ccp_xlsx2iif.cells import parse_money, parse_quantity
-
     if is_blank(total) or is_blank(quantity):
         return ""
     try:
@@ -216,21 +229,14 @@ def _per_unit(total: CellValue, quantity: CellValue) -> CellValue:
 def _tax_split(
     pairs: Sequence[tuple[int, int]], *, national_taxes: bool
 ) -> Callable[[list[CellValue]], CellValue]:
-    from ccp_xlsx2iif.cells import parse_money
+    """Return the sum of the national taxes of a row (``national_taxes``), or of the others."""
 
     def split(row: list[CellValue]) -> CellValue:
-        total = Decimal(0)
-        seen = False
-        for name_at, value_at in pairs:
-            value = row[value_at - 1]
-            if is_blank(value) or national(row[name_at - 1]) != national_taxes:
-                continue
-            try:
-                total += parse_money(value)
-            except CellValueError:
-                return value
-            seen = True
-        return str(total) if seen else ""
+        return _total(
+            row[value_at - 1]
+            for name_at, value_at in pairs
+            if national(row[name_at - 1]) == national_taxes
+        )
 
     return split
 
@@ -375,8 +381,8 @@ def _same(first: CellValue, other: CellValue, kind: Kind) -> bool:
     return parse_text(first).strip() == parse_text(other).strip()
 
 
-def has_item_columns(headers: Sequence[object], layout: Layout) -> bool:
+def has_item_columns(headers: Sequence[CellValue], layout: Layout) -> bool:
     """Whether a sheet's headers hold the item fields (SKU, Quantity) a one-sheet layout needs."""
-    keys = {header_key(header) for header in headers if not is_blank(header)}
+    keys = header_positions(headers)
     needed = [layout.source(name) for name in ("sku", "quantity")]
     return all(any(header_key(header) in keys for header in source.headers) for source in needed)

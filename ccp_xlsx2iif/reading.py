@@ -15,8 +15,16 @@ from dataclasses import dataclass, field, replace
 from ccp_xlsx2iif.build import Selection, attach_lines, read_orders
 from ccp_xlsx2iif.cells import CellValue
 from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, Kind, SheetSpec
+from ccp_xlsx2iif.csvfiles import with_ledger_marks
 from ccp_xlsx2iif.layouts import CCP, LAYOUTS, ColumnsRow, Layout, Source, detect, read_columns
-from ccp_xlsx2iif.mapping import group_orders, has_item_columns, mapped_table
+from ccp_xlsx2iif.mapping import (
+    LEDGER_COLUMN,
+    find_source,
+    group_orders,
+    has_item_columns,
+    header_positions,
+    mapped_table,
+)
 from ccp_xlsx2iif.problems import Problem
 from ccp_xlsx2iif.workbook import Sheets, Table, quoted_list, read_table
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column
@@ -100,7 +108,7 @@ def choose_layout(
     return Reading(layout, sheet, one_sheet, note)
 
 
-def _headers(book: Sheets, sheet: str) -> list[object]:
+def _headers(book: Sheets, sheet: str) -> list[CellValue]:
     rows = book.read_rows(sheet)
     return list(rows[0]) if rows else []
 
@@ -194,14 +202,7 @@ def _with_ledger(
     rows: list[list[CellValue]], layout: Layout, marks: Mapping[str, str]
 ) -> tuple[list[list[CellValue]], Layout]:
     """Add each row's mark from the ledger as a column, and read Exported from it."""
-    from ccp_xlsx2iif.contract import header_key
-    from ccp_xlsx2iif.csvfiles import with_ledger_marks
-    from ccp_xlsx2iif.mapping import LEDGER_COLUMN, find_source
-
-    positions: dict[str, int] = {}
-    for position, cell in enumerate(rows[0] if rows else [], start=1):
-        positions.setdefault(header_key(cell), position)
-    found = find_source(layout.source("order_id"), positions)
+    found = find_source(layout.source("order_id"), header_positions(rows[0] if rows else []))
     column = found.columns[0] if found is not None and found.columns else None
     sources = {**layout.sources, "exported": Source((LEDGER_COLUMN,))}
     return with_ledger_marks(rows, column, marks), replace(layout, sources=sources)
@@ -295,7 +296,6 @@ class ColumnsReport:
 
 def describe_columns(book: Sheets, accounts_book: Sheets, wanted: str | None) -> ColumnsReport:
     """Say how each field of the contract is read from ``book``, before any export."""
-    from ccp_xlsx2iif.contract import header_key
     from ccp_xlsx2iif.problems import ProblemsFound
 
     problems: list[Problem] = []
@@ -315,10 +315,7 @@ def describe_columns(book: Sheets, accounts_book: Sheets, wanted: str | None) ->
     for sheet, spec in sheets:
         headers = ["" if cell is None else str(cell) for cell in _headers(book, sheet)]
         headers_of[sheet] = headers
-        positions: dict[str, int] = {}
-        for position, header in enumerate(headers, start=1):
-            if header.strip():
-                positions.setdefault(header_key(header), position)
+        positions = header_positions(headers)
         for column in spec.columns:
             if spec is ITEMS and column.field == "order_id" and sheet == reading.sheet:
                 continue
@@ -338,7 +335,6 @@ def _where(
     layout: Layout, name: str, headers: list[str], positions: dict[str, int]
 ) -> tuple[bool, str, tuple[int, ...]]:
     """Say where a field is read from: (found, the words, the sheet's columns used)."""
-    from ccp_xlsx2iif.mapping import find_source
     from ccp_xlsx2iif.problems import column_letter
 
     source = layout.source(name)

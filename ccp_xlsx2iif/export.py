@@ -70,8 +70,8 @@ from ccp_xlsx2iif.workbook import (
     Table,
     check_book_path,
     open_book,
-    quoted_list,
     read_table,
+    required_sheet,
 )
 from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
 
@@ -216,23 +216,9 @@ def _check_options(options: ExportOptions) -> None:
         raise UsageProblem(f"--class: {message}")
 
 
-def _find_sheet(book: Sheets, name: str, problems: list[Problem]) -> str | None:
-    sheet = book.find_sheet(name)
-    if sheet is None:
-        problems.append(
-            Problem(
-                None,
-                "missing-sheet",
-                f'{book.path.name}: there is no sheet "{name}" (sheets found: '
-                f"{quoted_list(book.sheet_names) or 'none'})",
-            )
-        )
-    return sheet
-
-
 def _table(book: Sheets, spec: SheetSpec, problems: list[Problem]) -> Table | None:
     """Read the sheet of ``spec``; ``None`` (with its problems) when it cannot be used."""
-    name = _find_sheet(book, spec.name, problems)
+    name = required_sheet(book, spec.name, problems)
     return read_table(book, name, spec, problems) if name is not None else None
 
 

@@ -26,7 +26,7 @@ from ccp_xlsx2iif.mapping import (
     mapped_table,
 )
 from ccp_xlsx2iif.problems import Problem
-from ccp_xlsx2iif.workbook import Sheets, Table, quoted_list, read_table
+from ccp_xlsx2iif.workbook import Sheets, Table, read_table, required_sheet
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column
 
 COLUMNS_SHEET = "Columns"
@@ -151,14 +151,7 @@ def read_workbook_orders(
     ``csvfiles.Ledger``): they stand for the file's own Exported column.
     """
     if reading.sheet is None:
-        problems.append(
-            Problem(
-                None,
-                "missing-sheet",
-                f'{book.path.name}: there is no sheet "{ORDERS.name}" (sheets found: '
-                f"{quoted_list(book.sheet_names) or 'none'})",
-            )
-        )
+        required_sheet(book, ORDERS.name, problems)
         return None
     sheet = reading.sheet
     layout = reading.layout
@@ -244,16 +237,8 @@ def _item_tables(book: Sheets, layout: Layout, problems: list[Problem]) -> Itera
             facts = book.facts.get(name)
             return mapped_table(rows, name, ITEMS, layout, problems, label=book.label, facts=facts)
 
-    name = book.find_sheet(ITEMS.name)
+    name = required_sheet(book, ITEMS.name, problems)
     if name is None:
-        problems.append(
-            Problem(
-                None,
-                "missing-sheet",
-                f'{book.path.name}: there is no sheet "{ITEMS.name}" (sheets found: '
-                f"{quoted_list(book.sheet_names) or 'none'})",
-            )
-        )
         return None
     first = read(name)
     if first is None:

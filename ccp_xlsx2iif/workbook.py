@@ -276,6 +276,24 @@ def quoted_list(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
+def required_sheet(book: Sheets, name: str, problems: list[Problem]) -> str | None:
+    """Return the name of the sheet called ``name``; when there is none, add the problem.
+
+    The problem lists the sheets the workbook has.
+    """
+    sheet = book.find_sheet(name)
+    if sheet is None:
+        problems.append(
+            Problem(
+                None,
+                "missing-sheet",
+                f'{book.path.name}: there is no sheet "{name}" (sheets found: '
+                f"{quoted_list(book.sheet_names) or 'none'})",
+            )
+        )
+    return sheet
+
+
 def read_table(book: Sheets, sheet: str, spec: SheetSpec, problems: list[Problem]) -> Table | None:
     """Read ``sheet`` of ``book`` as ``spec``; return ``None`` when required columns are missing.
 

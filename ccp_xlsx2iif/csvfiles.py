@@ -44,7 +44,7 @@ LEDGER = SheetSpec(
     ),
 )
 _DELIMITERS = ",;\t|"
-_DELIMITER_WORDS = {",": "a comma", ";": "a semicolon", "\t": "a tab", "|": "a bar"}
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
 _SAMPLE = 1 << 16
 # A CSV larger than this is refused: it is not an order export.
 LARGEST_CSV = 2 << 30
@@ -147,7 +147,6 @@ class CsvBook:
     delimiter: str
     label: str | None = None
     facts: dict[str, SheetFacts] = field(default_factory=dict)
-    single_table: bool = True
 
     @classmethod
     def open(cls, path: Path) -> CsvBook:
@@ -163,7 +162,7 @@ class CsvBook:
                 Place(path.stem, number, width + 1),
                 "extra-fields",
                 f"the row has {len(row)} fields but the header {width}: a field holds the "
-                f"delimiter ({_DELIMITER_WORDS.get(delimiter, delimiter)}) without quotes, so "
+                f"delimiter (a {DELIMITER_NAMES.get(delimiter, delimiter)}) without quotes, so "
                 "its values are in the wrong columns; export the file again from the shop",
             )
             for number, row in enumerate(rows, start=1)
@@ -177,6 +176,16 @@ class CsvBook:
     def sheet_names(self) -> list[str]:
         """The one sheet, named after the file as Excel names it."""
         return [self.path.stem]
+
+    @property
+    def single_table(self) -> bool:
+        """A CSV file is one table: orders and items are on its rows."""
+        return True
+
+    def describe(self, sheet: str) -> str:
+        """Name the file, its encoding and its delimiter, for the summary."""
+        delimiter = DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        return f"{self.path.name} ({self.encoding}, {delimiter}-separated)"
 
     def find_sheet(self, wanted: str) -> str | None:
         """Return the sheet's name if it is ``wanted``."""

@@ -80,7 +80,6 @@ DEFAULT_STATUSES = ("Completed",)
 # forks): smaller ones are written sooner than a process starts.
 PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
-_DELIMITER_NAMES = {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}
 # The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
 # the Orders sheet are worked through.
 SHEETS_READ = (SETTINGS_SHEET, ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
@@ -402,14 +401,7 @@ def plan_export(
         book.close()
         if accounts_book is not book:
             accounts_book.close()
-    read_as = reading.note
-    if isinstance(book, CsvBook) and read_as:
-        read_as = read_as.replace(
-            f'the sheet "{reading.sheet}"',
-            f"{workbook.name} ({book.encoding}, "
-            f"{_DELIMITER_NAMES.get(book.delimiter, book.delimiter)})",
-        )
-    notes = (*recovered, *((read_as,) if read_as else ()), *_notes(chart, options))
+    notes = (*recovered, *((reading.note,) if reading.note else ()), *_notes(chart, options))
     changes = tuple(selection.text_changes)
     plan = Plan(
         tuple(orders),

@@ -74,7 +74,7 @@ def choose_layout(
     key = wanted or named
     sheet = book.find_sheet(ORDERS.name)
     detected = None
-    if getattr(book, "single_table", False):  # a CSV file: its one table holds everything
+    if book.single_table:  # a CSV file: its one table holds everything
         sheet = book.sheet_names[0]
     elif sheet is None and book.sheet_names:
         first = book.sheet_names[0]
@@ -91,7 +91,7 @@ def choose_layout(
         return Reading(layout, None, one_sheet=False)
     one_sheet = (
         layout.one_sheet
-        or getattr(book, "single_table", False)
+        or book.single_table
         or (book.find_sheet(ITEMS.name) is None and has_item_columns(_headers(book, sheet), layout))
     )
     note = None
@@ -104,7 +104,7 @@ def choose_layout(
             else ("as its headers show")
         )
         rows = "a row per item" if one_sheet else "with an Items sheet"
-        note = f'Read the sheet "{sheet}" as a {layout.title}, {rows} ({how}).'
+        note = f"Read {book.describe(sheet)} as a {layout.title}, {rows} ({how})."
     return Reading(layout, sheet, one_sheet, note)
 
 

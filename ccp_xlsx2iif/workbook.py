@@ -45,6 +45,13 @@ class Sheets(Protocol):
     def sheet_names(self) -> list[str]:
         """The names of the sheets, in the workbook's order."""
 
+    @property
+    def single_table(self) -> bool:
+        """Whether the file is one table (a CSV file), which holds orders and items alike."""
+
+    def describe(self, sheet: str) -> str:
+        """Name a sheet of the file, the way the summary shows where orders were read."""
+
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted``."""
 
@@ -85,6 +92,15 @@ class Book:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sheet-reader"),
         repr=False,
     )
+
+    @property
+    def single_table(self) -> bool:
+        """A workbook has sheets of their own for orders, items and accounts."""
+        return False
+
+    def describe(self, sheet: str) -> str:
+        """Name a sheet of the workbook."""
+        return f'the sheet "{sheet}"'
 
     def find_sheet(self, wanted: str) -> str | None:
         """Return the name of the sheet called ``wanted`` (any case, spaces trimmed)."""

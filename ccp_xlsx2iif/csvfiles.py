@@ -31,6 +31,7 @@ from ccp_xlsx2iif.contract import Column, Kind, SheetSpec
 from ccp_xlsx2iif.mapping import LEDGER_COLUMN
 from ccp_xlsx2iif.package import SheetFacts, match_sheet
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound
+from ccp_xlsx2iif.workbook import unreadable
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 LEDGER_NAME = "exported-orders.xlsx"
@@ -105,18 +106,10 @@ def read_csv(path: Path) -> tuple[list[list[CellValue]], str, str]:
         if size > LARGEST_CSV:
             raise FileProblem(f"{path}: {size:,} bytes is too large for an order export")
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileProblem(
-            f"{path}: no such file", hint="Check the folder and the file name."
-        ) from None
     except IsADirectoryError:
         raise FileProblem(f"{path}: a folder, not a file") from None
-    except PermissionError:
-        raise FileProblem(
-            f"{path}: permission denied", hint="Check that you may read the file."
-        ) from None
     except OSError as error:
-        raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
+        raise unreadable(path, error) from None
     if not data.strip():
         raise FileProblem(f"{path}: the file is empty")
     if b"\x00" in data[:_SAMPLE] and not data.startswith(

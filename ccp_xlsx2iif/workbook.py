@@ -147,6 +147,15 @@ class Book:
         self.reader.close()
 
 
+def unreadable(path: Path, error: OSError) -> FileProblem:
+    """Say why a file could not be read, and what to do."""
+    if isinstance(error, FileNotFoundError):
+        return FileProblem(f"{path}: no such file", hint="Check the folder and the file name.")
+    if isinstance(error, PermissionError):
+        return FileProblem(f"{path}: permission denied", hint="Check that you may read the file.")
+    return FileProblem(f"{path}: cannot be read ({error.strerror or error})")
+
+
 def check_book_path(path: Path, *, writable: bool) -> None:
     """Raise ``FileProblem`` when ``path`` is not an existing file of a kind the tool reads."""
     suffix = path.suffix.casefold()
@@ -212,12 +221,8 @@ def _open_reader(path: Path, label: str | None) -> Book:
             f"{path}: the workbook is protected by a password",
             hint="Open it in Excel, remove the password (File > Info > Protect Workbook), save.",
         ) from None
-    except PermissionError:
-        raise FileProblem(
-            f"{path}: permission denied", hint="Check that you may read the file."
-        ) from None
     except OSError as error:
-        raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
+        raise unreadable(path, error) from None
     except CalamineError:
         raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
     return Book(path, label, reader, list(reader.sheet_names))

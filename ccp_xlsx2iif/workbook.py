@@ -167,7 +167,7 @@ def check_book_path(path: Path, *, writable: bool) -> None:
             hint=SAVE_AS_XLSX,
         )
     if not path.exists():
-        raise FileProblem(f"{path}: no such file", hint="Check the folder and the file name.")
+        raise unreadable(path, FileNotFoundError(path))
     if path.is_dir():
         raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
 

@@ -190,12 +190,7 @@ OrderList = Annotated[
 # The parameters of export and check that are not export options.
 _NOT_OPTIONS = frozenset({"workbook", "quiet", "as_json"})
 # The export options each command-line parameter sets.
-_OPTION_OF = {
-    "status": "statuses",
-    "no_payments": "payments",
-    "book_as": "book_as",
-    "class_name": "class_name",
-}
+_OPTION_OF = {"status": "statuses", "no_payments": "payments"}
 
 
 def _show_version(value: bool) -> None:
@@ -387,16 +382,17 @@ def _options(context: typer.Context) -> ExportOptions:
     from ccp_xlsx2iif.export import DEFAULT_STATUSES, ExportOptions
     from ccp_xlsx2iif.settings import SettingError, date_pattern
 
-    values = {name: value for name, value in context.params.items() if name not in _NOT_OPTIONS}
+    values = {
+        name: value.value if isinstance(value, Enum) else value
+        for name, value in context.params.items()
+        if name not in _NOT_OPTIONS
+    }
 
     given = frozenset(_OPTION_OF.get(name, name) for name in values if _given(context, name))
     statuses = values.pop("status")
     values["statuses"] = tuple(statuses) if statuses else DEFAULT_STATUSES
     if "no_payments" in values:
         values["payments"] = not values.pop("no_payments")
-    for name in ("tax_mode", "book_as", "layout"):
-        if isinstance(values.get(name), Enum):
-            values[name] = values[name].value
     if "date_format" in values:
         try:
             values["date_format"] = date_pattern(values["date_format"])

@@ -222,11 +222,12 @@ class Summary:
         if self.command == "check":
             return self.afterword + self.headline
         lines = self.headline
-        for table in (self.order_table, self.account_table):
-            if table is not None:
-                lines += ["", *_plain_table(table)]
-        after = self.afterword + ([self.next_step] if self.next_step else [])
-        if after and len(lines) > len(self.headline):
+        tables = [table for table in (self.order_table, self.account_table) if table is not None]
+        for table in tables:
+            lines += ["", *_plain_table(table)]
+        next_step = self.next_step
+        after = self.afterword + ([next_step] if next_step else [])
+        if after and tables:
             lines.append("")
         return lines + after
 

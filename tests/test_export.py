@@ -180,6 +180,34 @@ def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
     ]
 
 
+def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Path) -> None:
+    # Output inside macros and set blocks is gathered by Jinja itself; the rows an order
+    # writes directly are joined line by line (render.IifCodeGenerator): all come out whole.
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "payment.iif.j2").write_text(
+        "{% macro row(kind, amount) %}{{ kind }}\tPAYMENT\t{{ amount }}{% endmacro %}"
+        "{% set memo %}Paid {{ order.order_id }} by {{ name }}{% endset %}"
+        "{{ row('TRNS', order.total|debit) }}\t{{ memo }}\n"
+        "{% for line in order.lines %}"
+        "{{ row('SPL', line.amount|credit) }}\t{{ line.sku }} x {{ line.quantity|quantity }}\n"
+        "{% endfor %}"
+        "ENDTRNS\n"
+    )
+    output = tmp_path / "o.iif"
+    export_workbook(path, ExportOptions(templates=templates, output=output), NOW)
+    rows = output.read_bytes().split(b"\r\n")
+    assert [row for row in rows if b"PAYMENT" in row] == [
+        b"TRNS\tPAYMENT\t40.00\tPaid 1001 by Ada Lovelace",
+        b"SPL\tPAYMENT\t-25.00\tMUG-11 x 2",
+        b"SPL\tPAYMENT\t-12.50\tCARD-5 x 1",
+        b"TRNS\tPAYMENT\t25.95\tPaid 1002 by Grace Hopper",
+        b"SPL\tPAYMENT\t-24.00\tTEE-M x 1",
+    ]
+    assert rows.count(b"ENDTRNS") == 4
+
+
 @pytest.mark.parametrize(
     ("template", "message"),
     [
@@ -193,6 +221,8 @@ def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
             "{{ order.no_such_field }}\n",
             "IIF template error: 'Order' object has no attribute 'no_such_field'",
         ),
+        ("{{ no_such_name }}\n", "IIF template error: 'no_such_name' is undefined"),
+        ("{{ order.bill_lines[7] }}\n", "IIF template error: tuple object has no element 7"),
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
     ],
 )

@@ -7,13 +7,13 @@ they are skipped. Every unreadable cell becomes a ``Problem``; nothing is raised
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, count, groupby, repeat
+from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
 from ccp_xlsx2iif import iif
@@ -138,6 +138,67 @@ def _cell_reader(
     return read
 
 
+def holds(values: list[Any], marker: object) -> bool:
+    """Whether ``marker`` is one of ``values``, by identity, at C speed.
+
+    ``marker in values`` compares by equality: a Decimal compared with anything but a number
+    asks whether it is a ``numbers.Rational``, an abstract class, at a Python call per value.
+    """
+    return any(map(is_, values, repeat(marker)))
+
+
+def _read_column(
+    kind: Kind,
+    read: Callable[[CellValue | None], Any],
+    raws: list[CellValue | None],
+    failures: list[_Unreadable],
+    empty: Any,
+    *,
+    written: bool,
+) -> list[Any]:
+    """Read a column's cells with ``read``, calling it as few times as it can.
+
+    A column of plain text the IIF file carries (``written``; printable ASCII, no ``"`` or
+    ``;``: the text of most shops) is only trimmed, at C speed. In any other column, each
+    distinct value is read once: prices, quantities, dates and names repeat thousands of
+    times. A column with an unreadable cell is read cell by cell, so that each unreadable
+    cell is reported on its own.
+    """
+    if kind is Kind.TEXT and written:
+        values = _plain_text(raws, empty)
+        if values is not None:
+            return values
+    if not _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
+        known = {raw: read(raw) for raw in set(raws)}
+        if not failures:
+            return list(map(known.__getitem__, raws))
+        failures.clear()
+    return list(map(read, raws))
+
+
+# Cells of these types may equal cells of another type (1 == 1.0 == True == Decimal(1)): a
+# column holding any is not read by distinct values, which would take one for the other.
+_EQUAL_ACROSS_TYPES = frozenset({int, bool, Decimal})
+
+
+def _plain_text(raws: list[CellValue | None], empty: Any) -> list[Any] | None:
+    """Return a column of plain text trimmed (``empty`` for a blank cell), else ``None``.
+
+    The cells are joined and tested once, as ``iif.clean_text`` tests one cell: text that
+    passes is what it was, spaces aside.
+    """
+    try:
+        joined = "|".join(raws)  # type: ignore[arg-type] # a cell that is not text raises
+    except TypeError:
+        return None
+    if not (joined.isascii() and joined.isprintable()) or '"' in joined or ";" in joined:
+        return None
+    values: list[Any] = list(map(str.strip, raws))  # type: ignore[arg-type]
+    if empty != "" and "" in values:
+        values = [value or empty for value in values]
+    return values
+
+
 class ColumnReader:
     """Reads the declared columns of many rows at once, column by column.
 
@@ -194,14 +255,14 @@ class ColumnReader:
                 raws: list[CellValue | None] = list(map(itemgetter(index), rows))
             else:
                 raws = [row[index] if index < len(row) else None for row in rows]
-            values = list(map(read, raws))
+            values = _read_column(column.kind, read, raws, failures, empty, written=written)
             if self.table.facts_found:  # error values and uncalculated formulas read as empty
                 for position, origin in enumerate(origins):
                     issue = self.table.issue(origin.row, name)
                     if issue is not None:
                         values[position] = default
                         report(position, name, "unreadable-cell", issue)
-            if column.required and _EMPTY in values:
+            if column.required and holds(values, _EMPTY):
                 for position, value in enumerate(values):
                     if value is _EMPTY:
                         values[position] = default
@@ -225,8 +286,10 @@ class ColumnReader:
         report: Callable[[int, str, str, str], None],
     ) -> None:
         """Note the cells whose text was changed for IIF (beyond trimming spaces)."""
-        for position, (raw, after) in enumerate(zip(raws, values, strict=True)):
-            if raw is after or raw is None or after is None or raw == "":
+        # Most cells are as they were: those that differ at all are found at C speed.
+        for position in compress(count(), map(ne, raws, values)):
+            raw, after = raws[position], values[position]
+            if raw is None or after is None or raw == "":
                 continue
             before = parse_text(raw)
             if before != after:
@@ -273,7 +336,11 @@ class IdColumn:
         index = table.columns.index["order_id"] - 1
         rows = table.rows[1:]
         raws = [row[index] if index < len(row) else None for row in rows]
-        ids = list(map(_order_id_of, raws))
+        if _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
+            ids = list(map(_order_id_of, raws))
+        else:  # each distinct cell is read once (the lines of an order share its ID)
+            known = {raw: _order_id_of(raw) for raw in set(raws)}
+            ids = list(map(known.__getitem__, raws))
         if table.facts_found:
             for position in range(len(ids)):
                 issue = table.issue(position + 2, "order_id")
@@ -307,22 +374,14 @@ def _skip_reason(
     return f'status "{text}"' if text else "no status"
 
 
-def _defaults(record: type) -> dict[str, Any]:
-    """Return the value of each field of a record class that has a default."""
-    return {
-        item.name: item.default
-        for item in dataclasses.fields(record)
-        if item.default is not dataclasses.MISSING
-    }
-
-
 def _positional(
-    record: type, columns: Mapping[str, Iterable[Any]], defaults: Mapping[str, Any]
+    record: type[Order | OrderLine],
+    columns: Mapping[str, Iterable[Any]],
+    defaults: Mapping[str, Any],
 ) -> list[Iterable[Any]]:
     """Return an iterable per field of ``record``, in order, to make records with ``map``."""
     return [
-        columns[item.name] if item.name in columns else repeat(defaults.get(item.name))
-        for item in dataclasses.fields(record)
+        columns[name] if name in columns else repeat(defaults.get(name)) for name in record._fields
     ]
 
 
@@ -461,8 +520,10 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     ids = id_column.ids
     exporting = selection.exporting_ids
     known = selection.first_row
-    kept = [position for position, order_id in enumerate(ids) if order_id in exporting]
-    for position, order_id in enumerate(ids):
+    kept = list(compress(count(), map(exporting.__contains__, ids)))
+    # Most sheets have no unknown or unreadable Order ID: a comparison of sets tells.
+    strange = set(ids).difference(known)
+    for position, order_id in enumerate(ids if strange else ()):
         if order_id.__class__ is str:
             if order_id not in known:
                 problems.append(
@@ -475,24 +536,25 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
                 )
         elif (problem := id_column.problem(position)) is not None:
             problems.append(problem)
-    order_ids = [ids[position] for position in kept]
-    origins = list(map(Origin, repeat(items.columns), [position + 2 for position in kept]))
+    order_ids = list(map(ids.__getitem__, kept))
+    origins = list(map(Origin, repeat(items.columns), map((2).__add__, kept)))
     reader = ColumnReader(items, _LINE_DEFAULTS, skip=("order_id",))
     values, bad = reader.read(
-        [rows[position] for position in kept], origins, order_ids, problems,
-        selection.text_changes,
-    )  # fmt: skip
+        list(map(rows.__getitem__, kept)), origins, order_ids, problems, selection.text_changes
+    )
     columns = {**values, "order_id": order_ids, "origin": origins}
     lines: dict[str, list[OrderLine]] = {}
     unreadable = {order_ids[position] for position in bad}
-    for line in map(OrderLine, *_positional(OrderLine, columns, _LINE_DEFAULTS)):
-        lines.setdefault(line.order_id, []).append(line)
+    made = map(OrderLine, *_positional(OrderLine, columns, _LINE_DEFAULTS))
+    # The lines of an order mostly stand together: they are taken a run at a time.
+    for order_id, run in groupby(made, key=attrgetter("order_id")):
+        lines.setdefault(order_id, []).extend(run)
     return lines, unreadable
 
 
-_ORDER_DEFAULTS = _defaults(Order)
+_ORDER_DEFAULTS = Order._field_defaults
 # Description is optional on the Items sheet: a sheet without the column has blank ones.
-_LINE_DEFAULTS = {**_defaults(OrderLine), "description": ""}
+_LINE_DEFAULTS = {**OrderLine._field_defaults, "description": ""}
 
 
 _ROLE_BY_KEY = {header_key(role.name): role for role in ROLES}

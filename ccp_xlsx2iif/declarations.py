@@ -109,7 +109,7 @@ def name_customers(
     for order in orders:
         values = {name: str(getattr(order, name)) for name in RULE_FIELDS}
         name = iif.clean_text(" ".join(rule.account.format_map(values).split()))
-        named.append(replace(order, customer_name=name) if name.strip("() ") else order)
+        named.append(order._replace(customer_name=name) if name.strip("() ") else order)
     return named, []
 
 

@@ -1,7 +1,9 @@
 """The records an export works on: orders, their lines, and the accounts of the eight roles.
 
-Plain frozen data with ``Decimal`` money and no I/O. Each record remembers the row it was
-read from (``origin``) so that a check can name the cell a problem is in.
+Plain immutable data with ``Decimal`` money and no I/O. Each record remembers the row it
+was read from (``origin``) so that a check can name the cell a problem is in. Orders and
+their lines are named tuples: a large workbook makes hundreds of thousands of them, and a
+tuple is made in a third of the time a frozen dataclass takes.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ccp_xlsx2iif.cells import to_cents
 from ccp_xlsx2iif.contract import ROLE_BY_FIELD, RoleKind
@@ -17,8 +20,7 @@ from ccp_xlsx2iif.problems import Origin
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True, slots=True)
-class OrderLine:
+class OrderLine(NamedTuple):
     """One item of an order, from a row of the Items sheet."""
 
     order_id: str
@@ -51,8 +53,7 @@ class AddressLine:
     field: str
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
+class Order(NamedTuple):
     """One order from a row of the Orders sheet, with its lines from the Items sheet."""
 
     order_id: str

@@ -310,6 +310,34 @@ def test_files_that_are_not_workbooks_get_a_clear_message(
     assert path.read_bytes() == content
 
 
+def test_the_lines_of_an_order_may_stand_apart_on_the_items_sheet(tmp_path: Path) -> None:
+    book = OrderBook()
+    mug, cards, tee = book.items
+    book.items = [mug, tee, cards, {**mug, "SKU": "MUG-12", "Quantity": 1, "Unit Price": 0}]
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert [[line.sku for line in order.lines] for order in result.orders] == [
+        ["MUG-11", "CARD-5", "MUG-12"],
+        ["TEE-M"],
+    ]
+    assert [[line.origin.row for line in order.lines] for order in result.orders] == [
+        [2, 4, 5],
+        [3],
+    ]
+
+
+def test_the_same_unreadable_value_is_reported_in_every_cell(tmp_path: Path) -> None:
+    # Equal cells of a column are read once; an unreadable one is still named cell by cell.
+    book = OrderBook()
+    for item in book.items:
+        item["Quantity"] = "two"
+    assert problems(book, tmp_path / "orders.xlsx") == [
+        'Items!D2: "two" is not a quantity; write a number such as 19.99 (order 1001)',
+        'Items!D3: "two" is not a quantity; write a number such as 19.99 (order 1001)',
+        'Items!D4: "two" is not a quantity; write a number such as 19.99 (order 1002)',
+    ]
+
+
 def test_items_continue_on_numbered_sheets(tmp_path: Path) -> None:
     """A list longer than a sheet's last row goes on in "Items 2", "Items (3)"..."""
     book = OrderBook()

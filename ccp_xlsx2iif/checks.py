@@ -70,8 +70,9 @@ def check_orders(
 def _plain_line(line: OrderLine, skus_named: bool) -> bool:
     """Whether a line surely has no problem (else ``_check_line`` looks closer)."""
     sku = line.sku
+    line_total = line.line_total
     return (
-        line.line_total is None
+        (line_total is None or line_total == line.quantity * line.unit_price)
         and len(line.description) <= iif.MEMO.length
         and not (skus_named and (":" in sku or len(sku) > iif.NAME_SEGMENT.length))
     )

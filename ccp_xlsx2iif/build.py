@@ -489,7 +489,6 @@ def attach_lines(
             for order_id, order_lines in more_lines.items():
                 lines.setdefault(order_id, []).extend(order_lines)
         unreadable |= more_unreadable
-        table.rows.clear()
         forget(table.columns.sheet)
     pending = selection.pending
     if pending is None:
@@ -515,7 +514,6 @@ def attach_lines(
 def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[OrderLine]], set[str]]:
     """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
     problems = selection.problems
-    rows = items.rows[1:]
     id_column = IdColumn.read(items)
     ids = id_column.ids
     exporting = selection.exporting_ids
@@ -540,8 +538,10 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     origins = list(map(Origin, repeat(items.columns), map((2).__add__, kept)))
     reader = ColumnReader(items, _LINE_DEFAULTS, skip=("order_id",))
     values, bad = reader.read(
-        list(map(rows.__getitem__, kept)), origins, order_ids, problems, selection.text_changes
-    )
+        list(map(items.rows.__getitem__, map((1).__add__, kept))),
+        origins, order_ids, problems, selection.text_changes,
+    )  # fmt: skip
+    items.rows.clear()  # the cells are read: let them go before the lines are made
     columns = {**values, "order_id": order_ids, "origin": origins}
     lines: dict[str, list[OrderLine]] = {}
     unreadable = {order_ids[position] for position in bad}

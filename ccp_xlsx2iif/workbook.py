@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -19,7 +20,7 @@ from ccp_xlsx2iif.package import PackageInspector, SheetFacts, continuation_shee
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
 if TYPE_CHECKING:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineSheet, CalamineWorkbook
 
 WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 READABLE_SUFFIXES = (*WRITABLE_SUFFIXES, ".xlsb", ".xls", ".ods")
@@ -75,9 +76,11 @@ class Sheets(Protocol):
 class Book:
     """An open workbook: its path, how places in it are shown, and its sheet names.
 
-    Sheets are read in a thread of their own, one after another, in the order asked for
-    (``prefetch``): python-calamine parses without holding Python's lock, so a sheet is read
-    while the tool scans the next one or works on the rows of the one before.
+    Sheets are parsed in a thread of their own, one after another, in the order asked for
+    (``prefetch``): python-calamine parses without holding Python's lock, so a sheet is
+    parsed while the tool scans the next one or works on the rows of the one before. A
+    parsed sheet becomes Python rows only when they are asked for (``read_rows``), so that
+    the rows of two large sheets are not held at once.
     """
 
     path: Path
@@ -85,9 +88,10 @@ class Book:
     reader: CalamineWorkbook
     sheet_names: list[str] = field(default_factory=list)
     facts: dict[str, SheetFacts] = field(default_factory=dict)
-    _loaded: dict[str, Future[tuple[list[list[CellValue]], Merged]]] = field(
+    _loaded: dict[str, Future[tuple[CalamineSheet, Merged]]] = field(
         default_factory=dict, repr=False
     )
+    _rows: dict[str, tuple[list[list[CellValue]], Merged]] = field(default_factory=dict, repr=False)
     _reader_thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sheet-reader"),
         repr=False,
@@ -111,39 +115,53 @@ class Book:
         return continuation_sheets(self.sheet_names, wanted)
 
     def prefetch(self, sheet: str) -> None:
-        """Start reading ``sheet`` (once)."""
-        if sheet not in self._loaded:
+        """Start parsing ``sheet`` (once)."""
+        if sheet not in self._loaded and sheet not in self._rows:
             self._loaded[sheet] = self._reader_thread.submit(self._load, sheet)
 
-    def _load(self, sheet: str) -> tuple[list[list[CellValue]], Merged]:
+    def _load(self, sheet: str) -> tuple[CalamineSheet, Merged]:
+        with self._translated(sheet):
+            parsed = self.reader.get_sheet_by_name(sheet)
+            return parsed, parsed.merged_cell_ranges or []
+
+    @contextmanager
+    def _translated(self, sheet: str) -> Iterator[None]:
         from python_calamine import CalamineError
 
         try:
-            parsed = self.reader.get_sheet_by_name(sheet)
-            return parsed.to_python(skip_empty_area=False), parsed.merged_cell_ranges or []
+            yield
         except CalamineError as error:
             raise FileProblem(
                 f'{self.path}: the sheet "{sheet}" cannot be read ({error})', hint=SAVE_AS_XLSX
             ) from None
 
+    def _converted(self, sheet: str) -> tuple[list[list[CellValue]], Merged]:
+        """Return the rows and merged ranges of ``sheet``; the parsed sheet is let go of."""
+        if sheet not in self._rows:
+            self.prefetch(sheet)
+            parsed, merged = self._loaded.pop(sheet).result()
+            with self._translated(sheet):
+                self._rows[sheet] = (parsed.to_python(skip_empty_area=False), merged)
+        return self._rows[sheet]
+
     def read_rows(self, sheet: str) -> list[list[CellValue]]:
         """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
-        self.prefetch(sheet)
-        return self._loaded[sheet].result()[0]
+        return self._converted(sheet)[0]
 
     def merged_ranges(self, sheet: str) -> Merged:
         """Return the merged ranges of ``sheet`` as 0-based ((row, col), (row, col)) corners."""
-        self.prefetch(sheet)
-        return self._loaded[sheet].result()[1]
+        return self._converted(sheet)[1]
 
     def forget(self, sheet: str) -> None:
         """Let go of a sheet's rows once they are used."""
         self._loaded.pop(sheet, None)
+        self._rows.pop(sheet, None)
 
     def close(self) -> None:
         """Release the file (after the sheet being read, if any)."""
         self._reader_thread.shutdown(wait=True, cancel_futures=True)
         self._loaded.clear()
+        self._rows.clear()
         self.reader.close()
 
 

@@ -138,7 +138,7 @@ def _cell_reader(
     return read
 
 
-def holds(values: list[Any], marker: object) -> bool:
+def _holds(values: list[Any], marker: object) -> bool:
     """Whether ``marker`` is one of ``values``, by identity, at C speed.
 
     ``marker in values`` compares by equality: a Decimal compared with anything but a number
@@ -262,7 +262,7 @@ class ColumnReader:
                     if issue is not None:
                         values[position] = default
                         report(position, name, "unreadable-cell", issue)
-            if column.required and holds(values, _EMPTY):
+            if column.required and _holds(values, _EMPTY):
                 for position, value in enumerate(values):
                     if value is _EMPTY:
                         values[position] = default

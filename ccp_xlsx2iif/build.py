@@ -110,10 +110,6 @@ def _cell_reader(
 
         def read_text(raw: CellValue | None) -> Any:
             if raw.__class__ is str:
-                # iif.clean_text's own first test, here to spare a call for most cells.
-                if raw.isascii() and raw.isprintable() and '"' not in raw and ";" not in raw:
-                    text = raw.strip()
-                    return text if text else empty
                 cleaned = clean_text(raw)
                 return cleaned if cleaned or raw.strip() else empty
             if raw is None:
@@ -168,30 +164,39 @@ def _read_column(
         values = _plain_text(raws, empty)
         if values is not None:
             return values
-    if not _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
-        known = {raw: read(raw) for raw in set(raws)}
-        if not failures:
-            return list(map(known.__getitem__, raws))
-        failures.clear()
+    values = _by_distinct_value(read, raws)
+    if values is not None and not failures:
+        return values
+    failures.clear()
     return list(map(read, raws))
 
 
-# Cells of these types may equal cells of another type (1 == 1.0 == True == Decimal(1)): a
-# column holding any is not read by distinct values, which would take one for the other.
+def _by_distinct_value(read: Callable[[Any], Any], raws: list[Any]) -> list[Any] | None:
+    """Read each distinct cell of a column once; ``None`` when that cannot be done safely.
+
+    Cells of some types may equal cells of another type (1 == 1.0 == True == Decimal(1)):
+    a column holding any is read cell by cell, lest one be taken for another.
+    """
+    if _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
+        return None
+    known = {raw: read(raw) for raw in set(raws)}
+    return list(map(known.__getitem__, raws))
+
+
 _EQUAL_ACROSS_TYPES = frozenset({int, bool, Decimal})
 
 
 def _plain_text(raws: list[CellValue | None], empty: Any) -> list[Any] | None:
     """Return a column of plain text trimmed (``empty`` for a blank cell), else ``None``.
 
-    The cells are joined and tested once, as ``iif.clean_text`` tests one cell: text that
-    passes is what it was, spaces aside.
+    The cells are joined and tested once (``iif.is_plain``), as ``iif.clean_text`` tests one
+    cell: text that passes is what it was, spaces aside.
     """
     try:
         joined = "|".join(raws)  # type: ignore[arg-type] # a cell that is not text raises
     except TypeError:
         return None
-    if not (joined.isascii() and joined.isprintable()) or '"' in joined or ";" in joined:
+    if not iif.is_plain(joined):
         return None
     values: list[Any] = list(map(str.strip, raws))  # type: ignore[arg-type]
     if empty != "" and "" in values:
@@ -336,11 +341,10 @@ class IdColumn:
         index = table.columns.index["order_id"] - 1
         rows = table.rows[1:]
         raws = [row[index] if index < len(row) else None for row in rows]
-        if _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
+        # The lines of an order share its ID: each distinct one is read once.
+        ids = _by_distinct_value(_order_id_of, raws)
+        if ids is None:
             ids = list(map(_order_id_of, raws))
-        else:  # each distinct cell is read once (the lines of an order share its ID)
-            known = {raw: _order_id_of(raw) for raw in set(raws)}
-            ids = list(map(known.__getitem__, raws))
         if table.facts_found:
             for position in range(len(ids)):
                 issue = table.issue(position + 2, "order_id")

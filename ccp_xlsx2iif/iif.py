@@ -38,10 +38,18 @@ def _transliterate(match: re.Match[str]) -> str:
     return "".join(_transliterate_char(char) for char in match.group(0))
 
 
+def is_plain(value: str) -> bool:
+    """Whether text stands in an IIF field as it is, spaces aside.
+
+    Nearly all text is printable ASCII without ``"`` or ``;`` already: four C-speed checks
+    say so, for one cell or for a whole column joined.
+    """
+    return value.isascii() and value.isprintable() and '"' not in value and ";" not in value
+
+
 def clean_text(value: str) -> str:
     """Return text as it can stand in an IIF field: ASCII, one line, no TAB, ``"`` or ``;``."""
-    # Nearly all text is printable ASCII already: four C-speed checks say so.
-    if value.isascii() and value.isprintable() and '"' not in value and ";" not in value:
+    if is_plain(value):
         return value.strip()
     text = _NON_ASCII.sub(_transliterate, value)
     text = _CONTROL_RUN.sub(" ", text)

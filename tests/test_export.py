@@ -158,16 +158,23 @@ def test_accounts_from_another_workbook(tmp_path: Path) -> None:
     assert accounts_path.read_bytes() == accounts_before
 
 
-def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
-    path = OrderBook().save(tmp_path / "orders.xlsx")
+def payment_template(tmp_path: Path, text: str) -> Path:
+    """Return a folder of templates holding only ``payment.iif.j2`` with ``text``."""
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "payment.iif.j2").write_text(
+    (templates / "payment.iif.j2").write_text(text)
+    return templates
+
+
+def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    templates = payment_template(
+        tmp_path,
         "TRNS\tPAYMENT\t{{ order.order_date|date }}\t{{ accounts.bank.account }}\t"
         "{{ order.customer }}\t{{ order.total|debit }}\t{{ order.order_id }}\tCustom memo\n"
         "SPL\tPAYMENT\t{{ order.order_date|date }}\t{{ accounts.receivable.account }}\t"
         "{{ order.customer }}\t{{ order.total|credit }}\n"
-        "ENDTRNS\n"
+        "ENDTRNS\n",
     )
     result = export_workbook(
         path, ExportOptions(templates=templates, output=tmp_path / "o.iif"), NOW
@@ -182,18 +189,17 @@ def test_a_template_override_replaces_only_its_template(tmp_path: Path) -> None:
 
 def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Path) -> None:
     # Output inside macros and set blocks is gathered by Jinja itself; the rows an order
-    # writes directly are joined line by line (render.IifCodeGenerator): all come out whole.
+    # writes directly are joined line by line (render._code_generator): all come out whole.
     path = OrderBook().save(tmp_path / "orders.xlsx")
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "payment.iif.j2").write_text(
+    templates = payment_template(
+        tmp_path,
         "{% macro row(kind, amount) %}{{ kind }}\tPAYMENT\t{{ amount }}{% endmacro %}"
         "{% set memo %}Paid {{ order.order_id }} by {{ name }}{% endset %}"
         "{{ row('TRNS', order.total|debit) }}\t{{ memo }}\n"
         "{% for line in order.lines %}"
         "{{ row('SPL', line.amount|credit) }}\t{{ line.sku }} x {{ line.quantity|quantity }}\n"
         "{% endfor %}"
-        "ENDTRNS\n"
+        "ENDTRNS\n",
     )
     output = tmp_path / "o.iif"
     export_workbook(path, ExportOptions(templates=templates, output=output), NOW)
@@ -231,9 +237,7 @@ def test_a_broken_template_fails_cleanly_and_writes_nothing(
 ) -> None:
     path = OrderBook().save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "payment.iif.j2").write_text(template)
+    templates = payment_template(tmp_path, template)
     with pytest.raises(FileProblem) as raised:
         export_workbook(path, ExportOptions(templates=templates), NOW)
     assert raised.value.message == message

@@ -18,6 +18,7 @@ from typing import Any
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.cells import (
+    EXACT_FLOAT_LIMIT,
     PARSERS,
     CellValue,
     CellValueError,
@@ -328,6 +329,24 @@ def _order_id_of(raw: CellValue | None) -> str | _Unreadable | object:
     return order_id
 
 
+def _whole_number_ids(raws: list[CellValue | None]) -> list[Any] | None:
+    """Read a column of Order IDs that are all whole numbers at C speed; else ``None``.
+
+    Most shops number their orders, and a number cell reads as a float (``1001.0``): each
+    distinct one becomes its digits (``"1001"``), as ``_order_id_of`` reads it.
+    """
+    distinct: set[Any] = set(raws)
+    if (
+        not distinct
+        or set(map(type, distinct)) != {float}
+        or not all(map(float.is_integer, distinct))
+        or max(map(abs, distinct)) >= EXACT_FLOAT_LIMIT
+    ):
+        return None
+    known = dict(zip(distinct, map(str, map(int, distinct)), strict=True))
+    return list(map(known.__getitem__, raws))
+
+
 @dataclass
 class IdColumn:
     """The Order ID of each data row of a sheet (row 2 on), read in one pass."""
@@ -342,7 +361,9 @@ class IdColumn:
         rows = table.rows[1:]
         raws = [row[index] if index < len(row) else None for row in rows]
         # The lines of an order share its ID: each distinct one is read once.
-        ids = _by_distinct_value(_order_id_of, raws)
+        ids = _whole_number_ids(raws)
+        if ids is None:
+            ids = _by_distinct_value(_order_id_of, raws)
         if ids is None:
             ids = list(map(_order_id_of, raws))
         if table.facts_found:

@@ -66,8 +66,12 @@ def shown(value: CellValue) -> str:
     return parse_text(value)
 
 
+# Numbers from here on are beyond the digits a float holds exactly.
+EXACT_FLOAT_LIMIT = 1e15
+
+
 def _number_text(value: float) -> str:
-    if abs(value) >= 1e15:  # beyond the digits a float holds exactly: as Excel shows it
+    if abs(value) >= EXACT_FLOAT_LIMIT:  # as Excel shows it
         return repr(value)
     if value.is_integer():
         return str(int(value))
@@ -91,7 +95,7 @@ def parse_text(value: CellValue) -> str:
 
 def parse_order_id(value: CellValue) -> str:
     """Read an order ID: ``1001``, ``1001.0`` and ``"1001"`` are the same order."""
-    if type(value) is float and value.is_integer() and abs(value) < 1e15:
+    if type(value) is float and value.is_integer() and abs(value) < EXACT_FLOAT_LIMIT:
         return str(int(value))
     if isinstance(value, (bool, dt.date, dt.time, dt.timedelta)):
         raise CellValueError(f"{shown(value)} is not an order ID")

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import stat
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from python_calamine import CalamineWorkbook
 import ccp_xlsx2iif.export as export_module
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, UsageProblem
+from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
 from ccp_xlsx2iif.writeback import write_marked_copy
 from tests.conftest import NOW
 from tests.expect import problems
@@ -229,6 +231,11 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
         ),
         ("{{ no_such_name }}\n", "IIF template error: 'no_such_name' is undefined"),
         ("{{ order.bill_lines[7] }}\n", "IIF template error: tuple object has no element 7"),
+        (
+            "{{ order.order_id|length }}\n",
+            "IIF template error: a int value (4) reached the IIF without a filter; format it "
+            "with amount, debit, credit, quantity, price, date or text",
+        ),
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
     ],
 )
@@ -243,6 +250,13 @@ def test_a_broken_template_fails_cleanly_and_writes_nothing(
     assert raised.value.message == message
     assert path.read_bytes() == before
     assert files_in(tmp_path) == ["orders.xlsx", "templates"]
+
+
+def test_the_filters_written_without_finalize_give_text() -> None:
+    # What a filter of TEXT_FILTERS gives is written as it is: each must give text.
+    environment = make_environment()
+    for name in TEXT_FILTERS:
+        assert typing.get_type_hints(environment.filters[name])["return"] is str, name
 
 
 def test_a_workbook_saved_during_the_export_is_not_overwritten(

@@ -82,7 +82,7 @@ PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
 # The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
 # the Orders sheet are worked through.
-SHEETS_READ = (SETTINGS_SHEET, ORDERS.name, ACCOUNTS.name, CHART_SHEET, ITEMS.name)
+SHEETS_READ = (SETTINGS_SHEET, ACCOUNTS.name, CHART_SHEET, ORDERS.name, ITEMS.name)
 NOT_VERIFIED = (
     "Account names were not checked against QuickBooks, which creates any account it does not "
     "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "

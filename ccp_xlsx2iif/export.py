@@ -80,8 +80,8 @@ DEFAULT_STATUSES = ("Completed",)
 # forks): smaller ones are written sooner than a process starts.
 PARALLEL_PROCESS_FROM = 2 << 20
 CHART_SHEET = "Chart of Accounts"
-# The order the sheets are read in: the Items sheet, read last, is parsed while the rows of
-# the Orders sheet are worked through.
+# The order the sheets are read in: the small sheets first, read before the orders; the
+# Items sheet, read last, is parsed while the rows of the Orders sheet are worked through.
 SHEETS_READ = (SETTINGS_SHEET, ACCOUNTS.name, CHART_SHEET, ORDERS.name, ITEMS.name)
 NOT_VERIFIED = (
     "Account names were not checked against QuickBooks, which creates any account it does not "

@@ -191,7 +191,9 @@ def _plain_text(raws: list[CellValue | None], empty: Any) -> list[Any] | None:
     """Return a column of plain text trimmed (``empty`` for a blank cell), else ``None``.
 
     The cells are joined and tested once (``iif.is_plain``), as ``iif.clean_text`` tests one
-    cell: text that passes is what it was, spaces aside.
+    cell: text that passes is what it was, spaces aside. The joined text also tells when no
+    cell has a space to trim and none is blank (no space or cell beside a ``|``): the column
+    is then its cells as they are, not one made anew.
     """
     try:
         joined = "|".join(raws)  # type: ignore[arg-type] # a cell that is not text raises
@@ -199,10 +201,20 @@ def _plain_text(raws: list[CellValue | None], empty: Any) -> list[Any] | None:
         return None
     if not iif.is_plain(joined):
         return None
+    if not (joined[:1] in _TRIMMED_OR_BLANK or joined[-1:] in _TRIMMED_OR_BLANK) and not any(
+        mark in joined for mark in _TRIMMED_OR_BLANK_INSIDE
+    ):
+        return list(raws)
     values: list[Any] = list(map(str.strip, raws))  # type: ignore[arg-type]
     if empty != "" and "" in values:
         values = [value or empty for value in values]
     return values
+
+
+# What the joined cells of a column show when a cell is blank or has spaces to trim (or
+# holds a "|" itself, which is merely read the longer way).
+_TRIMMED_OR_BLANK = ("", " ", "|")
+_TRIMMED_OR_BLANK_INSIDE = (" |", "| ", "||")
 
 
 class ColumnReader:

@@ -2,10 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from ccp_xlsx2iif import build
 from ccp_xlsx2iif.cells import (
     CellValueError,
     decimal_text,
@@ -157,23 +154,3 @@ def test_numbers_too_large_for_quickbooks() -> None:
         assert str(raised.value) == (
             "1e+26 is too large; QuickBooks takes numbers up to 9,999,999,999.99"
         )
-
-
-@given(
-    st.lists(
-        st.one_of(
-            st.integers(-(10**15), 10**15).map(float),
-            st.floats(allow_nan=True, allow_infinity=True),
-            st.sampled_from([0.0, -0.0, 1e15 - 1, 1e15, 1001.5]),
-        ),
-        max_size=30,
-    )
-)
-def test_an_id_column_of_numbers_reads_as_each_cell_does(raws: list[float]) -> None:
-    # A column of whole numbers is read at C speed; it must give what each cell reads as.
-    each = list(map(build._order_id_of, raws))
-    fast = build._whole_number_ids(list(raws))
-    if raws and all(raw.is_integer() and abs(raw) < 1e15 for raw in raws):
-        assert fast == each
-    else:
-        assert fast is None

@@ -108,15 +108,20 @@ def _quote(text: str) -> str:
     return f'"{shown}"'
 
 
+def _in_cents(number: Decimal) -> str | None:
+    """Return a number written in cents as it reads (``19.99``); ``None`` for any other."""
+    text = str(number)
+    if len(text) > 3 and text[-3] == "." and "E" not in text:
+        return text
+    return None
+
+
 def format_amount(amount: Decimal) -> str:
     """Write an amount of money: ``1234.56``, ``-5.00``; never ``-0.00``."""
     if not amount:
         return "0.00"
-    text = str(amount)
     # An amount in cents already reads as it must; anything else goes the long way.
-    if len(text) > 3 and text[-3] == "." and "E" not in text:
-        return text
-    return f"{amount:.2f}"
+    return _in_cents(amount) or f"{amount:.2f}"
 
 
 def format_quantity(quantity: Decimal) -> str:
@@ -126,6 +131,9 @@ def format_quantity(quantity: Decimal) -> str:
 
 def format_price(price: Decimal) -> str:
     """Write a unit price with at least 2 decimals: ``5.00``, ``0.125``."""
+    in_cents = _in_cents(price)  # most prices, which read as they must
+    if in_cents is not None:
+        return in_cents
     exponent = price.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent >= -2:
         return f"{price:.2f}"

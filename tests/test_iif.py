@@ -2,6 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ccp_xlsx2iif import iif
 
@@ -46,6 +48,17 @@ def test_amounts_quantities_prices_dates() -> None:
     assert iif.format_price(Decimal("1.50000")) == "1.50"
     assert iif.format_price(Decimal("0.125")) == "0.125"
     assert iif.format_date(dt.date(2026, 3, 4)) == "03/04/2026"
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(-8, 2))
+def test_a_price_has_two_decimals_or_as_many_as_it_needs(digits: int, exponent: int) -> None:
+    price = Decimal(digits).scaleb(exponent)
+    needs = max(0, -price.normalize().as_tuple().exponent)  # type: ignore[operator]
+    text = iif.format_price(price)
+    decimals = text.partition(".")[2]
+    assert Decimal(text) == price
+    assert len(decimals) == max(2, needs)
+    assert "E" not in text
 
 
 def test_limits() -> None:

@@ -93,10 +93,14 @@ TEXT_FILTERS = frozenset(
 
 # What the compiled templates call for every field, and what they call instead: the same
 # functions, reached as names of the module rather than as attributes of the environment.
+_ROW = "iif_row"
 _DIRECT_CALLS = {
     "environment.getattr(": "getattr(",
     "environment.getitem(": "iif_getitem(",
     "environment.finalize(": "iif_finalize(",
+    # The fields of a row, written into a buffer by Jinja, are yielded joined instead.
+    f"{_ROW}.extend((": "yield ''.join((",
+    f"{_ROW}.append(": "yield str(",
 }
 
 
@@ -133,13 +137,12 @@ def _code_generator() -> type[CodeGenerator]:
             if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
                 super().visit_Output(node, frame)
                 return
-            self.writeline("iif_line = []")
-            frame.buffer = "iif_line"
+            # Jinja writes the fields into a buffer, which becomes the row yielded joined.
+            frame.buffer = _ROW
             try:
                 super().visit_Output(node, frame)
             finally:
                 frame.buffer = None
-            self.writeline("yield ''.join(iif_line)")
 
         def _output_child_pre(self, node: Expr, frame: Frame, finalize: Any) -> None:
             if not _gives_text(node):

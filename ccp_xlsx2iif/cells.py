@@ -266,7 +266,9 @@ PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
 
 def decimal_text(number: Decimal) -> str:
     """Return a Decimal as plain digits without exponent or trailing zeros (``2``, ``1.5``)."""
-    text = format(number, "f")
+    text = str(number)  # as format(number, "f") writes it, but for an exponent
+    if "E" in text:
+        text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"

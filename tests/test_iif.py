@@ -94,3 +94,13 @@ def test_limits() -> None:
 )
 def test_list_names(name: str, message: str | None) -> None:
     assert iif.list_name_problem(name, "account") == message
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(-10, 10))
+def test_a_quantity_is_plain_digits_without_trailing_zeros(digits: int, exponent: int) -> None:
+    quantity = Decimal(digits).scaleb(exponent)
+    text = iif.format_quantity(quantity)
+    assert Decimal(text) == quantity
+    assert "E" not in text
+    assert not text.endswith(".")
+    assert "." not in text or not text.endswith("0")

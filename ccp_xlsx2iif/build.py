@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from itertools import compress, count, groupby, repeat
+from itertools import chain, compress, count, groupby, repeat
 from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
@@ -217,6 +217,35 @@ _TRIMMED_OR_BLANK = ("", " ", "|")
 _TRIMMED_OR_BLANK_INSIDE = (" |", "| ", "||")
 
 
+class _Cells:
+    """The cells of many rows, handed out column by column (``None`` past a row's end).
+
+    A wide row spans several cache lines: picking one cell of each row, column after
+    column, would read each line many times over. Rows that are all as wide are copied
+    into one list first, each read once and in order; a column is then a slice of it.
+    """
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = rows
+        widths = set(map(len, rows))
+        self.width = min(widths, default=0)
+        self.flat: list[CellValue | None] | None = None
+        if len(widths) == 1 and self.width > _NARROW_ROW:
+            self.flat = list(chain.from_iterable(rows))
+
+    def column(self, index: int) -> list[CellValue | None]:
+        """Return the cells of column ``index`` (0-based), one per row."""
+        if self.flat is not None:
+            return self.flat[index :: self.width]
+        if index < self.width:
+            return list(map(itemgetter(index), self.rows))
+        return [row[index] if index < len(row) else None for row in self.rows]
+
+
+# Eight cells of a row fill a cache line (64 bytes): narrower rows are read cell by cell.
+_NARROW_ROW = 8
+
+
 class ColumnReader:
     """Reads the declared columns of many rows at once, column by column.
 
@@ -253,7 +282,7 @@ class ColumnReader:
         """
         values_by_field: dict[str, list[Any]] = {}
         unreadable: set[int] = set()
-        width = min((len(row) for row in rows), default=0)
+        cells = _Cells(rows)
 
         def report(position: int, field_name: str, code: str, message: str) -> None:
             place = origins[position].place(field_name)
@@ -269,10 +298,7 @@ class ColumnReader:
             default = self.defaults.get(name, "" if column.kind is Kind.TEXT else None)
             empty = _EMPTY if column.required else default
             read = _cell_reader(column.kind, failures, written=written, empty=empty)
-            if index < width:
-                raws: list[CellValue | None] = list(map(itemgetter(index), rows))
-            else:
-                raws = [row[index] if index < len(row) else None for row in rows]
+            raws = cells.column(index)
             values = _read_column(column.kind, read, raws, failures, empty, written=written)
             if self.table.facts_found:  # error values and uncalculated formulas read as empty
                 for position, origin in enumerate(origins):

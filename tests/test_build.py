@@ -69,3 +69,20 @@ def test_an_id_column_of_numbers_reads_as_each_cell_does(raws: list[float]) -> N
         assert fast == each
     else:
         assert fast is None
+
+
+@pytest.mark.parametrize("width", [3, 12])
+def test_the_cells_of_rows_as_wide_come_column_by_column(width: int) -> None:
+    rows = [[f"{row}:{column}" for column in range(width)] for row in range(4)]
+    cells = build._Cells(rows)
+    assert [cells.column(column) for column in range(width)] == [
+        [f"{row}:{column}" for row in range(4)] for column in range(width)
+    ]
+
+
+def test_the_cells_past_a_short_row_are_none() -> None:
+    rows: list[list[Any]] = [list(range(12)), list(range(3)), list(range(10))]
+    cells = build._Cells(rows)
+    assert cells.column(2) == [2, 2, 2]
+    assert cells.column(5) == [5, None, 5]
+    assert cells.column(11) == [11, None, None]

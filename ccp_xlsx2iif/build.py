@@ -222,7 +222,8 @@ class _Cells:
 
     A wide row spans several cache lines: picking one cell of each row, column after
     column, would read each line many times over. Rows that are all as wide are copied
-    into one list first, each read once and in order; a column is then a slice of it.
+    into one list first, each read once and in order; a column is then a slice of it. The
+    copy holds a reference per cell, so it is made only up to ``_CELLS_COPIED`` cells.
     """
 
     def __init__(self, rows: Sequence[Row]) -> None:
@@ -230,7 +231,11 @@ class _Cells:
         widths = set(map(len, rows))
         self.width = min(widths, default=0)
         self.flat: list[CellValue | None] | None = None
-        if len(widths) == 1 and self.width > _NARROW_ROW:
+        if (
+            len(widths) == 1
+            and self.width > _NARROW_ROW
+            and len(rows) * self.width <= _CELLS_COPIED
+        ):
             self.flat = list(chain.from_iterable(rows))
 
     def column(self, index: int) -> list[CellValue | None]:
@@ -244,6 +249,8 @@ class _Cells:
 
 # Eight cells of a row fill a cache line (64 bytes): narrower rows are read cell by cell.
 _NARROW_ROW = 8
+# The most cells copied at once: their references take 64 MB (a sheet of 250,000 orders).
+_CELLS_COPIED = 8_000_000
 
 
 class ColumnReader:

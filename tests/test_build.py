@@ -86,3 +86,14 @@ def test_the_cells_past_a_short_row_are_none() -> None:
     assert cells.column(2) == [2, 2, 2]
     assert cells.column(5) == [5, None, 5]
     assert cells.column(11) == [11, None, None]
+
+
+@pytest.mark.parametrize(("most", "copied"), [(48, True), (47, False)])
+def test_wide_rows_are_copied_at_once_up_to_a_bound(
+    monkeypatch: pytest.MonkeyPatch, most: int, copied: bool
+) -> None:
+    monkeypatch.setattr(build, "_CELLS_COPIED", most)
+    rows = [[f"{row}:{column}" for column in range(12)] for row in range(4)]
+    cells = build._Cells(rows)
+    assert (cells.flat is not None) is copied
+    assert cells.column(11) == ["0:11", "1:11", "2:11", "3:11"]

@@ -4,8 +4,9 @@
 
 Generates a realistic order workbook (Orders, Items and Accounts sheets, the items going on
 in Items 2, Items 3... past Excel's last row; 1 to 5 items per order, taxes, discounts),
-deterministic by seed and cached in tests/benchmark/cache/. Then, each in a fresh process,
-repeated (the median is kept):
+deterministic by seed and cached in tests/benchmark/cache/. The tool's modules are
+byte-compiled, as an installed tool's are. Then, each in a fresh process, repeated (the median
+is kept):
 
   baseline   python-calamine reads every row of every sheet into Python values
   export     ccp-xlsx2iif export of a fresh copy (read, check, render, write IIF, write back)
@@ -394,8 +395,24 @@ def verify(iif_path: Path, meta: dict[str, Any]) -> None:
     assert total == Decimal(meta["total"]), f"invoices total {total}, workbook {meta['total']}"
 
 
+def compile_the_tool() -> None:
+    """Byte-compile the tool's modules, as installing it does (pip compiles what it installs).
+
+    From a source checkout (an editable install), Python would otherwise compile them anew in
+    every run where it may not keep the result (PYTHONDONTWRITEBYTECODE).
+    """
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("ccp_xlsx2iif")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def run(orders: int, repeat: int, with_openpyxl: bool) -> dict[str, Any]:
     path, meta = workbook_for(orders)
+    compile_the_tool()
     work = CACHE / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()

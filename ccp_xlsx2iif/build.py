@@ -172,15 +172,25 @@ def _read_column(
     return list(map(read, raws))
 
 
-def _by_distinct_value(read: Callable[[Any], Any], raws: list[Any]) -> list[Any] | None:
+def _by_distinct_value(
+    read: Callable[[Any], Any],
+    raws: list[Any],
+    read_all: Callable[[list[Any]], list[Any] | None] | None = None,
+) -> list[Any] | None:
     """Read each distinct cell of a column once; ``None`` when that cannot be done safely.
 
-    Cells of some types may equal cells of another type (1 == 1.0 == True == Decimal(1)):
-    a column holding any is read cell by cell, lest one be taken for another.
+    ``read_all`` may read all the distinct cells at once (``None`` when it cannot); else
+    each is read with ``read``. Cells of some types may equal cells of another type
+    (1 == 1.0 == True == Decimal(1)): a column holding any is read cell by cell, lest one
+    be taken for another.
     """
     if _EQUAL_ACROSS_TYPES.intersection(map(type, raws)):
         return None
-    known = {raw: read(raw) for raw in set(raws)}
+    distinct = list(set(raws))
+    values = read_all(distinct) if read_all is not None else None
+    if values is None:
+        values = list(map(read, distinct))
+    known = dict(zip(distinct, values, strict=True))
     return list(map(known.__getitem__, raws))
 
 
@@ -374,22 +384,20 @@ def _order_id_of(raw: CellValue | None) -> str | _Unreadable | object:
     return order_id
 
 
-def _whole_number_ids(raws: list[CellValue | None]) -> list[Any] | None:
-    """Read a column of Order IDs that are all whole numbers at C speed; else ``None``.
+def _whole_number_ids(raws: list[Any]) -> list[str] | None:
+    """Read Order ID cells that are all whole numbers at C speed; else ``None``.
 
     Most shops number their orders, and a number cell reads as a float (``1001.0``): each
-    distinct one becomes its digits (``"1001"``), as ``_order_id_of`` reads it.
+    becomes its digits (``"1001"``), as ``_order_id_of`` reads it.
     """
-    distinct: set[Any] = set(raws)
     if (
-        not distinct
-        or set(map(type, distinct)) != {float}
-        or not all(map(float.is_integer, distinct))
-        or max(map(abs, distinct)) >= EXACT_FLOAT_LIMIT
+        not raws
+        or set(map(type, raws)) != {float}
+        or not all(map(float.is_integer, raws))
+        or max(map(abs, raws)) >= EXACT_FLOAT_LIMIT
     ):
         return None
-    known = dict(zip(distinct, map(str, map(int, distinct)), strict=True))
-    return list(map(known.__getitem__, raws))
+    return list(map(str, map(int, raws)))
 
 
 @dataclass
@@ -406,9 +414,7 @@ class IdColumn:
         rows = table.rows[1:]
         raws = [row[index] if index < len(row) else None for row in rows]
         # The lines of an order share its ID: each distinct one is read once.
-        ids = _whole_number_ids(raws)
-        if ids is None:
-            ids = _by_distinct_value(_order_id_of, raws)
+        ids = _by_distinct_value(_order_id_of, raws, _whole_number_ids)
         if ids is None:
             ids = list(map(_order_id_of, raws))
         if table.facts_found:

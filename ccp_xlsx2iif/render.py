@@ -92,12 +92,12 @@ TEXT_FILTERS = frozenset(
 )
 
 # What the compiled templates call for every field, and what they call instead: the same
-# functions, reached as names of the module rather than as attributes of the environment.
+# functions, reached as names of the module rather than as attributes of the environment
+# (finalize is written by _output_child_pre itself).
 _ROW = "iif_row"
 _DIRECT_CALLS = {
     "environment.getattr(": "getattr(",
     "environment.getitem(": "iif_getitem(",
-    "environment.finalize(": "iif_finalize(",
     # The fields of a row, written into a buffer by Jinja, are yielded joined instead.
     f"{_ROW}.extend((": "yield ''.join((",
     f"{_ROW}.append(": "yield str(",

@@ -294,9 +294,7 @@ def test_every_problem_is_reported_in_one_run_sorted_by_sheet_and_row(tmp_path: 
 
 
 def test_without_exported_column_a_new_one_follows_the_last_header(tmp_path: Path) -> None:
-    book = OrderBook()
-    for row in book.orders:
-        del row["Exported"]
+    book = OrderBook().drop_order_columns("Exported")
     book.orders.append({"Order ID": 1003, "Status": "Pending", "Unlabelled": "x"})
     path = book.save(tmp_path / "orders.xlsx")
     result = export_workbook(path, ExportOptions(dry_run=True), NOW)
@@ -306,9 +304,7 @@ def test_without_exported_column_a_new_one_follows_the_last_header(tmp_path: Pat
 
 
 def test_new_exported_column_refused_when_the_next_column_holds_data(tmp_path: Path) -> None:
-    book = OrderBook()
-    for row in book.orders:
-        del row["Exported"]
+    book = OrderBook().drop_order_columns("Exported")
     path = book.save(tmp_path / "orders.xlsx")
     from openpyxl import load_workbook
 

@@ -108,9 +108,7 @@ def test_unmark_some_orders_without_asking(tmp_path: Path) -> None:
 
 
 def test_mark_orders_entered_by_hand(tmp_path: Path) -> None:
-    book = OrderBook()
-    for row in book.orders:
-        del row["Exported"]
+    book = OrderBook().drop_order_columns("Exported")
     path = book.save(tmp_path / "orders.xlsx")
     before = grids(path)
     assert run("mark", str(path), "--orders", "1001-1002", stdin="y\n") == (

@@ -114,6 +114,13 @@ class OrderBook:
     accounts: list[list[Any]] | None = field(default_factory=lambda: [r[:] for r in ACCOUNT_ROWS])
     extra_sheets: dict[str, list[list[Any]]] = field(default_factory=dict)
 
+    def drop_order_columns(self, *headers: str) -> OrderBook:
+        """Remove columns from the Orders sheet (``Exported``, for a workbook without it)."""
+        for row in self.orders:
+            for header in headers:
+                del row[header]
+        return self
+
     def save(self, path: Path) -> Path:
         book = Workbook()
         first = book.active

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.beside import Beside
@@ -62,7 +62,7 @@ from ccp_xlsx2iif.problems import (
     UsageProblem,
 )
 from ccp_xlsx2iif.reading import choose_layout, read_workbook_orders
-from ccp_xlsx2iif.render import make_environment, render_batch
+from ccp_xlsx2iif.render import prepare_templates, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.tally import AccountTotal, Tally
 from ccp_xlsx2iif.workbook import (
@@ -74,6 +74,9 @@ from ccp_xlsx2iif.workbook import (
     required_sheet,
 )
 from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 DEFAULT_STATUSES = ("Completed",)
 # From this size on, the marked workbook is written by a process of its own (where the system
@@ -251,6 +254,7 @@ class Plan:
     text_changes: tuple[TextChange, ...] = ()
     options: ExportOptions = field(default_factory=ExportOptions)
     target: MarkTarget | None = None
+    environment: Environment | None = None
 
 
 def _resolve_chart(
@@ -327,6 +331,10 @@ def plan_export(
             problems += more_problems
             options = options.with_settings({**more, **settings})
         _check_options(options)
+        # The templates are compiled while the orders sheet is parsed in the background.
+        environment = (
+            prepare_templates(options.templates, options.date_format) if with_output else None
+        )
         # Sheets are read in the background in this order: each is waited for only when
         # the one before it has been worked through.
         reading = choose_layout(book, accounts_book, options.layout, problems)
@@ -414,6 +422,7 @@ def plan_export(
         changes,
         options,
         target,
+        environment,
     )
     return plan, fingerprint
 
@@ -535,9 +544,8 @@ def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Pa
 def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED) -> ExportResult:
     options = plan.options
     result = _result(plan, dry_run=options.dry_run)
-    if not plan.orders or plan.iif_path is None:
+    if not plan.orders or plan.iif_path is None or plan.environment is None:
         return result
-    environment = make_environment(options.templates, options.date_format)
     tally = Tally()
     # A transaction per order, and its payment after an invoice.
     per_order = 2 if options.payments and options.book_as == "invoice" else 1
@@ -545,7 +553,7 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
     chunks = _counted(
         tally.feed(
             render_batch(
-                environment,
+                plan.environment,
                 plan.orders,
                 plan.accounts,
                 plan.declarations,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -264,9 +265,7 @@ def render_batch(
     The compiled template yields every field and tab on its own; joining them in C, many
     thousands at a time, spares a Python step per piece.
     """
-    from jinja2 import TemplateError
-
-    try:
+    with _template_errors():
         template = environment.get_template(BATCH_TEMPLATE)
         context = template.new_context(
             {
@@ -282,6 +281,29 @@ def render_batch(
         pieces = template.root_render_func(context)
         while chunk := "".join(islice(pieces, PIECES_PER_CHUNK)):
             yield chunk
+
+
+def prepare_templates(
+    template_dir: Path | None = None, date_pattern: str = iif.US_DATE_FORMAT
+) -> Environment:
+    """Build the environment and compile the batch template with all it includes.
+
+    An export does it while the orders sheet is still being parsed (time it would otherwise
+    wait), and a template that does not compile is reported before any order is read.
+    """
+    environment = make_environment(template_dir, date_pattern)
+    with _template_errors():
+        environment.get_template(BATCH_TEMPLATE)
+    return environment
+
+
+@contextmanager
+def _template_errors() -> Iterator[None]:
+    """Report an error of a template as ``FileProblem``."""
+    from jinja2 import TemplateError
+
+    try:
+        yield
     except (TemplateError, AttributeError) as error:
         raise FileProblem(
             f"IIF template error: {error}",

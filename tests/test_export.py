@@ -14,12 +14,12 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
-from ccp_xlsx2iif.export import ExportOptions, export_workbook
-from ccp_xlsx2iif.problems import FileProblem, UsageProblem
+from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
+from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
 from ccp_xlsx2iif.writeback import write_marked_copy
 from tests.conftest import NOW
-from tests.expect import problems
+from tests.expect import failed_export, problems
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
@@ -250,6 +250,36 @@ def test_a_broken_template_fails_cleanly_and_writes_nothing(
     assert raised.value.message == message
     assert path.read_bytes() == before
     assert files_in(tmp_path) == ["orders.xlsx", "templates"]
+
+
+NO_ITEMS_1002 = (
+    "Orders!A3: order 1002 has no item lines on the Items sheet; add them there with this "
+    "Order ID (order 1002)"
+)
+
+
+def test_a_template_that_does_not_compile_is_reported_before_the_orders_are_read(
+    tmp_path: Path,
+) -> None:
+    # The orders have a problem too (an order without items), but the export stops at the
+    # template: it is compiled before the orders sheet is worked through.
+    book = OrderBook()
+    book.items = [item for item in book.items if item["Order ID"] != 1002]
+    path = book.save(tmp_path / "orders.xlsx")
+    found = [str(problem) for problem in failed_export(path)]
+    assert found == [NO_ITEMS_1002]
+    templates = payment_template(tmp_path, "{% for %}\n")
+    before = path.read_bytes()
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(templates=templates), NOW)
+    assert raised.value.message == (
+        "IIF template error: Expected an expression, got 'end of statement block'"
+    )
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["orders.xlsx", "templates"]
+    with pytest.raises(ProblemsFound) as checked:  # check renders nothing: the orders are read
+        check_workbook(path, ExportOptions(templates=templates), NOW)
+    assert [str(problem) for problem in checked.value.problems] == [NO_ITEMS_1002]
 
 
 def test_the_filters_written_without_finalize_give_text() -> None:

@@ -62,9 +62,9 @@ from ccp_xlsx2iif.problems import (
     UsageProblem,
 )
 from ccp_xlsx2iif.reading import choose_layout, read_workbook_orders
-from ccp_xlsx2iif.render import prepare_templates, render_batch
+from ccp_xlsx2iif.render import TEMPLATE_HINT, prepare_templates, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
-from ccp_xlsx2iif.tally import AccountTotal, Tally
+from ccp_xlsx2iif.tally import AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
 from ccp_xlsx2iif.workbook import (
     Sheets,
     Table,
@@ -82,6 +82,9 @@ DEFAULT_STATUSES = ("Completed",)
 # From this size on, the marked workbook is written by a process of its own (where the system
 # forks): smaller ones are written sooner than a process starts.
 PARALLEL_PROCESS_FROM = 2 << 20
+# From this many orders on, the IIF file is tallied by a process of its own: smaller batches
+# are tallied sooner than a process starts.
+TALLY_PROCESS_FROM = 5_000
 CHART_SHEET = "Chart of Accounts"
 # The order the sheets are read in: the small sheets first, read before the orders; the
 # Items sheet, read last, is parsed while the rows of the Orders sheet are worked through.
@@ -546,12 +549,11 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
     result = _result(plan, dry_run=options.dry_run)
     if not plan.orders or plan.iif_path is None or plan.environment is None:
         return result
-    tally = Tally()
     # A transaction per order, and its payment after an invoice.
     per_order = 2 if options.payments and options.book_as == "invoice" else 1
     progress.stage(f"Writing {len(plan.orders):,} orders", len(plan.orders) * per_order)
-    chunks = _counted(
-        tally.feed(
+    data = _encoded(
+        _counted(
             render_batch(
                 plan.environment,
                 plan.orders,
@@ -561,14 +563,16 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
                 tax_mode=options.tax_mode,
                 book_as=options.book_as,
                 default_class=options.class_name,
-            )
-        ),
-        progress,
+            ),
+            progress,
+        )
     )
+    large = len(plan.orders) >= TALLY_PROCESS_FROM
     if options.dry_run:
-        for _ in _encoded(chunks):
-            pass
-        return replace(result, account_totals=tuple(tally.totals()))
+        with _tallied(large) as tally:
+            for _ in tally.feed(data):
+                pass
+            return replace(result, account_totals=tuple(tally.totals()))
     assert plan.target is not None  # noqa: S101 - every plan that writes has one
     marked = plan.target.path
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
@@ -581,18 +585,19 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
         # The marked copy of the workbook is written beside the rendering of the IIF file
         # (in a process of its own for a large workbook). Its file is created here first.
         book_stream = book_file.open()
-        large = marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM
         copier = Beside(
             partial(_write_marked_copy, plan.target, book_file, book_stream),
-            in_process=large,
+            in_process=marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM,
         )
         if copier.in_process:
             book_file.release()  # the child process writes it
-        with writing_to(iif_file.temporary):
+        # The tally's process starts after the copier's fork, which would hold its pipe open.
+        with _tallied(large) as tally, writing_to(iif_file.temporary):
             stream = iif_file.open()
-            for chunk in _encoded(chunks):
+            for chunk in tally.feed(data):
                 stream.write(chunk)
             iif_file.finish()
+            totals = tally.totals()
         progress.stage("Marking the orders Exported in the workbook")
         waiting, copier = copier, None
         waiting.wait()
@@ -604,7 +609,7 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
         book_file.commit()
         workbook_committed = True
         iif_file.commit()
-        result = replace(result, account_totals=tuple(tally.totals()))
+        result = replace(result, account_totals=tuple(totals))
     except BaseException:
         if copier is not None:
             copier.cancel()
@@ -614,6 +619,16 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
         iif_file.discard()
         raise
     return result
+
+
+@contextmanager
+def _tallied(large: bool) -> Iterator[Tally | TallyProcess]:
+    """Give the tally of the batch; an AMOUNT that is not a number is the templates' error."""
+    try:
+        with tally_for(large) as tally:
+            yield tally
+    except NotAnAmount as error:
+        raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from None
 
 
 def _write_marked_copy(target: MarkTarget, book_file: StagedFile, stream: BinaryIO) -> None:

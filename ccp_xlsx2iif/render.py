@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 BATCH_TEMPLATE = "batch.iif.j2"
 PIECES_PER_CHUNK = 20_000
+TEMPLATE_HINT = "Check the templates given with --templates against the shipped ones."
 TEMPLATE_NAMES = (
     "batch.iif.j2",
     "lists.iif.j2",
@@ -305,7 +306,4 @@ def _template_errors() -> Iterator[None]:
     try:
         yield
     except (TemplateError, AttributeError) as error:
-        raise FileProblem(
-            f"IIF template error: {error}",
-            hint="Check the templates given with --templates against the shipped ones.",
-        ) from error
+        raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from error

@@ -1,20 +1,36 @@
-"""Debits and credits per account, tallied from the IIF text as it is written.
+"""Debits and credits per account, tallied from the IIF file's bytes as they are written.
 
 These are the figures a bookkeeper ticks off against QuickBooks' reports after the import, so
 they are read from the file itself (whatever the templates made of the orders), not worked out
-again from the workbook. The text streams through in chunks: a line cut at a chunk's end is
+again from the workbook. The bytes stream through in chunks: a line cut at a chunk's end is
 kept for the next one.
+
+A large batch is tallied in a process of its own (``TallyProcess``), on another core than the
+rendering: the bytes reach it through a pipe. That process runs this file as a script, so the
+module imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
+import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import BinaryIO
 
 _CENT = Decimal("0.01")
+READ_SIZE = 1 << 20
+# Chunks of rendered IIF waiting for the pipe to the tally's process (each some MB).
+CHUNKS_QUEUED = 4
+# The exit status of the tally's process when an AMOUNT is not a number.
+_NOT_AN_AMOUNT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +42,12 @@ class AccountTotal:
     credit: Decimal
 
 
+class NotAnAmount(ValueError):
+    """An AMOUNT field of the IIF text is not a number."""
+
+
 class Tally:
-    """Sums the AMOUNT of every TRNS and SPL row by its ACCNT, as the IIF text goes by.
+    """Sums the AMOUNT of every TRNS and SPL row by its ACCNT, as the IIF bytes go by.
 
     One regular expression per header layout finds the (account, amount) pairs of a chunk,
     and equal pairs are counted together, so that Python works once per distinct pair: most
@@ -35,65 +55,204 @@ class Tally:
     """
 
     def __init__(self) -> None:
-        self._cents: dict[str, list[int]] = {}
-        self._layouts: dict[str, tuple[int, int]] = {}
-        self._patterns: list[tuple[re.Pattern[str], bool]] = []
-        self._rest = ""
+        self._cents: dict[bytes, list[int]] = {}
+        self._layouts: dict[bytes, tuple[int, int]] = {}
+        self._patterns: list[tuple[re.Pattern[bytes], bool]] = []
+        self._rest = b""
 
-    def feed(self, chunks: Iterable[str]) -> Iterator[str]:
+    def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Yield ``chunks`` unchanged, taking in their rows on the way."""
         for chunk in chunks:
-            text = self._rest + chunk
-            cut = text.rfind("\n") + 1
-            self._rest = text[cut:]
-            self._take(text[:cut])
+            data = self._rest + chunk
+            cut = data.rfind(b"\n") + 1
+            self._rest = data[cut:]
+            self._take(data[:cut])
             yield chunk
         if self._rest:
-            self._take(self._rest + "\n")
-            self._rest = ""
+            self._take(self._rest + b"\n")
+            self._rest = b""
 
-    def _take(self, text: str) -> None:
-        if "!" in text:
-            for line in text.splitlines():
-                if line.startswith(("!TRNS\t", "!SPL\t")):
-                    self._learn(line.rstrip("\r").split("\t"))
-        pairs: Counter[tuple[str, str]] = Counter()
-        # Rows are found after a line break (a literal the search skips to fast): the text
-        # is given one before its first row.
-        text = "\n" + text
+    def _take(self, data: bytes) -> None:
+        if b"!" in data:
+            for line in data.splitlines():
+                if line.startswith((b"!TRNS\t", b"!SPL\t")):
+                    self._learn(line.rstrip(b"\r").split(b"\t"))
+        pairs: Counter[tuple[bytes, bytes]] = Counter()
+        # Rows are found after a line break (a literal the search skips to fast): the bytes
+        # are given one before their first row.
+        data = b"\n" + data
         for pattern, swapped in self._patterns:
-            found = pattern.findall(text)
+            found = pattern.findall(data)
             pairs.update(((b, a) for a, b in found) if swapped else found)
         for (account, amount), times in pairs.items():
-            whole, _, fraction = amount.partition(".")
-            cents = int(whole + (fraction + "00")[:2]) if amount else 0
+            whole, _, fraction = amount.partition(b".")
+            try:
+                cents = int(whole + (fraction + b"00")[:2]) if amount else 0
+            except ValueError:
+                raise NotAnAmount(
+                    f'the AMOUNT "{amount.decode(errors="replace")}" of a row of the account '
+                    f'"{account.decode(errors="replace")}" is not a number'
+                ) from None
             sums = self._cents.setdefault(account, [0, 0])
             sums[cents < 0] += abs(cents) * times
 
-    def _learn(self, header: list[str]) -> None:
+    def _learn(self, header: list[bytes]) -> None:
         """Learn where ACCNT and AMOUNT stand in rows of a header's keyword."""
         keyword = header[0][1:]
         columns = header[1:]
-        if "ACCNT" not in columns or "AMOUNT" not in columns:
+        if b"ACCNT" not in columns or b"AMOUNT" not in columns:
             return
-        self._layouts[keyword] = (columns.index("ACCNT"), columns.index("AMOUNT"))
+        self._layouts[keyword] = (columns.index(b"ACCNT"), columns.index(b"AMOUNT"))
         # Keywords whose rows have ACCNT and AMOUNT in the same places share one pattern.
-        by_layout: dict[tuple[int, int], list[str]] = {}
+        by_layout: dict[tuple[int, int], list[bytes]] = {}
         for name, layout in self._layouts.items():
             by_layout.setdefault(layout, []).append(name)
         self._patterns = []
         for (account_at, amount_at), keywords in by_layout.items():
             first, second = sorted((account_at, amount_at))
-            field = r"([^\t\r\n]*)"
-            skip = r"[^\t\r\n]*\t"
-            names = "|".join(map(re.escape, keywords))
+            field = rb"([^\t\r\n]*)"
+            skip = rb"[^\t\r\n]*\t"
+            names = b"|".join(map(re.escape, keywords))
             # The skipped fields are written out, not counted ({2}): a fifth faster.
-            pattern = rf"\n(?:{names})\t{skip * first}{field}\t{skip * (second - first - 1)}{field}"
+            pattern = rb"\n(?:%s)\t%s%s\t%s%s" % (
+                names,
+                skip * first,
+                field,
+                skip * (second - first - 1),
+                field,
+            )
             self._patterns.append((re.compile(pattern), amount_at < account_at))
+
+    def sums(self) -> dict[bytes, list[int]]:
+        """Return the debit and credit cents of each account, as the rows gave them."""
+        return self._cents
 
     def totals(self) -> list[AccountTotal]:
         """Return the debit and credit of each account, in order of account name."""
-        return [
-            AccountTotal(account, Decimal(debit) * _CENT, Decimal(credit) * _CENT)
-            for account, (debit, credit) in sorted(self._cents.items())
-        ]
+        return _totals(self._cents)
+
+
+class TallyProcess:
+    """A ``Tally`` in a process of its own, fed the IIF bytes through a pipe.
+
+    A thread writes the chunks into the pipe, so that the caller goes on rendering while the
+    process reads them. The process answers on one pipe: the sums when it ends well, else
+    what went wrong. ``close`` stops it if it still runs; it is called whatever happens.
+    """
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - this file, run by this Python
+            [sys.executable, "-I", __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._answer: bytes | None = None
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=CHUNKS_QUEUED)
+        self._broken: OSError | None = None
+        self._sender = threading.Thread(target=self._send, name="tally-sender", daemon=True)
+        self._sender.start()
+
+    def _send(self) -> None:
+        """Write the chunks into the pipe until ``None``; after a failed write, drop them."""
+        pipe = self._process.stdin
+        assert pipe is not None  # noqa: S101 - opened with a pipe
+        while (chunk := self._chunks.get()) is not None:
+            if self._broken is None:
+                try:
+                    pipe.write(chunk)
+                except OSError as error:
+                    self._broken = error
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+    def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Yield ``chunks`` unchanged, sending each to the process."""
+        for chunk in chunks:
+            if self._broken is not None:  # the process stopped: say why
+                self._sums()
+                raise RuntimeError("the process tallying the IIF file stopped early")
+            self._chunks.put(chunk)
+            yield chunk
+        self._end_of_data()
+
+    def totals(self) -> list[AccountTotal]:
+        """Wait for the process's sums; return the debit and credit of each account."""
+        cents: dict[bytes, list[int]] = {}
+        for line in self._sums().splitlines():
+            account, debit, credit = line.split(b"\t")
+            cents[account] = [int(debit), int(credit)]
+        return _totals(cents)
+
+    def _end_of_data(self) -> None:
+        """Have the sender write what is queued, close the pipe and end."""
+        if self._sender.is_alive():
+            self._chunks.put(None)
+            self._sender.join()
+
+    def _wait(self) -> bytes:
+        if self._answer is None:
+            self._end_of_data()
+            answer = self._process.stdout
+            assert answer is not None  # noqa: S101 - opened with a pipe
+            with answer:
+                self._answer = answer.read()
+            self._process.wait()
+        return self._answer
+
+    def _sums(self) -> bytes:
+        """Wait for the process to end; return its sums, or raise what it said went wrong."""
+        answer = self._wait()
+        if self._process.returncode == _NOT_AN_AMOUNT:
+            raise NotAnAmount(answer.decode(errors="replace"))
+        if self._process.returncode:
+            raise RuntimeError(
+                f"the process tallying the IIF file failed:\n{answer.decode(errors='replace')}"
+            )
+        return answer
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and let go of it."""
+        if self._answer is None and self._process.poll() is None:
+            self._process.kill()  # a write it blocks fails: the sender ends
+        self._wait()
+
+
+@contextmanager
+def tally_for(large: bool) -> Iterator[Tally | TallyProcess]:
+    """Give a tally for a batch: for a large one, in a process of its own if one starts."""
+    process = None
+    if large and sys.executable:
+        with contextlib.suppress(OSError):
+            process = TallyProcess()
+    if process is None:
+        yield Tally()
+        return
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+def _totals(cents: dict[bytes, list[int]]) -> list[AccountTotal]:
+    return [
+        AccountTotal(account.decode("ascii"), Decimal(debit) * _CENT, Decimal(credit) * _CENT)
+        for account, (debit, credit) in sorted(cents.items())
+    ]
+
+
+def _tally_piped(source: BinaryIO, out: BinaryIO) -> None:
+    """Tally the IIF bytes of ``source``; write each account's cents to ``out``."""
+    tally = Tally()
+    for _ in tally.feed(iter(lambda: source.read(READ_SIZE), b"")):
+        pass
+    for account, (debit, credit) in tally.sums().items():
+        out.write(b"%s\t%d\t%d\n" % (account, debit, credit))
+
+
+if __name__ == "__main__":
+    try:
+        _tally_piped(sys.stdin.buffer, sys.stdout.buffer)
+    except NotAnAmount as error:
+        sys.stderr.write(str(error))
+        sys.exit(_NOT_AN_AMOUNT)

@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 NOW = dt.datetime(2026, 3, 14, 9, 30, 5)
+# The IIF file an export at NOW writes beside a workbook called orders.xlsx.
+BATCH = "orders-20260314-093005.iif"
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ from ccp_xlsx2iif import __version__, cli
 from ccp_xlsx2iif.export import NOT_VERIFIED
 from ccp_xlsx2iif.report import TAX_REMINDER
 from tests.command import run
-from tests.conftest import NOW
+from tests.conftest import BATCH, NOW
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
-BATCH = "orders-20260314-093005.iif"
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "orders.xlsx"
 NEXT_STEP = (
     "Next, in QuickBooks: back up the company file (File > Back Up Company), then "

@@ -33,12 +33,11 @@ from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark
 from ccp_xlsx2iif.lock import export_lock, lock_path
 from ccp_xlsx2iif.problems import FileProblem
-from tests.conftest import NOW
+from tests.conftest import BATCH, NOW
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
 
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL")
-BATCH = "orders-20260314-093005.iif"
 
 
 def big_book(orders: int = 120) -> OrderBook:
@@ -183,10 +182,13 @@ def test_killed_exports_leave_a_state_the_next_run_completes(
     monkeypatch: pytest.MonkeyPatch,
     writer: str,
 ) -> None:
-    """Kill exports; ``writer`` is where the marked workbook is written beside the IIF file."""
-    monkeypatch.setattr(
-        export_module, "PARALLEL_PROCESS_FROM", 0 if writer == "process" else 1 << 40
-    )
+    """Kill exports; ``writer`` is where the marked workbook is written beside the IIF file.
+
+    With ``process``, the IIF file is also tallied by a process of its own.
+    """
+    large = 0 if writer == "process" else 1 << 40
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", large)
+    monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", large)
     book = big_book()
     order_ids = [str(row["Order ID"]) for row in book.orders]
     source = book.save(tmp_path / "source.xlsx")
@@ -298,6 +300,7 @@ def test_a_full_disk_leaves_everything_as_it_was(
 ) -> None:
     large = 0 if writer == "process" else 1 << 40
     monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", large)
+    monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", large)
     path = big_book(20).save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
     original_open = StagedFile.open

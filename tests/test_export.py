@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 import typing
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ import ccp_xlsx2iif.export as export_module
 from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
+from ccp_xlsx2iif.tally import AccountTotal
 from ccp_xlsx2iif.writeback import write_marked_copy
-from tests.conftest import NOW
+from tests.conftest import BATCH, NOW
 from tests.expect import failed_export, problems
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
@@ -237,11 +239,17 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
             "with amount, debit, credit, quantity, price, date or text",
         ),
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
+        (
+            "TRNS\tPAYMENT\t{{ date }}\tBank\t\t${{ order.total|amount }}\n",
+            'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not a number',
+        ),
     ],
 )
+@pytest.mark.parametrize("tally", ["here", "process"])
 def test_a_broken_template_fails_cleanly_and_writes_nothing(
-    tmp_path: Path, template: str, message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template: str, message: str, tally: str
 ) -> None:
+    monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", 0 if tally == "process" else 1 << 40)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
     templates = payment_template(tmp_path, template)
@@ -280,6 +288,28 @@ def test_a_template_that_does_not_compile_is_reported_before_the_orders_are_read
     with pytest.raises(ProblemsFound) as checked:  # check renders nothing: the orders are read
         check_workbook(path, ExportOptions(templates=templates), NOW)
     assert [str(problem) for problem in checked.value.problems] == [NO_ITEMS_1002]
+
+
+ACCOUNT_TOTALS = (
+    AccountTotal("Accounts Receivable", Decimal("65.95"), Decimal("65.95")),
+    AccountTotal("Sales Discounts", Decimal("4.00"), Decimal("0.00")),
+    AccountTotal("Sales Tax Payable", Decimal("0.00"), Decimal("2.50")),
+    AccountTotal("Sales:Web Store", Decimal("0.00"), Decimal("61.50")),
+    AccountTotal("Shipping Income", Decimal("0.00"), Decimal("5.95")),
+    AccountTotal("Undeposited Funds", Decimal("65.95"), Decimal("0.00")),
+)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("tally", ["here", "process"])
+def test_the_account_totals_are_tallied_from_the_iif_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tally: str, dry_run: bool
+) -> None:
+    monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", 0 if tally == "process" else 1 << 40)
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(dry_run=dry_run), NOW)
+    assert result.account_totals == ACCOUNT_TOTALS
+    assert files_in(tmp_path) == (["orders.xlsx"] if dry_run else [BATCH, "orders.xlsx"])
 
 
 def test_the_filters_written_without_finalize_give_text() -> None:

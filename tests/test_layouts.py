@@ -10,7 +10,7 @@ import pytest
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from tests.command import run
-from tests.conftest import NOW
+from tests.conftest import BATCH, NOW
 from tests.expect import failed_export
 from tests.grids import calamine_grid, changed_cells, openpyxl_grid
 from tests.iif_reader import IifFile, read_iif
@@ -18,7 +18,6 @@ from tests.shops import ShopExport, shopify_export, woocommerce_export
 from tests.workbooks import ACCOUNT_ROWS, save_sheets
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
-BATCH = "orders-20260314-093005.iif"
 ACCOUNTS = dict(row[:2] for row in ACCOUNT_ROWS[1:])
 
 

@@ -9,11 +9,11 @@ import pytest
 from ccp_xlsx2iif.marking import parse_order_list
 from ccp_xlsx2iif.problems import UsageProblem
 from tests.command import run
+from tests.conftest import BATCH
 from tests.grids import calamine_grid, changed_cells, openpyxl_grid
 from tests.workbooks import OrderBook
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
-BATCH = "orders-20260314-093005.iif"
 MARK = f"2026-03-14 09:30 {BATCH}"
 BY_HAND = "2026-03-14 09:30 marked by hand"
 

@@ -13,13 +13,12 @@ import pytest
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from tests.command import run
-from tests.conftest import NOW
+from tests.conftest import BATCH, NOW
 from tests.expect import problems
 from tests.iif_reader import IifFile, read_iif
 from tests.workbooks import ACCOUNT_ROWS, OrderBook, save_sheets
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
-BATCH = "orders-20260314-093005.iif"
 
 
 def with_settings(*rows: tuple[str, Any]) -> OrderBook:

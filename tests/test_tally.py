@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import pytest
 
-from ccp_xlsx2iif.tally import AccountTotal, Tally
+from ccp_xlsx2iif.tally import READ_SIZE, AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
 
 IIF = (
-    "!ACCNT\tNAME\tACCNTTYPE\r\n"
-    "ACCNT\tSales\tINC\r\n"
-    "!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\r\n"
-    "!SPL\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\r\n"
-    "!ENDTRNS\r\n"
-    "TRNS\tINVOICE\t03/02/2026\tAccounts Receivable\tAda\t40.00\t1001\r\n"
-    "SPL\tINVOICE\t03/02/2026\tSales\t\t-37.50\r\n"
-    "SPL\tINVOICE\t03/02/2026\tSales Tax Payable\t\t-2.5\r\n"
-    "ENDTRNS\r\n"
-    "TRNS\tPAYMENT\t03/02/2026\tUndeposited Funds\tAda\t40.00\t1001\r\n"
-    "SPL\tPAYMENT\t03/02/2026\tAccounts Receivable\tAda\t-40.00\r\n"
-    "ENDTRNS\r\n"
-    "TRNS\tINVOICE\t03/03/2026\tAccounts Receivable\tGrace\t25.95\t1002\r\n"
-    "SPL\tINVOICE\t03/03/2026\tSales\t\t-24.00\r\n"
-    "SPL\tINVOICE\t03/03/2026\tSales Discounts\t\t4\r\n"
-    "SPL\tINVOICE\t03/03/2026\tShipping Income\t\t-5.95\r\n"
-    "SPL\tINVOICE\t03/03/2026\tSales\t\t0.00\r\n"
-    "ENDTRNS\r\n"
+    b"!ACCNT\tNAME\tACCNTTYPE\r\n"
+    b"ACCNT\tSales\tINC\r\n"
+    b"!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\r\n"
+    b"!SPL\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\r\n"
+    b"!ENDTRNS\r\n"
+    b"TRNS\tINVOICE\t03/02/2026\tAccounts Receivable\tAda\t40.00\t1001\r\n"
+    b"SPL\tINVOICE\t03/02/2026\tSales\t\t-37.50\r\n"
+    b"SPL\tINVOICE\t03/02/2026\tSales Tax Payable\t\t-2.5\r\n"
+    b"ENDTRNS\r\n"
+    b"TRNS\tPAYMENT\t03/02/2026\tUndeposited Funds\tAda\t40.00\t1001\r\n"
+    b"SPL\tPAYMENT\t03/02/2026\tAccounts Receivable\tAda\t-40.00\r\n"
+    b"ENDTRNS\r\n"
+    b"TRNS\tINVOICE\t03/03/2026\tAccounts Receivable\tGrace\t25.95\t1002\r\n"
+    b"SPL\tINVOICE\t03/03/2026\tSales\t\t-24.00\r\n"
+    b"SPL\tINVOICE\t03/03/2026\tSales Discounts\t\t4\r\n"
+    b"SPL\tINVOICE\t03/03/2026\tShipping Income\t\t-5.95\r\n"
+    b"SPL\tINVOICE\t03/03/2026\tSales\t\t0.00\r\n"
+    b"ENDTRNS\r\n"
 )
 EXPECTED = [
     AccountTotal("Accounts Receivable", Decimal("65.95"), Decimal("40.00")),
@@ -41,19 +44,86 @@ EXPECTED = [
 @pytest.mark.parametrize("size", [1, 2, 7, 64, len(IIF)])
 def test_totals_do_not_depend_on_where_the_text_is_cut(size: int) -> None:
     tally = Tally()
-    chunks = [IIF[start : start + size] for start in range(0, len(IIF), size)]
-    assert "".join(tally.feed(chunks)) == IIF
+    assert b"".join(tally.feed(cut(IIF, size))) == IIF
     assert tally.totals() == EXPECTED
 
 
 def test_columns_are_taken_from_each_header() -> None:
     tally = Tally()
     text = (
-        "!TRNS\tTRNSTYPE\tAMOUNT\tDATE\tACCNT\r\n!SPL\tTRNSTYPE\tACCNT\tAMOUNT\r\n"
-        "TRNS\tCASH SALE\t12.34\t03/02/2026\tBank\r\nSPL\tCASH SALE\tIncome\t-12.34\r\n"
+        b"!TRNS\tTRNSTYPE\tAMOUNT\tDATE\tACCNT\r\n!SPL\tTRNSTYPE\tACCNT\tAMOUNT\r\n"
+        b"TRNS\tCASH SALE\t12.34\t03/02/2026\tBank\r\nSPL\tCASH SALE\tIncome\t-12.34\r\n"
     )
     list(tally.feed([text]))
     assert tally.totals() == [
         AccountTotal("Bank", Decimal("12.34"), Decimal("0.00")),
         AccountTotal("Income", Decimal("0.00"), Decimal("12.34")),
     ]
+
+
+def cut(data: bytes, size: int) -> list[bytes]:
+    return [data[start : start + size] for start in range(0, len(data), size)]
+
+
+def test_a_large_batch_is_tallied_by_a_process_of_its_own() -> None:
+    with tally_for(large=False) as small:
+        assert isinstance(small, Tally)
+    with tally_for(large=True) as tally:
+        assert isinstance(tally, TallyProcess)
+        assert b"".join(tally.feed(cut(IIF, 7))) == IIF
+        assert tally.totals() == EXPECTED
+
+
+def test_the_process_takes_more_than_a_pipe_holds() -> None:
+    # 2.6 MB: more than a pipe buffers and more than the process reads at once.
+    times = 5_000
+    data = IIF + IIF[IIF.index(b"TRNS\tINVOICE") :] * (times - 1)
+    totals = tallied(cut(data, 65_536), large=True)
+    assert len(data) > 2 * READ_SIZE
+    assert totals == [
+        AccountTotal(total.account, total.debit * times, total.credit * times) for total in EXPECTED
+    ]
+
+
+BAD_AMOUNT = IIF.replace(b"Sales Discounts\t\t4", b"Sales Discounts\t\t4,00")
+NOT_A_NUMBER = 'the AMOUNT "4,00" of a row of the account "Sales Discounts" is not a number'
+
+
+def tallied(chunks: Iterable[bytes], *, large: bool) -> list[AccountTotal]:
+    with tally_for(large) as tally:
+        for _ in tally.feed(chunks):
+            pass
+        return tally.totals()
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_an_amount_that_is_not_a_number_is_named(large: bool) -> None:
+    with pytest.raises(NotAnAmount) as raised:
+        tallied([BAD_AMOUNT], large=large)
+    assert str(raised.value) == NOT_A_NUMBER
+
+
+def test_the_process_stopping_early_is_reported_while_the_batch_is_written() -> None:
+    # The process stops at the first block it reads; the writes after it fail, and say why.
+    rows = IIF[IIF.index(b"TRNS\tINVOICE") :]
+    data = BAD_AMOUNT + rows * 20_000
+    taken: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for chunk in cut(data, 65_536):
+            taken.append(len(chunk))
+            yield chunk
+
+    with pytest.raises(NotAnAmount) as raised:
+        tallied(chunks(), large=True)
+    assert str(raised.value) == NOT_A_NUMBER
+    assert READ_SIZE <= sum(taken) < len(data)
+
+
+def test_a_batch_given_up_stops_the_process() -> None:
+    with tally_for(large=True) as tally:
+        assert isinstance(tally, TallyProcess)
+        next(tally.feed(cut(IIF, 7)))
+        process = tally._process
+        assert process.poll() is None
+    assert process.returncode == -signal.SIGKILL if sys.platform != "win32" else 1

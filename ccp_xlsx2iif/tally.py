@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import BinaryIO
 
 _CENT = Decimal("0.01")
@@ -220,9 +221,13 @@ class TallyProcess:
 
 @contextmanager
 def tally_for(large: bool) -> Iterator[Tally | TallyProcess]:
-    """Give a tally for a batch: for a large one, in a process of its own if one starts."""
+    """Give a tally for a batch: for a large one, in a process of its own if one starts.
+
+    The process runs this file with this Python: a frozen program, or a module read from a
+    zip file, tallies here.
+    """
     process = None
-    if large and sys.executable:
+    if large and sys.executable and not getattr(sys, "frozen", False) and Path(__file__).is_file():
         with contextlib.suppress(OSError):
             process = TallyProcess()
     if process is None:

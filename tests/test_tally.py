@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+import ccp_xlsx2iif.tally as tally_module
 from ccp_xlsx2iif.tally import READ_SIZE, AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
 
 IIF = (
@@ -71,6 +72,20 @@ def test_a_large_batch_is_tallied_by_a_process_of_its_own() -> None:
     with tally_for(large=True) as tally:
         assert isinstance(tally, TallyProcess)
         assert b"".join(tally.feed(cut(IIF, 7))) == IIF
+        assert tally.totals() == EXPECTED
+
+
+@pytest.mark.parametrize("where", ["frozen", "zip"])
+def test_a_program_that_cannot_run_this_file_tallies_here(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    if where == "frozen":
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+    else:
+        monkeypatch.setattr(tally_module, "__file__", "/tool.pyz/ccp_xlsx2iif/tally.py")
+    with tally_for(large=True) as tally:
+        assert isinstance(tally, Tally)
+        assert b"".join(tally.feed([IIF])) == IIF
         assert tally.totals() == EXPECTED
 
 

@@ -30,6 +30,8 @@ _CENT = Decimal("0.01")
 READ_SIZE = 1 << 20
 # Chunks of rendered IIF waiting for the pipe to the tally's process (each some MB).
 CHUNKS_QUEUED = 4
+# What the tally's process writes before its sums (anything Python itself said comes first).
+SUMS_FOLLOW = b"\0sums\n"
 # The exit status of the tally's process when an AMOUNT is not a number.
 _NOT_AN_AMOUNT = 3
 
@@ -179,8 +181,12 @@ class TallyProcess:
 
     def totals(self) -> list[AccountTotal]:
         """Wait for the process's sums; return the debit and credit of each account."""
+        answer = self._sums()
+        _, found, sums = answer.rpartition(SUMS_FOLLOW)
+        if not found:
+            raise _failed("gave no sums", answer)
         cents: dict[bytes, list[int]] = {}
-        for line in self._sums().splitlines():
+        for line in sums.splitlines():
             account, debit, credit = line.split(b"\t")
             cents[account] = [int(debit), int(credit)]
         return _totals(cents)
@@ -207,9 +213,7 @@ class TallyProcess:
         if self._process.returncode == _NOT_AN_AMOUNT:
             raise NotAnAmount(answer.decode(errors="replace"))
         if self._process.returncode:
-            raise RuntimeError(
-                f"the process tallying the IIF file failed:\n{answer.decode(errors='replace')}"
-            )
+            raise _failed("failed", answer)
         return answer
 
     def close(self) -> None:
@@ -239,6 +243,12 @@ def tally_for(large: bool) -> Iterator[Tally | TallyProcess]:
         process.close()
 
 
+def _failed(what: str, answer: bytes) -> RuntimeError:
+    return RuntimeError(
+        f"the process tallying the IIF file {what}:\n{answer.decode(errors='replace')}"
+    )
+
+
 def _totals(cents: dict[bytes, list[int]]) -> list[AccountTotal]:
     return [
         AccountTotal(account.decode("ascii"), Decimal(debit) * _CENT, Decimal(credit) * _CENT)
@@ -251,6 +261,7 @@ def _tally_piped(source: BinaryIO, out: BinaryIO) -> None:
     tally = Tally()
     for _ in tally.feed(iter(lambda: source.read(READ_SIZE), b"")):
         pass
+    out.write(SUMS_FOLLOW)
     for account, (debit, credit) in tally.sums().items():
         out.write(b"%s\t%d\t%d\n" % (account, debit, credit))
 

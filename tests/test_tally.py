@@ -6,11 +6,14 @@ import signal
 import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 import ccp_xlsx2iif.tally as tally_module
 from ccp_xlsx2iif.tally import READ_SIZE, AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
+
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands for Python")
 
 IIF = (
     b"!ACCNT\tNAME\tACCNTTYPE\r\n"
@@ -87,6 +90,46 @@ def test_a_program_that_cannot_run_this_file_tallies_here(
         assert isinstance(tally, Tally)
         assert b"".join(tally.feed([IIF])) == IIF
         assert tally.totals() == EXPECTED
+
+
+def python_wrapped(folder: Path, script: str) -> str:
+    """Return an executable that runs ``script`` (a shell script; "$@" are its arguments)."""
+    wrapper = folder / "python"
+    wrapper.write_text(f"#!/bin/sh\n{script}\n")
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+@POSIX_ONLY
+def test_what_python_itself_says_before_the_sums_is_no_sum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = f'echo "Python: a warning" >&2\nexec "{sys.executable}" "$@"'
+    monkeypatch.setattr(sys, "executable", python_wrapped(tmp_path, script))
+    assert tallied([IIF], large=True) == EXPECTED
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            'cat > /dev/null\necho "Python: no such file"',
+            "the process tallying the IIF file gave no sums:\nPython: no such file\n",
+        ),
+        (
+            'cat > /dev/null\necho "Traceback: MemoryError"\nexit 1',
+            "the process tallying the IIF file failed:\nTraceback: MemoryError\n",
+        ),
+    ],
+)
+def test_a_process_that_gives_no_sums_fails_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, message: str
+) -> None:
+    monkeypatch.setattr(sys, "executable", python_wrapped(tmp_path, script))
+    with pytest.raises(RuntimeError) as raised:
+        tallied([IIF], large=True)
+    assert str(raised.value) == message
 
 
 def test_the_process_takes_more_than_a_pipe_holds() -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
@@ -312,3 +314,102 @@ def test_a_formula_in_an_exported_cell_is_refused_by_the_process_too(
     ]
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
+
+
+@st.composite
+def row_regions(draw: st.DrawFn) -> tuple[str, str, dict[int, str]]:
+    """Draw a prefix, a region of rows written in any of the ways the XML allows, and marks.
+
+    Most rows are written as Excel writes them; some are not (attributes in another order, no
+    row number, a self-closing row, a spaced end tag, cells without references, a cell in or
+    beyond the Exported column C), so that a region takes one way or the other.
+    """
+    p = draw(st.sampled_from(["", "x:"]))
+    rows = []
+    marks = {}
+    for number in range(1, draw(st.integers(1, 12)) + 1):
+        written = draw(st.sampled_from([str(number), f"0{number}"]))
+        excel = draw(st.integers(0, 3)) > 0  # mostly as Excel writes rows
+        tag = draw(
+            st.sampled_from(
+                [f'r="{number}"', f'r="{number}" spans="1:2"']
+                if excel
+                else [
+                    f'r="{written}"',
+                    f'r="{written}" spans="1:2" s="4" customFormat="1"',
+                    f'spans="1:2" r="{written}"',
+                    "",
+                ]
+            )
+        )
+        columns = sorted(draw(st.sets(st.integers(1, 5 if not excel else 2), max_size=4)))
+        cells = []
+        for column in columns:
+            referenced = excel or draw(st.booleans())
+            reference = f' r="{"ABCDE"[column - 1]}{number}"' if referenced else ""
+            body = draw(
+                st.sampled_from(
+                    ["<{p}v>1</{p}v>"]
+                    if excel
+                    else ["<{p}v>1</{p}v>", "", "<{p}f>A1</{p}f><{p}v>2</{p}v>"]
+                )
+            )
+            style = draw(st.sampled_from(["", ' s="7"']))
+            if body:
+                cells.append(f"<{p}c{reference}{style}>{body.format(p=p)}</{p}c>")
+            else:
+                cells.append(f"<{p}c{reference}{style}/>")
+        opening = f"<{p}row {tag}".rstrip()
+        if not cells and not excel and draw(st.booleans()):
+            rows.append(f"{opening}/>")
+        else:
+            end = f"</{p}row>" if excel else draw(st.sampled_from([f"</{p}row>", f"</{p}row >"]))
+            rows.append(f"{opening}>{''.join(cells)}{end}")
+        rows.append(draw(st.sampled_from(["", "\n"])))
+        if draw(st.booleans()):
+            marks[number] = draw(st.sampled_from(["x", "", "R&D"]))
+    return p, "".join(rows), marks
+
+
+@settings(max_examples=300)
+@given(row_regions(), st.sampled_from([None, "Exported"]))
+def test_rows_written_as_excel_writes_them_are_edited_as_any_rows_are(
+    drawn: tuple[str, str, dict[int, str]], header: str | None
+) -> None:
+    prefix, rows, values = drawn
+    marks = ExportedMarks("Orders", 3, values, header)
+    quick, reference = SheetEditor(marks), SheetEditor(marks)
+    for editor in (quick, reference):
+        editor._compile(prefix.encode())
+    assert quick._edit_rows(rows.encode()) == reference._edit_any_rows(rows.encode())
+    assert quick.written == reference.written
+    assert quick.previous_row == reference.previous_row
+    assert [str(problem) for problem in quick.problems] == [
+        str(problem) for problem in reference.problems
+    ]
+
+
+def test_rows_written_as_excel_writes_them_are_split_not_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = (
+        "".join(
+            f'<row r="{n}" spans="1:2"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>1</v></c></row>'
+            for n in range(2, 6)
+        )
+        + '<row r="006"><c r="A6"><v>6</v></c></row>'
+    )
+    editor = SheetEditor(ExportedMarks("Orders", 3, {3: "x", 5: "y", 6: "z"}))
+    editor._compile(b"")
+    monkeypatch.setattr(editor, "_edit_any_rows", None)  # would fail if called
+    assert editor._edit_rows(rows.encode()).decode() == (
+        '<row r="2" spans="1:2"><c r="A2"><v>2</v></c><c r="B2"><v>1</v></c></row>'
+        '<row r="3" spans="1:3"><c r="A3"><v>3</v></c><c r="B3"><v>1</v></c>'
+        '<c r="C3" t="inlineStr"><is><t>x</t></is></c></row>'
+        '<row r="4" spans="1:2"><c r="A4"><v>4</v></c><c r="B4"><v>1</v></c></row>'
+        '<row r="5" spans="1:3"><c r="A5"><v>5</v></c><c r="B5"><v>1</v></c>'
+        '<c r="C5" t="inlineStr"><is><t>y</t></is></c></row>'
+        '<row r="006"><c r="A6"><v>6</v></c><c r="C6" t="inlineStr"><is><t>z</t></is></c></row>'
+    )
+    assert editor.written == {3, 5, 6}
+    assert editor.previous_row == 6

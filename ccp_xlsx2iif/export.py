@@ -623,7 +623,7 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
 
 @contextmanager
 def _tallied(large: bool) -> Iterator[Tally | TallyProcess]:
-    """Give the tally of the batch; an AMOUNT that is not a number is the templates' error."""
+    """Give the tally of the batch; an AMOUNT that is not an amount is the templates' error."""
     try:
         with tally_for(large) as tally:
             yield tally

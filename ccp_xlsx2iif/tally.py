@@ -32,7 +32,9 @@ READ_SIZE = 1 << 20
 CHUNKS_QUEUED = 4
 # What the tally's process writes before its sums (anything Python itself said comes first).
 SUMS_FOLLOW = b"\0sums\n"
-# The exit status of the tally's process when an AMOUNT is not a number.
+# An IIF amount, as QuickBooks reads it; an empty AMOUNT counts as 0.
+_AMOUNT = re.compile(rb"-?[0-9]+(?:\.[0-9]{1,2})?")
+# The exit status of the tally's process when an AMOUNT is not an amount.
 _NOT_AN_AMOUNT = 3
 
 
@@ -46,7 +48,7 @@ class AccountTotal:
 
 
 class NotAnAmount(ValueError):
-    """An AMOUNT field of the IIF text is not a number."""
+    """An AMOUNT field of the IIF text is not an amount (``-1234.56``)."""
 
 
 class Tally:
@@ -88,14 +90,14 @@ class Tally:
             found = pattern.findall(data)
             pairs.update(((b, a) for a, b in found) if swapped else found)
         for (account, amount), times in pairs.items():
-            whole, _, fraction = amount.partition(b".")
-            try:
-                cents = int(whole + (fraction + b"00")[:2]) if amount else 0
-            except ValueError:
+            if amount and not _AMOUNT.fullmatch(amount):
                 raise NotAnAmount(
                     f'the AMOUNT "{amount.decode(errors="replace")}" of a row of the account '
-                    f'"{account.decode(errors="replace")}" is not a number'
-                ) from None
+                    f'"{account.decode(errors="replace")}" is not an amount such as -1234.56 '
+                    "(at most 2 decimals, no currency sign, no thousands separator)"
+                )
+            whole, _, fraction = amount.partition(b".")
+            cents = int(whole + (fraction + b"00")[:2]) if amount else 0
             sums = self._cents.setdefault(account, [0, 0])
             sums[cents < 0] += abs(cents) * times
 

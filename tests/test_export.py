@@ -241,7 +241,9 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
         (
             "TRNS\tPAYMENT\t{{ date }}\tBank\t\t${{ order.total|amount }}\n",
-            'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not a number',
+            'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not an '
+            "amount such as -1234.56 (at most 2 decimals, no currency sign, no thousands "
+            "separator)",
         ),
     ],
 )

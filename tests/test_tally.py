@@ -144,7 +144,19 @@ def test_the_process_takes_more_than_a_pipe_holds() -> None:
 
 
 BAD_AMOUNT = IIF.replace(b"Sales Discounts\t\t4", b"Sales Discounts\t\t4,00")
-NOT_A_NUMBER = 'the AMOUNT "4,00" of a row of the account "Sales Discounts" is not a number'
+NOT_A_NUMBER = (
+    'the AMOUNT "4,00" of a row of the account "Sales Discounts" is not an amount such as '
+    "-1234.56 (at most 2 decimals, no currency sign, no thousands separator)"
+)
+
+
+@pytest.mark.parametrize("amount", [b"4,00", b"4.005", b"$4", b"1e3", b" 4", b"4.", b"--4"])
+def test_only_amounts_as_quickbooks_reads_them_are_tallied(amount: bytes) -> None:
+    with pytest.raises(NotAnAmount) as raised:
+        tallied(
+            [IIF.replace(b"Sales Discounts\t\t4", b"Sales Discounts\t\t" + amount)], large=False
+        )
+    assert str(raised.value) == NOT_A_NUMBER.replace("4,00", amount.decode())
 
 
 def tallied(chunks: Iterable[bytes], *, large: bool) -> list[AccountTotal]:

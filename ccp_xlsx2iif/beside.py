@@ -1,6 +1,7 @@
 """Work done beside the main work: the marked workbook is written while the IIF is rendered.
 
-Both are Python-bound, so two threads take turns rather than run together. Where the system
+(A large workbook's copy starts earlier still, while the orders are checked.) Both are
+Python-bound, so two threads take turns rather than run together. Where the system
 forks cheaply and safely (Linux), the work runs in a child process, on the other core; it dies
 with its parent, so it never outlives a stopped export. Elsewhere it runs in a thread, and
 still gains where it waits on the disk or on zlib.

@@ -1,8 +1,10 @@
 """The export pipeline: read -> build orders -> check -> render -> write IIF -> mark workbook.
 
-Nothing is written while any problem stands. The IIF file and the marked workbook are each
-written completely under temporary names beside their targets; only then is the workbook
-moved into place, then the IIF file. The workbook must be unchanged since it was read.
+Nothing is moved into place while any problem stands. The IIF file and the marked workbook
+are each written completely under temporary names beside their targets (a large workbook's
+copy as soon as its marks are known, while the orders are checked; it is removed if a problem
+is found); only then is the workbook moved into place, then the IIF file. The workbook must
+be unchanged since it was read.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.beside import Beside
+from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
@@ -258,6 +260,7 @@ class Plan:
     options: ExportOptions = field(default_factory=ExportOptions)
     target: MarkTarget | None = None
     environment: Environment | None = None
+    copy: MarkedCopy | None = None
 
 
 def _resolve_chart(
@@ -318,6 +321,7 @@ def plan_export(
         fingerprint = Fingerprint.of(workbook)
         book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
     accounts_book: Sheets = book
+    copy: MarkedCopy | None = None
     try:
         problems: list[Problem] = []
         settings, setting_problems = read_settings(book)
@@ -342,6 +346,14 @@ def plan_export(
         # the one before it has been worked through.
         reading = choose_layout(book, accounts_book, options.layout, problems)
         accounts_table = _table(accounts_book, ACCOUNTS, problems)
+        # The accounts and the chart (their sheets are parsed first) are read while the
+        # orders sheet is still being parsed.
+        accounts: Accounts | None = None
+        account_problems: list[Problem] = []
+        chart: Chart | None = None
+        if accounts_table is not None:
+            accounts, account_problems = read_accounts(accounts_table)
+            chart = _resolve_chart(options, accounts_book, accounts, account_problems)
         read = read_workbook_orders(
             book,
             reading,
@@ -361,15 +373,38 @@ def plan_export(
             folders=folders,
             marked=marked_file(workbook),
         )
-        accounts, account_problems = read_accounts(accounts_table)
         problems += selection.problems + account_problems
-        chart = _resolve_chart(options, accounts_book, accounts, problems)
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "
                 "missing: give it with --chart FILE",
                 hint=HOW_TO_EXPORT,
             )
+        # Every sheet is read: the books are closed (their reader threads end) before the
+        # marked copy is started, which forks.
+        book.close()
+        accounts_book.close()
+        iif_path = _output_path(workbook, options, now) if with_output else None
+        marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
+        marks: ExportedMarks | None = None
+        mark_problems: list[Problem] = []
+        if ledger is None:
+            # The orders keep their rows as they are named and checked: marks are known now.
+            marks, mark_problems = column.marks(
+                {row: marker for order in selection.orders for row in read.rows(order.origin.row)}
+            )
+            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
+            mark_problems = column_problems + mark_problems if selection.orders else []
+            if (
+                with_output
+                and not options.dry_run
+                and selection.orders
+                and not (problems or mark_problems)
+                and MarkedCopy.written_apart(target)
+            ):
+                # A large workbook's copy is written by its process while the orders are
+                # checked (here, the other core is idle); discarded if a problem is found.
+                copy = MarkedCopy(target)
         orders, name_problems = name_customers(
             selection.orders, accounts.customer_name_rule if accounts else None
         )
@@ -383,17 +418,8 @@ def plan_export(
             )
             declarations, declaration_problems = _declarations(orders, accounts, chart, options)
             problems += declaration_problems
-        iif_path = _output_path(workbook, options, now) if with_output else None
-        marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
-        marks: ExportedMarks | None = None
-        if ledger is None:
-            marks, mark_problems = column.marks(
-                {row: marker for order in orders for row in read.rows(order.origin.row)}
-            )
-            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
-            if orders:
-                problems += column_problems + mark_problems
-        else:
+        problems += mark_problems
+        if ledger is not None:
             entries = [
                 LedgerEntry(
                     order.order_id,
@@ -408,6 +434,10 @@ def plan_export(
             target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
             raise ProblemsFound(problems, notes=recovered)
+    except BaseException:
+        if copy is not None:
+            copy.discard()
+        raise
     finally:
         book.close()
         if accounts_book is not book:
@@ -426,6 +456,7 @@ def plan_export(
         options,
         target,
         environment,
+        copy,
     )
     return plan, fingerprint
 
@@ -545,6 +576,19 @@ def _output_path(workbook: Path, options: ExportOptions, now: dt.datetime) -> Pa
 
 
 def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED) -> ExportResult:
+    """Write the IIF file and the marked copy, then move both into place.
+
+    The plan's marked copy, if it was started, is this function's: it is discarded on every
+    way out but its commit.
+    """
+    try:
+        return _write_files(plan, fingerprint, progress)
+    finally:
+        if plan.copy is not None:
+            plan.copy.discard()  # nothing left to remove once it is committed
+
+
+def _write_files(plan: Plan, fingerprint: Fingerprint, progress: Progress) -> ExportResult:
     options = plan.options
     result = _result(plan, dry_run=options.dry_run)
     if not plan.orders or plan.iif_path is None or plan.environment is None:
@@ -574,23 +618,12 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
                 pass
             return replace(result, account_totals=tuple(tally.totals()))
     assert plan.target is not None  # noqa: S101 - every plan that writes has one
-    marked = plan.target.path
     iif_file = StagedFile(plan.iif_path, partial_path(plan.iif_path))
-    book_file = StagedFile(
-        marked, temporary_workbook_path(marked), mode_from=marked if marked.exists() else None
-    )
     workbook_committed = False
-    copier: Beside | None = None
+    copy = plan.copy
     try:
-        # The marked copy of the workbook is written beside the rendering of the IIF file
-        # (in a process of its own for a large workbook). Its file is created here first.
-        book_stream = book_file.open()
-        copier = Beside(
-            partial(_write_marked_copy, plan.target, book_file, book_stream),
-            in_process=marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM,
-        )
-        if copier.in_process:
-            book_file.release()  # the child process writes it
+        if copy is None:  # written beside the rendering of the IIF file
+            copy = MarkedCopy(plan.target)
         # The tally's process starts after the copier's fork, which would hold its pipe open.
         with _tallied(large) as tally, writing_to(iif_file.temporary):
             stream = iif_file.open()
@@ -599,26 +632,73 @@ def _write(plan: Plan, fingerprint: Fingerprint, progress: Progress = UNREPORTED
             iif_file.finish()
             totals = tally.totals()
         progress.stage("Marking the orders Exported in the workbook")
-        waiting, copier = copier, None
-        waiting.wait()
-        if Fingerprint.of_optional(marked) != fingerprint:
+        copy.wait()
+        if Fingerprint.of_optional(copy.path) != fingerprint:
             raise FileProblem(
-                f"{marked}: the workbook changed while the export ran (was it saved in Excel?)",
+                f"{copy.path}: the workbook changed while the export ran (was it saved in Excel?)",
                 hint="Nothing was written. Run the export again.",
             )
-        book_file.commit()
+        copy.commit()
         workbook_committed = True
         iif_file.commit()
         result = replace(result, account_totals=tuple(totals))
     except BaseException:
-        if copier is not None:
-            copier.cancel()
-        book_file.discard()
+        if copy is not None:
+            copy.discard()
         if workbook_committed:
             raise _iif_not_moved(iif_file) from None
         iif_file.discard()
         raise
     return result
+
+
+class MarkedCopy:
+    """The marked copy of the workbook (or the ledger), written beside the rest of the export.
+
+    It is written under a temporary name, in a process of its own for a large workbook (where
+    the system forks), else in a thread. ``commit`` moves it into place; ``discard`` stops it
+    and removes it.
+    """
+
+    def __init__(self, target: MarkTarget) -> None:
+        self.path = marked = target.path
+        self._file = StagedFile(
+            marked, temporary_workbook_path(marked), mode_from=marked if marked.exists() else None
+        )
+        stream = self._file.open()
+        try:
+            self._copier: Beside | None = Beside(
+                partial(_write_marked_copy, target, self._file, stream),
+                in_process=MarkedCopy.written_apart(target),
+            )
+        except BaseException:
+            self._file.discard()
+            raise
+        if self._copier.in_process:
+            self._file.release()  # the child process writes it
+
+    @staticmethod
+    def written_apart(target: MarkTarget) -> bool:
+        """Whether the copy of ``target`` is written by a process of its own."""
+        marked = target.path
+        return FORKS and marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM
+
+    def wait(self) -> None:
+        """Wait for the copy to be written; raise what stopped it."""
+        copier, self._copier = self._copier, None
+        if copier is not None:
+            copier.wait()
+
+    def commit(self) -> None:
+        """Move the written copy over the file it marks."""
+        self._file.commit()
+
+    def discard(self) -> None:
+        """Stop the copy if it is being written, and remove it (once committed: nothing)."""
+        copier, self._copier = self._copier, None
+        if copier is not None:
+            copier.cancel()
+        self._file.discard()
 
 
 @contextmanager

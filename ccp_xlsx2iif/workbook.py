@@ -96,6 +96,7 @@ class Book:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sheet-reader"),
         repr=False,
     )
+    _closed: bool = field(default=False, repr=False)
 
     @property
     def single_table(self) -> bool:
@@ -158,11 +159,13 @@ class Book:
         self._rows.pop(sheet, None)
 
     def close(self) -> None:
-        """Release the file (after the sheet being read, if any)."""
+        """Release the file (after the sheet being read, if any); again, do nothing."""
         self._reader_thread.shutdown(wait=True, cancel_futures=True)
         self._loaded.clear()
         self._rows.clear()
-        self.reader.close()
+        if not self._closed:
+            self._closed = True
+            self.reader.close()
 
 
 def unreadable(path: Path, error: OSError) -> FileProblem:

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
+from ccp_xlsx2iif.beside import FORKS
 from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
@@ -445,3 +446,27 @@ def test_items_continue_on_numbered_sheets(tmp_path: Path) -> None:
         """'items (3)': missing columns "Quantity", "Unit Price"; the header row must be row 1 """
         '(columns found there: "Order ID", "SKU", "Description")',
     ]
+
+
+@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
+def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A large workbook's marked copy is written by its process while the orders are checked.
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    started: list[str] = []
+    start = export_module.MarkedCopy.__init__
+
+    def counted(copy: export_module.MarkedCopy, target: export_module.MarkTarget) -> None:
+        started.append(target.path.name)
+        start(copy, target)
+
+    monkeypatch.setattr(export_module.MarkedCopy, "__init__", counted)
+    book = OrderBook()
+    book.orders[1]["Total"] = 99  # found by the checks, after the copy started
+    path = book.save(tmp_path / "orders.xlsx")
+    assert [str(problem) for problem in failed_export(path)] == [
+        "Orders!M3: total 99.00 does not match subtotal 24.00 - discount 4.00 - sale 0.00 + "
+        "taxes 0.00 + shipping 5.95 = 25.95 (order 1002)"
+    ]
+    assert started == ["orders.xlsx"]

@@ -250,7 +250,8 @@ class SheetEditor:
             digits = part[:quote]
             if not digits.isdigit():
                 return None
-            text = targets.get(int(digits))
+            number = int(digits)
+            text = targets.get(number)
             if text is None:
                 continue
             tag_end = part.find(b">", quote)
@@ -258,7 +259,7 @@ class SheetEditor:
             # A self-closing row has no end tag in its part: its close is not found.
             if tag_end < 0 or close < tag_end or part[close + len(close_tag) :].strip():
                 return None
-            found.append((index, int(digits), text, tag_end, close))
+            found.append((index, number, text, tag_end, close))
         for index, number, text, tag_end, close in found:
             part = parts[index]
             appended = self._append_plain(part, number, text, tag_end, close)
@@ -273,6 +274,25 @@ class SheetEditor:
             self.previous_row = int(parts[-1][: parts[-1].find(b'"')])
         return self.row_with_number.join(parts)
 
+    def _cells_left_of_column(self, data: bytes, number: int, start: int, end: int) -> bool:
+        """Whether row ``number``'s cells, ``data[start:end]``, all lie left of its Exported cell.
+
+        Each must have its reference: the Exported cell is then appended at the end. That is
+        the common case, and one search from the end of the row tells it, where the general
+        way walks every cell.
+        """
+        last = data.rfind(b' r="', start, end)
+        match = _LAST_REFERENCE.match(data, last, end) if last >= 0 else None
+        return (
+            match is not None
+            and int(match.group(2)) == number
+            and column_number(match.group(1)) < self.marks.column
+            and data.count(self.cell_tag, start, end)
+            == data.count(self.cell_with_reference, start, end)
+            and data.find(self.bare_cell, start, end) < 0
+            and data.find(self.empty_cell, start, end) < 0
+        )
+
     def _append_plain(
         self, part: bytes, number: int, text: str, tag_end: int, close: int
     ) -> bytes | None:
@@ -283,17 +303,7 @@ class SheetEditor:
         """
         if number == 1 and self.marks.header is not None:
             return None
-        last = part.rfind(b' r="', tag_end, close)
-        match = _LAST_REFERENCE.match(part, last) if last >= 0 else None
-        if (
-            match is None
-            or int(match.group(2)) != number
-            or column_number(match.group(1)) >= self.marks.column
-            or part.count(self.cell_tag, tag_end, close)
-            != part.count(self.cell_with_reference, tag_end, close)
-            or part.find(self.bare_cell, tag_end, close) >= 0
-            or part.find(self.empty_cell, tag_end, close) >= 0
-        ):
+        if not self._cells_left_of_column(part, number, tag_end, close):
             return None
         quote = part.find(b'"')
         key = (part[quote:tag_end], text)
@@ -405,19 +415,9 @@ class SheetEditor:
     def _append(self, number: int, attributes: bytes, content: bytes, text: str) -> bytes | None:
         """Append the Exported cell when all of the row's cells lie left of its column.
 
-        That is the common case, and one search from the end of the row tells it, where the
-        general way walks every cell. ``None`` when the row is not that simple.
+        ``None`` when the row is not that simple (``_cells_left_of_column``).
         """
-        last = content.rfind(b' r="')
-        match = _LAST_REFERENCE.match(content, last) if last >= 0 else None
-        if (
-            match is None
-            or int(match.group(2)) != number
-            or column_number(match.group(1)) >= self.marks.column
-            or content.count(self.cell_tag) != content.count(self.cell_with_reference)
-            or self.bare_cell in content
-            or self.empty_cell in content
-        ):
+        if not self._cells_left_of_column(content, number, 0, len(content)):
             return None
         new_cell = self._cell(number, self._new_cell_style(attributes), text)
         return b"".join(

@@ -439,9 +439,8 @@ def plan_export(
             copy.discard()
         raise
     finally:
-        book.close()
-        if accounts_book is not book:
-            accounts_book.close()
+        book.close()  # closing again does nothing
+        accounts_book.close()
     notes = (*recovered, *((reading.note,) if reading.note else ()), *_notes(chart, options))
     changes = tuple(selection.text_changes)
     plan = Plan(

@@ -11,6 +11,7 @@ filter. Text needs no cleaning here: the records hold it cleaned for IIF already
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -106,22 +107,28 @@ _DIRECT_CALLS = {
 }
 
 
+def _plain_attribute(name: str) -> bool:
+    """Whether ``name`` may be written after a dot in Python code, and mean itself there."""
+    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
+
+
 def _code_generator() -> type[CodeGenerator]:
     """Return Jinja's code generator, made to compile templates to less work per field.
 
     Jinja's code looks up ``environment.getattr``, ``getitem`` and ``finalize`` anew for each
     field, passes what ``finalize`` gives through ``str``, and yields every field and every
     tab on its own: millions of steps in a large batch. Here the three are names of the
-    compiled module (``getattr`` is Python's own, as in the IIF environment); a field that
-    is text already is written without a call of ``finalize``, and the output of a filter
-    of ``TEXT_FILTERS`` without a test at all (``finalize`` gives text or raises, so the
-    ``str`` is dropped); the fields of a row written outside a macro or block are gathered
-    and yielded joined. The rendering takes a third less time; what it writes is the same,
-    which the golden files prove. The methods extended are those of Jinja 3.1,
+    compiled module (``getattr`` is Python's own, as in the IIF environment, and an attribute
+    such as ``order.total`` is read as Python code reads it, which is the same without a
+    call); a field that is text already is written without a call of ``finalize``, and the
+    output of a filter of ``TEXT_FILTERS`` without a test at all (``finalize`` gives text or
+    raises, so the ``str`` is dropped); the fields of a row written outside a macro or block
+    are gathered and yielded joined. The rendering takes a third less time; what it writes
+    is the same, which the golden files prove. The methods extended are those of Jinja 3.1,
     the series pyproject.toml allows.
     """
-    from jinja2.compiler import CodeGenerator, Frame
-    from jinja2.nodes import Expr, Filter, Output, Template
+    from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+    from jinja2.nodes import Expr, Filter, Getattr, Output, Template
 
     def _gives_text(node: Expr) -> bool:
         return isinstance(node, Filter) and node.name in TEXT_FILTERS
@@ -134,6 +141,16 @@ def _code_generator() -> type[CodeGenerator]:
 
         def write(self, x: str) -> None:
             super().write(_DIRECT_CALLS.get(x, x))
+
+        @optimizeconst
+        def visit_Getattr(self, node: Getattr, frame: Frame) -> None:
+            if not _plain_attribute(node.attr):
+                super().visit_Getattr(node, frame)
+                return
+            # Read as Python reads it: the same as Python's getattr, with no call.
+            self.write("(")
+            self.visit(node.node, frame)
+            self.write(f").{node.attr}")
 
         def visit_Output(self, node: Output, frame: Frame) -> None:
             if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:

@@ -232,6 +232,12 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
             "{{ order.no_such_field }}\n",
             "IIF template error: 'Order' object has no attribute 'no_such_field'",
         ),
+        # Attributes that cannot follow a dot in Python as they are written are read alike.
+        ("{{ order.class }}\n", "IIF template error: 'Order' object has no attribute 'class'"),
+        (
+            "{{ order.\ufb01rst }}\n",
+            "IIF template error: 'Order' object has no attribute '\ufb01rst'",
+        ),
         ("{{ no_such_name }}\n", "IIF template error: 'no_such_name' is undefined"),
         ("{{ order.bill_lines[7] }}\n", "IIF template error: tuple object has no element 7"),
         (

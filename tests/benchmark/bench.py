@@ -1,6 +1,7 @@
 """Benchmark: the export against the fastest possible read of the same workbook.
 
     python tests/benchmark/bench.py --orders 100000 [--repeat 3] [--json FILE] [--openpyxl]
+                                    [--against REVISION] [--cache FOLDER]
 
 Generates a realistic order workbook (Orders, Items and Accounts sheets, the items going on
 in Items 2, Items 3... past Excel's last row; 1 to 5 items per order, taxes, discounts),
@@ -16,13 +17,22 @@ is kept):
 
 Peak memory is each process's maximum resident set. The export's IIF is read back with the
 test suite's IIF reader at the end of each run: a fast export that is wrong does not count.
-Not collected by pytest.
+
+--against REVISION also times the export of that git revision's tool, in the same rounds,
+each version first in every other round, and gives the mean difference of the two (this
+one's seconds minus the other's) with its standard error: a shared machine's times vary by
+10 to 20% from one run to the next, which hides a change of a few percent between two runs
+of the benchmark.
+
+Not collected by pytest (tests/test_benchmark.py runs it on a small workbook).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -31,6 +41,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -272,10 +283,10 @@ def generate(path: Path, orders: int) -> dict[str, Any]:
     return {"orders": orders, "lines": lines, "completed": completed, "total": str(total_amount)}
 
 
-def workbook_for(orders: int) -> tuple[Path, dict[str, Any]]:
+def workbook_for(orders: int, cache: Path = CACHE) -> tuple[Path, dict[str, Any]]:
     """Return the cached workbook of ``orders`` orders, generating it once."""
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"orders-{orders}-v{GENERATOR_VERSION}.xlsx"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"orders-{orders}-v{GENERATOR_VERSION}.xlsx"
     meta_path = path.with_suffix(".json")
     if not path.exists() or not meta_path.exists():
         print(f"generating {path.name} ...", flush=True)
@@ -366,8 +377,17 @@ def child(kind: str, *args: str) -> None:
     print(json.dumps({"peak_mb": peak_mb()}))
 
 
-def measure(kind: str, *args: str) -> tuple[float, float]:
-    """Run one kind of work in a fresh process; return (seconds, peak MB)."""
+def measure(kind: str, *args: str, tool: Path | None = None) -> tuple[float, float]:
+    """Run one kind of work in a fresh process; return (seconds, peak MB).
+
+    ``tool`` is a folder holding another version of the tool (``--against``), imported
+    instead of the one installed.
+    """
+    environment = dict(os.environ)
+    if tool is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [str(tool), *filter(None, [environment.get("PYTHONPATH")])]
+        )
     start = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, __file__, "_child", kind, *args],
@@ -375,6 +395,7 @@ def measure(kind: str, *args: str) -> tuple[float, float]:
         text=True,
         check=False,
         cwd=ROOT,
+        env=environment,
     )
     seconds = time.perf_counter() - start
     if completed.returncode:
@@ -401,7 +422,6 @@ def compile_the_tool() -> None:
     From a source checkout (an editable install), Python would otherwise compile them anew in
     every run where it may not keep the result (PYTHONDONTWRITEBYTECODE).
     """
-    import compileall
     import importlib.util
 
     spec = importlib.util.find_spec("ccp_xlsx2iif")
@@ -410,26 +430,64 @@ def compile_the_tool() -> None:
             compileall.compile_dir(folder, quiet=1)
 
 
-def run(orders: int, repeat: int, with_openpyxl: bool) -> dict[str, Any]:
-    path, meta = workbook_for(orders)
+def checkout(revision: str, cache: Path) -> tuple[str, Path]:
+    """Return the commit of ``revision`` and a folder holding its tool (package, templates)."""
+
+    def git(*args: str) -> bytes:
+        try:
+            completed = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True)
+        except FileNotFoundError:
+            raise SystemExit("--against needs git, to read the other revision") from None
+        if completed.returncode:
+            raise SystemExit(f"git {args[0]}: {completed.stderr.decode(errors='replace')}")
+        return completed.stdout
+
+    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}").decode().strip()
+    folder = cache / f"tool-{commit[:12]}"
+    if not folder.is_dir():
+        archive = git("archive", "--format=tar", commit, "ccp_xlsx2iif", "templates")
+        unpacked = cache / f"tool-{commit[:12]}.partial"
+        shutil.rmtree(unpacked, ignore_errors=True)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12 and later
+                tar.extraction_filter = tarfile.data_filter
+            tar.extractall(unpacked)  # noqa: S202 - this repository's own files
+        unpacked.rename(folder)
+    compileall.compile_dir(folder / "ccp_xlsx2iif", quiet=1)
+    return commit, folder
+
+
+def run(
+    orders: int,
+    repeat: int,
+    with_openpyxl: bool,
+    cache: Path = CACHE,
+    against: str | None = None,
+) -> dict[str, Any]:
+    path, meta = workbook_for(orders, cache)
     compile_the_tool()
-    work = CACHE / "work"
+    other = checkout(against, cache) if against else None
+    work = cache / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     rows_file = work / "rows.json"
     rows_file.write_text(json.dumps(_completed_rows(path)))
     results: dict[str, list[tuple[float, float]]] = {}
-    for _ in range(repeat):
+    for round_number in range(repeat):
         results.setdefault("baseline", []).append(measure("baseline", str(path)))
-        copy = work / "orders.xlsx"
-        shutil.copyfile(path, copy)
-        results.setdefault("export", []).append(measure("export", str(copy)))
-        verify(Path(str(copy) + ".iif"), meta)
+        exports = [("export", None), ("against", other[1])] if other else [("export", None)]
+        if round_number % 2:
+            exports.reverse()  # each version runs first as often as the other
+        for kind, tool in exports:
+            copy = work / "orders.xlsx"
+            shutil.copyfile(path, copy)
+            results.setdefault(kind, []).append(measure("export", str(copy), tool=tool))
+            verify(Path(str(copy) + ".iif"), meta)
+            Path(str(copy) + ".iif").unlink()
         marked = str(work / "marked.xlsx")
         results.setdefault("writeback", []).append(
             measure("writeback", str(path), str(rows_file), marked)
         )
-        (work / "orders.xlsx.iif").unlink()
     if with_openpyxl:
         results["openpyxl_read"] = [measure("openpyxl_read", str(path))]
         results["openpyxl_save"] = [measure("openpyxl_save", str(path))]
@@ -453,6 +511,19 @@ def run(orders: int, repeat: int, with_openpyxl: bool) -> dict[str, Any]:
         "repeat": repeat,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
+    if other is not None:
+        # Paired by round: the machine's drift from one round to the next cancels out.
+        differences = [
+            ours - theirs
+            for (ours, _), (theirs, _) in zip(results["export"], results["against"], strict=True)
+        ]
+        figures["against"] = against
+        figures["against_commit"] = other[0]
+        figures["against_export_s"] = round(median["against"][0], 2)
+        figures["export_difference_s"] = round(statistics.mean(differences), 3)
+        if len(differences) > 1:
+            error = statistics.stdev(differences) / len(differences) ** 0.5
+            figures["export_difference_standard_error_s"] = round(error, 3)
     if with_openpyxl:
         figures["openpyxl_read_s"] = round(median["openpyxl_read"][0], 2)
         figures["openpyxl_save_s"] = round(median["openpyxl_save"][0], 2)
@@ -478,8 +549,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--openpyxl", action="store_true", help="also time openpyxl (slow)")
+    parser.add_argument(
+        "--against",
+        metavar="REVISION",
+        help="also time the export of this git revision, alternately with this one",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=CACHE, help="the folder of the generated workbooks"
+    )
     arguments = parser.parse_args()
-    figures = run(arguments.orders, arguments.repeat, arguments.openpyxl)
+    figures = run(
+        arguments.orders,
+        arguments.repeat,
+        arguments.openpyxl,
+        arguments.cache.resolve(),
+        arguments.against,
+    )
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")

@@ -1,0 +1,100 @@
+"""The benchmark runs as the README says, and measures what it names (on a small workbook)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "tests" / "benchmark" / "bench.py"
+FIGURES = {
+    "orders",
+    "lines",
+    "xlsx_mb",
+    "baseline_s",
+    "export_s",
+    "writeback_s",
+    "ratio_export_to_baseline",
+    "ratio_writeback_to_baseline",
+    "baseline_peak_mb",
+    "export_peak_mb",
+    "ratio_peak_memory",
+    "seconds_per_1000_orders",
+    "repeat",
+    "machine",
+}
+AGAINST = {
+    "against",
+    "against_commit",
+    "against_export_s",
+    "export_difference_s",
+    "export_difference_standard_error_s",
+}
+
+
+def run_bench(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(BENCH), "--orders", "30", "--cache", str(tmp_path / "cache")]
+    return subprocess.run(
+        [*command, *options], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+
+
+def bench(tmp_path: Path, *options: str) -> dict[str, Any]:
+    output = tmp_path / "figures.json"
+    completed = run_bench(tmp_path, "--json", str(output), *options)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    figures: dict[str, Any] = json.loads(output.read_text())
+    # The table printed is the figures written.
+    assert completed.stdout.splitlines()[-len(figures) :] == [
+        f"{key:<{max(map(len, figures))}}  {value}" for key, value in figures.items()
+    ]
+    return figures
+
+
+def test_the_benchmark_measures_the_export_against_the_read(tmp_path: Path) -> None:
+    figures = bench(tmp_path, "--repeat", "1")
+    assert set(figures) == FIGURES
+    assert (figures["orders"], figures["lines"], figures["repeat"]) == (30, 87, 1)
+    for key in ("baseline_s", "export_s", "writeback_s", "baseline_peak_mb", "export_peak_mb"):
+        assert figures[key] > 0, key
+    # The workbook is generated once, in the cache; what the runs wrote is gone.
+    assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == [
+        "orders-30-v2.json",
+        "orders-30-v2.xlsx",
+    ]
+
+
+NEEDS_HISTORY = pytest.mark.skipif(
+    not (ROOT / ".git").exists(), reason="needs the repository's history"
+)
+
+
+@NEEDS_HISTORY
+def test_the_benchmark_times_another_revision_alternately(tmp_path: Path) -> None:
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    figures = bench(tmp_path, "--repeat", "2", "--against", "HEAD")
+    assert set(figures) == FIGURES | AGAINST
+    assert (figures["against"], figures["against_commit"]) == ("HEAD", head)
+    assert figures["against_export_s"] > 0
+    # The other revision's tool is kept in the cache, beside the workbook.
+    assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == [
+        "orders-30-v2.json",
+        "orders-30-v2.xlsx",
+        f"tool-{head[:12]}",
+    ]
+    tool = tmp_path / "cache" / f"tool-{head[:12]}"
+    assert sorted(path.name for path in tool.iterdir()) == ["ccp_xlsx2iif", "templates"]
+
+
+@NEEDS_HISTORY
+def test_another_revision_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    completed = run_bench(tmp_path, "--against", "no-such-revision")
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("git rev-parse: fatal: ")

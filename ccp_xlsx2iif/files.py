@@ -2,7 +2,8 @@
 
 A staged file is written under a temporary name in the target's folder, flushed and synced to
 disk, and only then renamed over the target with ``os.replace`` (atomic on Windows, macOS and
-Linux). A run that fails before the rename leaves the target as it was.
+Linux). A run that fails before the rename leaves the target as it was. On Windows, a rename
+refused while another program holds a file for a moment is tried again for a few seconds.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from time import monotonic, sleep
 from typing import BinaryIO
 
 from ccp_xlsx2iif.problems import FileProblem
 
 PARTIAL_SUFFIX = ".partial"
 DISK_HINT = "Check that the disk has free space and that you may write to the folder."
+WINDOWS = sys.platform == "win32"
+# On Windows, a virus scanner, the search indexer or a sync client (OneDrive, Dropbox) may open
+# a file for a moment after it is written; renaming it then fails as if the file were open in
+# a program. Such a rename is tried again for this many seconds before it counts as failed.
+REPLACE_PATIENCE = 3.0
 
 
 def batch_name(workbook: Path, now: dt.datetime) -> str:
@@ -46,9 +53,28 @@ def free_batch_path(workbook: Path, now: dt.datetime, folder: Path | None = None
     return candidate
 
 
+def replace_file(source: Path, target: Path) -> None:
+    """Rename ``source`` over ``target`` (``os.replace``), waiting out a brief hold on Windows.
+
+    Elsewhere a refused rename is not tried again: only Windows refuses one for a file that
+    another program merely reads.
+    """
+    deadline = monotonic() + REPLACE_PATIENCE
+    pause = 0.05
+    while True:
+        try:
+            source.replace(target)
+            return
+        except PermissionError:
+            if not WINDOWS or monotonic() + pause > deadline:
+                raise
+        sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 def sync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable (POSIX; Windows has no folder handles to sync)."""
-    if sys.platform == "win32":
+    if WINDOWS:
         return
     descriptor = os.open(folder, os.O_RDONLY)
     try:
@@ -97,7 +123,15 @@ def finish_interrupted(
             continue
         target, partial = found[0]
         if repair:
-            partial.replace(target)
+            try:
+                replace_file(partial, target)
+            except OSError as error:
+                raise FileProblem(
+                    f"{target}: the complete IIF file of an interrupted export, "
+                    f"{partial.name}, cannot be put in place ({error.strerror or error})",
+                    hint=f"Rename {partial} to {target.name} (close any program that has it "
+                    "open), and run the command again.",
+                ) from None
             sync_folder(target.parent)
             notes.append(
                 f"An earlier export was interrupted after marking its orders; its complete IIF "
@@ -210,7 +244,7 @@ class StagedFile:
         """Move the finished file over its target."""
         self.finish()
         try:
-            self.temporary.replace(self.target)
+            replace_file(self.temporary, self.target)
         except PermissionError:
             raise FileProblem(
                 f"{self.target}: cannot be replaced; it is open in another program or read-only",

@@ -29,6 +29,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
+import ccp_xlsx2iif.files as files_module
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark
 from ccp_xlsx2iif.lock import export_lock, lock_path
@@ -319,28 +320,83 @@ def test_a_full_disk_leaves_everything_as_it_was(
     assert [p.name for p in tmp_path.iterdir()] == ["orders.xlsx"]
 
 
-def test_a_workbook_locked_by_windows_fails_cleanly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On Windows, replacing a workbook Excel has open raises PermissionError."""
-    path = OrderBook().save(tmp_path / "orders.xlsx")
-    before = path.read_bytes()
+def locked_for(monkeypatch: pytest.MonkeyPatch, path: Path, refusals: int) -> list[float]:
+    """Have renames over ``path`` refused ``refusals`` times, as Windows refuses them.
+
+    Return the pauses the export makes meanwhile (on a clock of its own: no time passes).
+    """
     original_replace = Path.replace
+    left = [refusals]
 
     def locked(self: Path, target: Any) -> Any:
-        if Path(target) == path:
+        if Path(target) == path and left[0]:
+            left[0] -= 1
             raise PermissionError(errno.EACCES, "Permission denied")
         return original_replace(self, target)
 
+    pauses: list[float] = []
     monkeypatch.setattr(Path, "replace", locked)
+    monkeypatch.setattr("ccp_xlsx2iif.files.monotonic", lambda: sum(pauses))
+    monkeypatch.setattr("ccp_xlsx2iif.files.sleep", pauses.append)
+    return pauses
+
+
+LOCKED = (
+    "cannot be replaced; it is open in another program or read-only",
+    "Close the file (in Excel or LibreOffice) and run the command again.",
+)
+
+
+@pytest.mark.parametrize("windows", [True, False])
+def test_a_workbook_locked_by_another_program_fails_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, windows: bool
+) -> None:
+    """On Windows, replacing a workbook Excel has open raises PermissionError."""
+    monkeypatch.setattr(files_module, "WINDOWS", windows)
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    pauses = locked_for(monkeypatch, path, refusals=1000)
     with pytest.raises(FileProblem) as raised:
         export_workbook(path, ExportOptions(), NOW)
-    assert (raised.value.message, raised.value.hint) == (
-        f"{path}: cannot be replaced; it is open in another program or read-only",
-        "Close the file (in Excel or LibreOffice) and run the command again.",
-    )
+    assert (raised.value.message, raised.value.hint) == (f"{path}: {LOCKED[0]}", LOCKED[1])
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["orders.xlsx"]
+    # Windows is given 3 seconds to let go of the file; elsewhere a refusal is final.
+    assert pauses == ([0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5] if windows else [])
+
+
+def test_a_workbook_held_for_a_moment_on_windows_is_replaced_when_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virus scanner or a sync client may hold a file just written for a moment."""
+    monkeypatch.setattr(files_module, "WINDOWS", True)
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    pauses = locked_for(monkeypatch, path, refusals=2)
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert [order.order_id for order in result.orders] == ["1001", "1002"]
+    assert marks(path) == [f"2026-03-14 09:30 {BATCH}"] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
+    assert pauses == [0.05, 0.1]
+
+
+def test_an_interrupted_exports_iif_file_that_cannot_be_put_in_place_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    export_workbook(path, ExportOptions(), NOW)
+    (tmp_path / BATCH).rename(tmp_path / f".{BATCH}.partial")
+    before = path.read_bytes()
+    locked_for(monkeypatch, tmp_path / BATCH, refusals=1)
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(), NOW + dt.timedelta(minutes=1))
+    assert (raised.value.message, raised.value.hint) == (
+        f"{tmp_path / BATCH}: the complete IIF file of an interrupted export, .{BATCH}.partial, "
+        "cannot be put in place (Permission denied)",
+        f"Rename {tmp_path / f'.{BATCH}.partial'} to {BATCH} (close any program that has it "
+        "open), and run the command again.",
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".{BATCH}.partial", "orders.xlsx"]
 
 
 def test_an_iif_file_that_cannot_be_moved_is_put_in_place_by_the_next_run(

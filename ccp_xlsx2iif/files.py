@@ -16,7 +16,7 @@ import secrets
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from time import monotonic, sleep
 from typing import BinaryIO
@@ -257,8 +257,13 @@ class StagedFile:
         sync_folder(self.target.parent)
 
     def discard(self) -> None:
-        """Remove the temporary file, if any; the target is left as it was."""
+        """Remove the temporary file, if any; the target is left as it was.
+
+        A file that cannot be removed now (on Windows, one another program holds) is left for
+        the next export to remove: what made the run stop is what the user needs to hear.
+        """
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-        self.temporary.unlink(missing_ok=True)
+        with suppress(OSError):
+            self.temporary.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sys
@@ -377,6 +378,39 @@ def test_a_workbook_held_for_a_moment_on_windows_is_replaced_when_let_go(
     assert marks(path) == [f"2026-03-14 09:30 {BATCH}"] * 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
     assert pauses == [0.05, 0.1]
+
+
+def test_temporary_files_that_cannot_be_removed_are_left_for_the_next_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows another program may hold a file just written: the run still says what failed."""
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "payment.iif.j2").write_text("{{ order.no_such_field }}\n")
+    original_unlink = Path.unlink
+
+    def held(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith((".partial", ".tmp.xlsx")):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        original_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", held)
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(templates=templates), NOW)
+    assert raised.value.message == (
+        "IIF template error: 'Order' object has no attribute 'no_such_field'"
+    )
+    assert path.read_bytes() == before
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left[0] == f".{BATCH}.partial"
+    assert re.fullmatch(r"\.orders\.[0-9a-f]{8}\.tmp\.xlsx", left[1])
+    assert left[2:] == ["orders.xlsx", "templates"]
+    monkeypatch.undo()
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert [order.order_id for order in result.orders] == ["1001", "1002"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx", "templates"]
 
 
 def test_an_interrupted_exports_iif_file_that_cannot_be_put_in_place_is_named(

@@ -261,8 +261,9 @@ class Output:
             typer.echo(line)
 
     def json(self, document: dict[str, Any]) -> None:
-        """Print a JSON document."""
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        """Print a JSON document (with escapes for what the output's encoding cannot write)."""
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        typer.echo(text if _encodable(text) else json.dumps(document, indent=2))
 
     @contextmanager
     def reported(self, verdict: Callable[[int], str] | None = None) -> Iterator[None]:
@@ -761,4 +762,27 @@ _now: Callable[[], dt.datetime] = dt.datetime.now
 
 def main() -> None:
     """Run the command line."""
+    _output_never_fails()
     app()
+
+
+def _output_never_fails() -> None:
+    """Show a character the output's encoding lacks as ``?``, rather than stop the command.
+
+    On Windows, output redirected to a file or a pipe is written in the system's code page
+    (cp1252 in the US), which has no Chinese letters, for one: a customer's name must not
+    crash the summary of an export that was written. (``--json`` writes such a character as
+    a JSON escape, which keeps the document exact.)
+    """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="replace")
+
+
+def _encodable(text: str) -> bool:
+    """Whether the output's encoding can write ``text`` as it is."""
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

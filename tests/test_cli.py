@@ -361,6 +361,34 @@ def test_a_real_terminal_gets_tables_and_a_pipe_gets_plain_text(tmp_path: Path) 
     assert "  Order  Date        Customer      Total" in piped.stdout.splitlines()
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_output_in_a_code_page_without_a_character_still_shows_the_summary(
+    tmp_path: Path, as_json: bool
+) -> None:
+    """On Windows, output redirected to a file is written in the system's code page."""
+    import subprocess
+
+    book = OrderBook()
+    book.orders[0]["Customer"] = "\u5317\u4eac Trading Zo\u00eb"
+    path = book.save(tmp_path / "orders.xlsx")
+    command = [sys.executable, "-m", "ccp_xlsx2iif", "export", str(path), "--dry-run"]
+    environment = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    shown = subprocess.run(
+        [*command, *(["--json"] if as_json else [])], capture_output=True, env=environment
+    )
+    assert shown.returncode == 0, shown.stderr
+    if as_json:  # exact, in escapes
+        changes = json.loads(shown.stdout.decode("ascii"))["text_changes"]
+        assert (changes[0]["before"], changes[0]["after"]) == (
+            "\u5317\u4eac Trading Zo\u00eb",
+            "BeiJing Trading Zoe",
+        )
+    else:  # what the code page lacks is a question mark
+        assert '  Orders!D2: "?? Trading Zo\u00eb" -> "BeiJing Trading Zoe"' in (
+            shown.stdout.decode("cp1252").splitlines()
+        )
+
+
 def test_the_progress_bar_appears_only_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=True, width=80)

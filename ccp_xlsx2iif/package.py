@@ -66,10 +66,29 @@ _DATA_DESCRIPTOR_FLAG = 0x08
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
 _NAMESPACE_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 _DOCUMENT_TYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
-_ROW_NUMBER = re.compile(rb"""<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["'](\d+)["']""")
-# Columns from BA on: normal order sheets never reach them, so finding none bounds the width.
-_WIDE_CELL = re.compile(rb"""<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["']([B-Z][A-Z]|[A-Z]{3})(\d+)["']""")
-_NARROW_COLUMNS = 52
+# Where python-calamine places a cell: at its reference (``r="B7"``, letters of either case
+# then digits), else after the cell before it in its row, the row being the one its ``r``
+# names, else the one after the row before. It reads any element whose local name is ``c`` or
+# ``row``, with any prefix; a self-closing cell has no value, and is placed but not kept.
+#
+# Excel writes every cell ``<c r="B7"``. Such a cell in columns A to AZ and rows up to
+# PLAIN_ROWS (past Excel's last row) reaches at most PLAIN_ROWS x 52 cells, well within
+# MAX_CELLS: a sheet of such cells only is known safe without a number read. Any other start
+# of an element named ``c...`` is looked at on its own.
+PLAIN_ROWS = 1_049_999
+PLAIN_COLUMNS = 52
+_UNPLAIN_CELL = re.compile(rb'<c(?! r="A?[A-Z](?:\d{1,6}|10[0-4]\d{4})")')
+_CELL_REFERENCE_FIRST = re.compile(rb'<c r="([A-Za-z]+)(\d+)"')
+# An element ``c`` or ``row`` with a prefix, which a worksheet without prefixes never has.
+_PREFIXED_CELL_OR_ROW = re.compile(rb":(?:c|row)[\s/>]")
+# The start of any tag of an element ``c`` or ``row``, with any prefix, for the exact way;
+# where the tag ends is found by _tag_end, which skips quoted values.
+_CELL_OR_ROW_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])")
+_TAG_END_OR_QUOTE = re.compile(rb"""[>"']""")
+_R_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
+# The longest start tag the slow way carries from one region into the next.
+MAX_TAG = 1 << 20
 _ERROR_CELL = re.compile(
     rb"""<(?:\w+:)?c\b([^>]*?\st\s*=\s*["']e["'][^>]*)>(?:(?!</(?:\w+:)?c>).)*?"""
     rb"""<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>""",
@@ -328,31 +347,46 @@ class SheetXml:
 class SheetFacts:
     """What the scan of a sheet's XML found: its extent, error cells, uncalculated formulas.
 
-    Cells are (row, column), both 1-based.
+    ``row_bound`` and ``column_bound`` are at least the last row and column a reader places a
+    cell in (for a sheet of cells as Excel writes them, within PLAIN_ROWS and PLAIN_COLUMNS:
+    those). Cells are (row, column), both 1-based.
     """
 
-    max_row: int = 0
-    max_column: int = 0
+    row_bound: int = 0
+    column_bound: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     uncalculated: set[tuple[int, int]] = field(default_factory=set)
+
+
+class _MeasureAgain(Exception):
+    """The sheet is not as Excel writes it: it is scanned again from its start, ``exactly``."""
+
+    def __init__(self, exactly: str) -> None:
+        super().__init__(exactly)
+        self.exactly = exactly
+
+
+# How a sheet's extent is measured: from the cells Excel would not write only (PLAIN); from
+# every cell's reference (REFERENCES, once a cell lies beyond the plain range); tag by tag, as
+# python-calamine reads them (TAGS, for a sheet not written as Excel writes it).
+PLAIN, REFERENCES, TAGS = "plain", "references", "tags"
 
 
 class SheetScanner:
     """Scans regions of whole rows of one sheet, with patterns for its namespace prefix.
 
-    Patterns that start with a literal (``<row r="``) are searched at C speed; a region whose
-    rows or cells are written otherwise (attributes in another order) is scanned with the
-    general, slower patterns, so that nothing escapes the bounds.
+    Patterns that start with a literal (``<c``) are searched at C speed. A sheet whose cells
+    are written otherwise (without a reference, attributes in another order, a prefix) is
+    measured tag by tag, the slow way, so that nothing escapes the bounds.
     """
 
-    def __init__(self, prefix: bytes) -> None:
-        self.facts = SheetFacts()
-        p = re.escape(prefix)
-        self.row_tag, self.cell_tag = b"<" + prefix + b"row", b"<" + prefix + b"c "
-        self.row_number = re.compile(rb"<" + p + rb'row r="(\d+)"')
-        self.cell_reference = b"<" + prefix + b'c r="'
+    def __init__(self, sheet: str, prefix: bytes, facts: SheetFacts, way: str = PLAIN) -> None:
+        self.sheet = sheet
+        self.facts = facts
+        self.way = TAGS if prefix else way
+        self.row_index = self.column_index = 0  # where the next cell without a reference goes
+        self.carried = b""  # the start of a tag the region before ended inside
         self.formula_tag = b"<" + prefix + b"f"
-        self.wide_cell = re.compile(rb"<" + p + rb'c r="([B-Z][A-Z]|[A-Z]{3})\d')
         self.uncalculated_hints = (
             b"</" + prefix + b"f></" + prefix + b"c>",
             b"/></" + prefix + b"c>",
@@ -363,17 +397,11 @@ class SheetScanner:
 
     def scan(self, rows: bytes) -> None:
         """Take in one region of whole rows."""
+        if self.way == TAGS:
+            self._measure_tags(rows)
+        else:
+            self._measure(rows)
         facts = self.facts
-        numbers = self.row_number.findall(rows)
-        if len(numbers) != rows.count(self.row_tag):
-            numbers = _ROW_NUMBER.findall(rows)
-        if numbers:
-            facts.max_row = max(facts.max_row, max(map(int, numbers)))
-        wide: list[bytes] = self.wide_cell.findall(rows)
-        if rows.count(self.cell_reference) != rows.count(self.cell_tag):
-            wide = [letters for letters, _ in _WIDE_CELL.findall(rows)]
-        widest = max((column_number(letters) for letters in wide), default=_NARROW_COLUMNS)
-        facts.max_column = max(facts.max_column, widest)
         if _ERROR_TYPE.search(rows):
             for attributes, value in _ERROR_CELL.findall(rows):
                 cell = _cell(attributes)
@@ -384,6 +412,112 @@ class SheetScanner:
                 cell = _cell(attributes)
                 if cell and not _TEXT_TYPE.search(attributes):
                     facts.uncalculated.add(cell)
+
+    def _measure(self, rows: bytes) -> None:
+        """Measure a region whose cells all carry their reference first (else: TAGS)."""
+        if _PREFIXED_CELL_OR_ROW.search(rows):
+            raise _MeasureAgain(TAGS)
+        facts = self.facts
+        end = 0
+        for unplain in _UNPLAIN_CELL.finditer(rows):
+            if unplain.start() < end:
+                continue  # within the tag before (a quoted value): not a tag
+            cell = _CELL_REFERENCE_FIRST.match(rows, unplain.start())
+            tag_end = _tag_end(rows, cell.end()) if cell is not None else None
+            if cell is None or tag_end is None:
+                raise _MeasureAgain(TAGS)
+            end = tag_end
+            row, column = int(cell.group(2)), column_number(cell.group(1))
+            if rows[end - 1] == _SLASH or (row <= PLAIN_ROWS and column <= PLAIN_COLUMNS):
+                continue  # no value (never kept), or within the plain range
+            if self.way == PLAIN:
+                raise _MeasureAgain(REFERENCES)
+        if self.way == PLAIN:
+            facts.row_bound, facts.column_bound = PLAIN_ROWS, PLAIN_COLUMNS
+            return
+        for letters, digits in _CELL_REFERENCE_FIRST.findall(rows):
+            facts.row_bound = max(facts.row_bound, int(digits))
+            facts.column_bound = max(facts.column_bound, column_number(letters))
+
+    def _measure_tags(self, rows: bytes) -> None:
+        """Place every cell of a region as python-calamine does, tag by tag."""
+        text = self.carried + rows
+        self.carried = b""
+        facts = self.facts
+        position = 0
+        while (tag := _CELL_OR_ROW_TAG.search(text, position)) is not None:
+            end = _tag_end(text, tag.end())
+            if end is None:  # the tag goes on in the next region
+                self.carried = text[tag.start() :]
+                if len(self.carried) > MAX_TAG:
+                    raise FileProblem(
+                        f'sheet "{self.sheet}" has a tag of more than {MAX_TAG:,} bytes, which '
+                        "Excel never writes; the file is refused as unsafe",
+                        hint="Open the workbook in Excel and save it again, or export it from "
+                        "the shop again.",
+                    )
+                return
+            position = end + 1
+            closing, name = tag.groups()
+            attributes = text[tag.end() : end]
+            if closing:
+                if name == b"row":
+                    self.row_index += 1
+                    self.column_index = 0
+                continue
+            # A self-closing element is read as its start and its end: a cell without a value,
+            # which the reader places (the next one follows it) but does not keep.
+            kept = not attributes.endswith(b"/")
+            reference = _reference(attributes)
+            if name == b"row":
+                if reference is not None:
+                    self.row_index = reference[0] - 1
+                if not kept:
+                    self.row_index += 1
+                    self.column_index = 0
+                continue
+            if reference is None:
+                row, column = self.row_index + 1, self.column_index + 1
+            elif reference[1] == 0:
+                continue  # a reference without a column: the reader refuses the sheet
+            else:
+                row, column = reference
+            self.column_index = column
+            if kept:
+                facts.row_bound = max(facts.row_bound, row)
+                facts.column_bound = max(facts.column_bound, column)
+
+
+_SLASH = ord("/")
+_END = ord(">")
+
+
+def _tag_end(text: bytes, position: int) -> int | None:
+    """Return where the tag going on at ``position`` ends (its ``>``), past quoted values.
+
+    ``None`` when it does not end in ``text``. Each byte is looked at once: no input makes it
+    slow (a regular expression for the same would backtrack on a tag that never ends).
+    """
+    while (mark := _TAG_END_OR_QUOTE.search(text, position)) is not None:
+        at = mark.start()
+        if text[at] == _END:
+            return at
+        closing = text.find(text[at : at + 1], at + 1)
+        if closing < 0:
+            return None
+        position = closing + 1
+    return None
+
+
+def _reference(attributes: bytes) -> tuple[int, int] | None:
+    """Return the (row, column) an ``r`` attribute names; column 0 when it names none."""
+    attribute = _R_ATTRIBUTE.search(attributes)
+    if attribute is None:
+        return None
+    reference = _REFERENCE.fullmatch(attribute.group(1) or attribute.group(2) or b"")
+    if reference is None or int(reference.group(2)) == 0:
+        return None  # not a reference the reader takes: it refuses the sheet
+    return int(reference.group(2)), column_number(reference.group(1))
 
 
 def _cell(attributes: bytes) -> tuple[int, int] | None:
@@ -490,24 +624,35 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
 
 
 def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) -> SheetFacts:
+    way = PLAIN
+    while True:
+        try:
+            facts = _scan_once(sheet, raw, info, way)
+            break
+        except _MeasureAgain as again:
+            way = again.exactly
+    if facts.row_bound * facts.column_bound > MAX_CELLS:
+        raise FileProblem(
+            f'{path}: sheet "{sheet}" spans {facts.row_bound:,} rows and '
+            f"{facts.column_bound:,} columns, more than the tool reads ({MAX_CELLS:,} cells)",
+            hint="Delete the empty rows and columns below and right of the data (a stray value "
+            "far away makes the used range huge), save, and run again.",
+        )
+    return facts
+
+
+def _scan_once(sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, way: str) -> SheetFacts:
     chunks = read_part(raw, info)
 
     def read(_: int) -> bytes:
         return next(chunks, b"")
 
     xml = SheetXml(sheet, read)
-    scanner = SheetScanner(b"")
+    facts = SheetFacts()
+    scanner = SheetScanner(sheet, b"", facts, way)
     for kind, region in xml.regions():
         if kind == "head":
-            scanner = SheetScanner(xml.prefix)
+            scanner = SheetScanner(sheet, xml.prefix, facts, way)
         elif kind == "rows":
             scanner.scan(region)
-    facts = scanner.facts
-    if facts.max_row * facts.max_column > MAX_CELLS:
-        raise FileProblem(
-            f'{path}: sheet "{sheet}" spans {facts.max_row:,} rows and {facts.max_column:,} '
-            f"columns, more than the tool reads ({MAX_CELLS:,} cells)",
-            hint="Delete the empty rows and columns below and right of the data (a stray value "
-            "far away makes the used range huge), save, and run again.",
-        )
     return facts

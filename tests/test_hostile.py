@@ -7,6 +7,7 @@ killed, and the test would fail.
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -140,8 +141,38 @@ def test_external_entity_in_the_workbook_part(tmp_path: Path) -> None:
     )
 
 
-def test_a_stray_cell_at_the_last_cell_of_excel(tmp_path: Path) -> None:
-    stray = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+X = b"<is><t>x</t></is>"
+# A value at the last cell of Excel, written every way python-calamine reads it there.
+STRAY_CELLS = {
+    "as Excel writes it": b'<row r="1048576"><c r="XFD1048576" t="inlineStr">' + X + b"</c></row>",
+    "in a row without a number": b'<row><c r="XFD1048576" t="inlineStr">' + X + b"</c></row>",
+    "in a row of another number": b'<row r="4"><c r="XFD1048576" t="inlineStr">'
+    + X
+    + b"</c></row>",
+    "with its attributes in another order": (
+        b'<row spans="1:1" r="1048576"><c t="inlineStr" r="XFD1048576">' + X + b"</c></row>"
+    ),
+    "in lower case": b'<row r="1048576"><c r="xfd1048576" t="inlineStr">' + X + b"</c></row>",
+    "after a quoted >": (
+        b'<row r="1048576"><c ref=">" t="inlineStr" r="XFD1048576">' + X + b"</c></row>"
+    ),
+    "with a prefix of its own": (
+        b'<y:row xmlns:y="urn:y" r="1048576"><y:c r="XFD1048576" t="inlineStr"><y:is><y:t>x'
+        b"</y:t></y:is></y:c></y:row>"
+    ),
+    "after a cell, without a reference": (
+        b'<row r="1048576"><c r="XFC1048576" t="inlineStr">'
+        + X
+        + b'</c><c t="inlineStr">'
+        + X
+        + b"</c></row>"
+    ),
+}
+
+
+@pytest.mark.parametrize("written", sorted(STRAY_CELLS))
+def test_a_stray_cell_at_the_last_cell_of_excel(tmp_path: Path, written: str) -> None:
+    stray = STRAY_CELLS[written]
     path = with_sheet_xml(
         tmp_path, lambda xml: xml.replace(b"</sheetData>", stray + b"</sheetData>")
     )
@@ -149,6 +180,42 @@ def test_a_stray_cell_at_the_last_cell_of_excel(tmp_path: Path) -> None:
         path,
         f'{path}: sheet "Orders" spans 1,048,576 rows and 16,384 columns, more than the tool '
         "reads (80,000,000 cells)",
+    )
+
+
+def test_cells_without_references_that_reach_far_right(tmp_path: Path) -> None:
+    # 20,000 cells in one row, each placed after the one before: with 5,000 rows, 100 million.
+    wide = b"<row>" + (b'<c t="inlineStr">' + X + b"</c>") * 20_000 + b"</row>"
+    deep = b'<row r="5000"><c r="A5000" t="inlineStr">' + X + b"</c></row>"
+    path = with_sheet_xml(
+        tmp_path, lambda xml: xml.replace(b"</sheetData>", wide + deep + b"</sheetData>")
+    )
+    assert_refused(
+        path,
+        f'{path}: sheet "Orders" spans 5,000 rows and 20,000 columns, more than the tool '
+        "reads (80,000,000 cells)",
+    )
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x:"])
+def test_a_tag_that_never_ends_is_refused(tmp_path: Path, prefix: bytes) -> None:
+    # A tag is carried from one region of rows to the next while it has not ended: here, one
+    # holding what looks like rows, for 3 MB. Each byte is looked at a bounded number of times.
+    def endless(xml: bytes) -> bytes:
+        main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        if prefix:
+            xml = re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", xml)
+            xml = xml.replace(b'xmlns="' + main + b'"', b'xmlns:x="' + main + b'"')
+        rows = b"<" + prefix + b"row "
+        tag = rows + b'r="3"><' + prefix + b'c r="XFD3" note="' + rows * 500_000
+        end = b"</" + prefix + b"sheetData>"
+        return xml.replace(end, tag + b'">1</' + prefix + b"c></" + prefix + b"row>" + end)
+
+    path = with_sheet_xml(tmp_path, endless)
+    assert_refused(
+        path,
+        'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the '
+        "file is refused as unsafe",
     )
 
 

@@ -1,0 +1,178 @@
+"""The scan of a sheet's XML bounds where python-calamine places every cell, however written."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.package import PLAIN_COLUMNS, PLAIN_ROWS, PackageInspector
+from tests.conftest import BATCH, NOW
+from tests.workbooks import OrderBook, replace_member, sheet_xml
+
+MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+VALUE = b"<is><t>x</t></is>"
+
+
+def with_orders_xml(folder: Path, change: object) -> Path:
+    path = OrderBook().save(folder / "orders.xlsx")
+    assert callable(change)
+    replace_member(path, "xl/worksheets/sheet1.xml", change(sheet_xml(path)))
+    return path
+
+
+def bounds(path: Path) -> tuple[int, int]:
+    inspector = PackageInspector(path)
+    try:
+        facts = inspector.scan("Orders")
+    finally:
+        inspector.close()
+    return facts.row_bound, facts.column_bound
+
+
+def placed(path: Path) -> tuple[int, int]:
+    """Return the last row and column python-calamine places a cell of the Orders sheet in."""
+    with CalamineWorkbook.from_path(str(path)) as book:
+        end = book.get_sheet_by_name("Orders").end
+    assert end is not None
+    return end[0] + 1, end[1] + 1
+
+
+def prefixed(xml: bytes) -> bytes:
+    """Write every element with the prefix ``x:`` (some libraries write worksheets so)."""
+    xml = re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", xml)
+    return xml.replace(b'xmlns="' + MAIN + b'"', b'xmlns:x="' + MAIN + b'"')
+
+
+def references_last(xml: bytes) -> bytes:
+    """Write each cell's reference after its other attributes."""
+    return re.sub(rb'<((?:x:)?c) r="([A-Z]+[0-9]+)"([^>]*?)(/?)>', rb'<\1\3 r="\2"\4>', xml)
+
+
+def rows_unnumbered(xml: bytes) -> bytes:
+    """Leave out the rows' numbers (each row then follows the one before)."""
+    return re.sub(rb'(<(?:x:)?row) r="[0-9]+"', rb"\1", xml)
+
+
+def test_a_sheet_written_as_excel_writes_it_is_bounded_without_a_number_read(
+    tmp_path: Path,
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert bounds(path) == (PLAIN_ROWS, PLAIN_COLUMNS)
+    assert PLAIN_ROWS * PLAIN_COLUMNS < 80_000_000
+
+
+def test_a_cell_beyond_the_plain_columns_has_every_reference_read(tmp_path: Path) -> None:
+    cell = b'<c r="BA2" t="inlineStr">' + VALUE + b"</c></row>"
+    path = with_orders_xml(tmp_path, lambda xml: xml.replace(b"</row>", cell, 2))
+    assert bounds(path) == placed(path) == (3, 53)
+
+
+def test_an_empty_cell_far_away_is_not_placed(tmp_path: Path) -> None:
+    # A styled cell without a value, written self-closing as Excel writes it, holds nothing.
+    cell = b'<c r="XFD1048576" s="1"/></row>'
+    path = with_orders_xml(tmp_path, lambda xml: xml.replace(b"</row>", cell, 1))
+    assert bounds(path) == (PLAIN_ROWS, PLAIN_COLUMNS)
+    assert placed(path) == (3, 15)
+
+
+def test_a_sheet_written_otherwise_is_measured_as_the_reader_places_its_cells(
+    tmp_path: Path,
+) -> None:
+    def otherwise(xml: bytes) -> bytes:
+        # The first row's cells lose their references: each follows the one before.
+        header_end = xml.index(b"</x:row>")
+        head = re.sub(rb' r="[A-Z]+1"', b"", xml[:header_end])
+        return head + xml[header_end:]
+
+    path = with_orders_xml(
+        tmp_path, lambda xml: otherwise(rows_unnumbered(references_last(prefixed(xml))))
+    )
+    assert bounds(path) == placed(path) == (3, 15)
+
+
+def test_a_sheet_written_otherwise_exports_as_written_by_excel(tmp_path: Path) -> None:
+    (tmp_path / "excel").mkdir()
+    (tmp_path / "other").mkdir()
+    plain = OrderBook().save(tmp_path / "excel" / "orders.xlsx")
+    other = with_orders_xml(
+        tmp_path / "other", lambda xml: rows_unnumbered(references_last(prefixed(xml)))
+    )
+    assert b"<x:row><x:c t=" in sheet_xml(other)
+    export_workbook(plain, ExportOptions(), NOW)
+    export_workbook(other, ExportOptions(), NOW)
+    assert (tmp_path / "other" / BATCH).read_bytes() == (tmp_path / "excel" / BATCH).read_bytes()
+    with CalamineWorkbook.from_path(str(other)) as book:
+        rows = book.get_sheet_by_name("Orders").to_python()
+    assert [row[14] for row in rows] == [
+        "Exported",
+        f"2026-03-14 09:30 {BATCH}",
+        f"2026-03-14 09:30 {BATCH}",
+    ]
+
+
+@st.composite
+def sheet_data(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """Draw the rows of a sheet written in any of the ways a reader takes.
+
+    Return the XML and whether its cells are written otherwise than Excel writes them (a
+    prefix; a cell without a reference, or with its reference elsewhere than first).
+    """
+    prefix = draw(st.sampled_from([b"", b"x:"]))
+    otherwise = bool(prefix)
+    rows = []
+    for _ in range(draw(st.integers(1, 6))):
+        number = draw(st.none() | st.integers(1, 40))
+        cells = []
+        for _ in range(draw(st.integers(0, 5))):
+            kind = draw(st.sampled_from(["referenced", "last", "spaced", "unreferenced", "empty"]))
+            letters = draw(st.sampled_from([b"A", b"C", b"Z", b"AZ", b"BA", b"CW", b"b", b"az"]))
+            reference = b"%s%d" % (letters, draw(st.integers(1, 60)))
+            if kind == "empty":
+                cells.append(b'<%sc r="%s" s="1"/>' % (prefix, reference))
+                continue
+            value = VALUE.replace(b"<", b"<" + prefix).replace(b"<" + prefix + b"/", b"</" + prefix)
+            attributes = {
+                "referenced": b' r="%s" t="inlineStr"' % reference,
+                "last": b' t="inlineStr" r="%s"' % reference,
+                "spaced": b"\n\tr = '%s' t=\"inlineStr\"" % reference,
+                "unreferenced": b' t="inlineStr"',
+            }[kind]
+            otherwise |= kind != "referenced"
+            cells.append(b"<%sc%s>%s</%sc>" % (prefix, attributes, value, prefix))
+        numbered = b"" if number is None else b' r="%d"' % number
+        if not cells and draw(st.booleans()):
+            rows.append(b"<%srow%s/>" % (prefix, numbered))  # an empty row, self-closing
+            continue
+        rows.append(b"<%srow%s>%s</%srow>" % (prefix, numbered, b"".join(cells), prefix))
+    root = b'<%sworksheet xmlns%s="%s">' % (prefix, b":x" if prefix else b"", MAIN)
+    xml = root + b"<%ssheetData>%s</%ssheetData></%sworksheet>" % (
+        prefix,
+        b"".join(rows),
+        prefix,
+        prefix,
+    )
+    return xml, otherwise
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sheet_data())
+def test_the_bounds_hold_every_cell_the_reader_places(drawn: tuple[bytes, bool]) -> None:
+    xml, otherwise = drawn
+    with tempfile.TemporaryDirectory() as folder:
+        path = with_orders_xml(Path(folder), lambda _: xml)
+        row_bound, column_bound = bounds(path)
+        with CalamineWorkbook.from_path(str(path)) as book:
+            end = book.get_sheet_by_name("Orders").end
+    if end is None:  # no cell with a value
+        return
+    last_row, last_column = end[0] + 1, end[1] + 1
+    assert row_bound >= last_row
+    assert column_bound >= last_column
+    if otherwise:  # measured tag by tag, as the reader places the cells: exactly
+        assert (row_bound, column_bound) == (last_row, last_column)

@@ -568,7 +568,7 @@ class PackageInspector:
         members = self._book.infolist()
         if len(members) > MAX_MEMBERS:
             raise FileProblem(
-                f"{self.path}: holds {len(members)} parts; no real workbook has so many"
+                f"{self.path}: holds {len(members):,} parts; no real workbook has so many"
             )
         for info in members:
             ratio = info.file_size / max(info.compress_size, 1)

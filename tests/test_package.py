@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import struct
 import tempfile
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.package import PLAIN_COLUMNS, PLAIN_ROWS, PackageInspector
+from ccp_xlsx2iif.problems import FileProblem
 from tests.conftest import BATCH, NOW
 from tests.workbooks import OrderBook, replace_member, sheet_xml
 
@@ -19,9 +24,8 @@ MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 VALUE = b"<is><t>x</t></is>"
 
 
-def with_orders_xml(folder: Path, change: object) -> Path:
+def with_orders_xml(folder: Path, change: Callable[[bytes], bytes]) -> Path:
     path = OrderBook().save(folder / "orders.xlsx")
-    assert callable(change)
     replace_member(path, "xl/worksheets/sheet1.xml", change(sheet_xml(path)))
     return path
 
@@ -176,3 +180,119 @@ def test_the_bounds_hold_every_cell_the_reader_places(drawn: tuple[bytes, bool])
     assert column_bound >= last_column
     if otherwise:  # measured tag by tag, as the reader places the cells: exactly
         assert (row_bound, column_bound) == (last_row, last_column)
+
+
+# --- workbooks whose zip structure or worksheet XML is damaged: each refused with a message
+
+SHEET = "xl/worksheets/sheet1.xml"
+LOCAL_HEADER = struct.Struct("<4s2xHH4xIII")  # signature, flags, method, crc, sizes
+
+
+def central_entry(data: bytes, name: str) -> int:
+    """Return where the central directory's entry of member ``name`` starts."""
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start + 1)) >= 0:
+        length = struct.unpack_from("<H", data, start + 28)[0]
+        if data[start + 46 : start + 46 + length] == name.encode():
+            return start
+    raise AssertionError(name)
+
+
+def patched(path: Path, name: str, *, local: dict[int, int], central: dict[int, int]) -> None:
+    """Write 4-byte numbers into a member's local header and central entry, at their offsets."""
+    data = bytearray(path.read_bytes())
+    header = zipfile.ZipFile(path).getinfo(name).header_offset
+    for offset, value in local.items():
+        struct.pack_into("<I" if offset != 8 else "<H", data, header + offset, value)
+    entry = central_entry(bytes(data), name)
+    for offset, value in central.items():
+        struct.pack_into("<I" if offset != 10 else "<H", data, entry + offset, value)
+    path.write_bytes(bytes(data))
+
+
+def refused(path: Path) -> str:
+    before = path.read_bytes()
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    return raised.value.message
+
+
+def damaged_as(path: Path, what: str) -> str:
+    return f"{path}: the workbook's zip structure is damaged ({what})"
+
+
+def test_a_member_whose_headers_disagree_on_its_size(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    size = zipfile.ZipFile(path).getinfo(SHEET).file_size
+    patched(path, SHEET, local={22: size + 1}, central={})
+    assert refused(path) == damaged_as(path, f"{SHEET} declares two different sizes")
+
+
+def test_a_member_whose_checksum_is_wrong(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    crc = zipfile.ZipFile(path).getinfo(SHEET).CRC ^ 1
+    patched(path, SHEET, local={14: crc}, central={16: crc})
+    assert refused(path) == damaged_as(
+        path, f"{SHEET} does not match its declared size or checksum"
+    )
+
+
+def test_a_member_compressed_as_excel_never_does(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    patched(path, SHEET, local={8: 12}, central={10: 12})  # bzip2
+    assert refused(path) == damaged_as(path, f"{SHEET} uses a compression Excel does not write")
+
+
+def test_a_member_without_its_local_header(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    patched(path, SHEET, local={0: 0x04034B51}, central={})  # "QK\x03\x04"
+    assert refused(path) == damaged_as(path, f"no local header for {SHEET}")
+
+
+def test_a_workbook_part_declared_implausibly_large(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    size = 65 << 20  # stored, as large as declared: not a bomb, but no workbook part is so large
+    patched(path, "xl/workbook.xml", local={}, central={10: 0, 20: size, 24: size})
+    assert refused(path) == (
+        f"the workbook's part xl/workbook.xml is implausibly large ({size:,} bytes)"
+    )
+
+
+def test_a_workbook_of_too_many_parts(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    with zipfile.ZipFile(path, "a") as book:
+        for number in range(20_000):
+            book.writestr(f"customXml/item{number}.xml", b"")
+    assert refused(path) == f"{path}: holds 20,011 parts; no real workbook has so many"
+
+
+def test_a_document_type_in_the_styles_is_refused(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    styles = zipfile.ZipFile(path).read("xl/styles.xml")
+    replace_member(path, "xl/styles.xml", b'<!DOCTYPE x [<!ENTITY a "b">]>' + styles)
+    assert refused(path) == (
+        "the workbook's part xl/styles.xml declares a document type (XML entities), which "
+        "Excel never writes; the file is refused as unsafe"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda xml: xml.replace(MAIN, b"urn:another"), "is not a SpreadsheetML worksheet"),
+        (lambda xml: b'<?xml version="1.0"?><table/>', "is not a worksheet"),
+        (
+            lambda xml: re.sub(rb"<sheetData>.*</sheetData>", b"", xml),
+            "has no cell data the tool can find",
+        ),
+        (lambda xml: xml[: xml.index(b"</sheetData>")], "ends inside its cell data"),
+    ],
+    ids=["another namespace", "no worksheet", "no cells", "cut short"],
+)
+def test_a_worksheet_that_is_not_one_is_refused(
+    tmp_path: Path, change: Callable[[bytes], bytes], problem: str
+) -> None:
+    path = with_orders_xml(tmp_path, change)
+    assert refused(path) == f'sheet "Orders" {problem}'

@@ -214,6 +214,7 @@ def open_book(
         if path.stat().st_size == 0:
             raise FileProblem(f"{path}: the file is empty", hint=SAVE_AS_XLSX)
         inspector = PackageInspector(path)
+    book = None
     try:
         book = _open_reader(path, label)
         names = list(book.sheet_names if sheets is None else sheets)
@@ -226,6 +227,10 @@ def open_book(
             if inspector is not None:
                 book.facts[sheet] = inspector.scan(sheet)
             book.prefetch(sheet)
+    except BaseException:
+        if book is not None:
+            book.close()  # its reader thread ends, and the file is let go of
+        raise
     finally:
         if inspector is not None:
             inspector.close()

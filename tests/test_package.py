@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import struct
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -210,12 +211,18 @@ def patched(path: Path, name: str, *, local: dict[int, int], central: dict[int, 
     path.write_bytes(bytes(data))
 
 
+def readers() -> set[threading.Thread]:
+    """Return the threads that parse sheets in the background, one per open workbook."""
+    return {thread for thread in threading.enumerate() if thread.name.startswith("sheet-reader")}
+
+
 def refused(path: Path) -> str:
-    before = path.read_bytes()
+    before, running = path.read_bytes(), readers()
     with pytest.raises(FileProblem) as raised:
         export_workbook(path, ExportOptions(), NOW)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert readers() == running  # the workbook was closed: its reader ended
     return raised.value.message
 
 

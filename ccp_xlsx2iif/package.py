@@ -89,6 +89,10 @@ _R_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
 # The longest start tag the slow way carries from one region into the next.
 MAX_TAG = 1 << 20
+_SHARED_STRINGS_ROOT = re.compile(rb"<(?:[\w.-]+:)?sst\b([^>]*)>")
+_UNIQUE_COUNT = re.compile(rb"""\suniqueCount\s*=\s*["']\s*(\d+)""")
+# The fewest bytes a shared string takes (``<si/>``).
+SHARED_STRING = 5
 _ERROR_CELL = re.compile(
     rb"""<(?:\w+:)?c\b([^>]*?\st\s*=\s*["']e["'][^>]*)>(?:(?!</(?:\w+:)?c>).)*?"""
     rb"""<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>""",
@@ -610,17 +614,36 @@ def _parts_read_with_the_sheets(book: zipfile.ZipFile) -> set[str]:
     for target, kind in _relationships(book, rels).values():
         if kind.endswith(("/sharedStrings", "/styles")):
             parts.add(_resolve(part, target))
+    # A reader may also take these by their usual names, whatever the relationships say.
+    usual = {"xl/sharedstrings.xml", "xl/styles.xml"}
+    parts.update(name for name in book.NameToInfo if name.replace("\\", "/").casefold() in usual)
     return parts
 
 
 def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
-    """Inflate a part with its hard limit, refusing a document type in its prolog."""
+    """Inflate a part with its hard limit, refusing a document type in its prolog.
+
+    The shared strings' root says how many strings follow, and python-calamine sets aside
+    room for that many before it reads one: a count no part of this size can hold is refused.
+    """
     head = b""
+    root_seen = False
     for chunk in read_part(raw, info):
         if len(head) < MAX_SHEET_HEAD:
             head += chunk
             if _DOCUMENT_TYPE.search(head):
                 raise _document_type_refused(info.filename)
+            if not root_seen and (root := _SHARED_STRINGS_ROOT.search(head)) is not None:
+                root_seen = True
+                count = _UNIQUE_COUNT.search(root.group(1))
+                if count is not None and int(count.group(1)) > info.file_size // SHARED_STRING:
+                    raise FileProblem(
+                        f"the workbook's part {info.filename} declares {int(count.group(1)):,} "
+                        f"shared strings, more than its {info.file_size:,} bytes can hold; the "
+                        "file is refused as damaged or unsafe",
+                        hint="Open the workbook in Excel and save it again, or export it from "
+                        "the shop again.",
+                    )
 
 
 def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) -> SheetFacts:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rich_workbook import build_rich_workbook
 from tests.workbooks import OrderBook, replace_member, sheet_xml
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
@@ -216,6 +217,28 @@ def test_a_tag_that_never_ends_is_refused(tmp_path: Path, prefix: bytes) -> None
         path,
         'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the '
         "file is refused as unsafe",
+    )
+
+
+@pytest.mark.parametrize("related", [True, False], ids=["related", "by its usual name"])
+def test_shared_strings_that_claim_billions_are_refused(tmp_path: Path, related: bool) -> None:
+    # python-calamine sets aside room for as many strings as the root claims, before reading.
+    path = tmp_path / "orders.xlsx"
+    build_rich_workbook(path, with_exported_column=True)
+    with zipfile.ZipFile(path) as book:
+        strings = book.read("xl/sharedStrings.xml")
+        size = len(strings)
+        relationships = book.read("xl/_rels/workbook.xml.rels")
+    claim = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', strings, count=1)
+    replace_member(path, "xl/sharedStrings.xml", claim)
+    if not related:
+        unrelated = re.sub(rb"<Relationship [^>]*sharedStrings[^>]*/>", b"", relationships)
+        replace_member(path, "xl/_rels/workbook.xml.rels", unrelated)
+    size += len(claim) - len(strings)
+    assert_refused(
+        path,
+        "the workbook's part xl/sharedStrings.xml declares 4,000,000,000 shared strings, more "
+        f"than its {size:,} bytes can hold; the file is refused as damaged or unsafe",
     )
 
 

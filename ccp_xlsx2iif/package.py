@@ -102,12 +102,12 @@ _FORMULA_CELL = re.compile(
     rb"""<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"""
     rb"""(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"""
 )
-# What a formula without a calculated value looks like, searched for before the slower
+# What a formula without a calculated value looks like, where the scan looks for the cell with
 # _FORMULA_CELL: a formula element right before the cell's end, or an empty value.
 _UNCALCULATED_HINT = re.compile(
     rb"""</(?:\w+:)?f>\s*</|/>\s*</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</"""
 )
-# A cell of an error value, as the scan looks for it before the slower _ERROR_CELL.
+# A cell of an error value, where the scan looks for the cell with _ERROR_CELL.
 _ERROR_TYPE = re.compile(rb"""t=["']e["']""")
 _CELL_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _TEXT_TYPE = re.compile(rb"""\st\s*=\s*["'](?:str|s|inlineStr)["']""")
@@ -390,7 +390,7 @@ class SheetScanner:
         self.way = TAGS if prefix else way
         self.row_index = self.column_index = 0  # where the next cell without a reference goes
         self.carried = b""  # the start of a tag the region before ended inside
-        self.formula_tag = b"<" + prefix + b"f"
+        self.formula_tag, self.cell_tag = b"<" + prefix + b"f", b"<" + prefix + b"c"
         self.uncalculated_hints = (
             b"</" + prefix + b"f></" + prefix + b"c>",
             b"/></" + prefix + b"c>",
@@ -405,17 +405,37 @@ class SheetScanner:
             self._measure_tags(rows)
         else:
             self._measure(rows)
-        facts = self.facts
         if _ERROR_TYPE.search(rows):
-            for attributes, value in _ERROR_CELL.findall(rows):
-                cell = _cell(attributes)
-                if cell:
-                    facts.errors[cell] = value.decode("utf-8", "replace")
+            self._find_errors(rows)
         if self.formula_tag in rows and any(hint in rows for hint in self.uncalculated_hints):
-            for attributes in _FORMULA_CELL.findall(rows):
-                cell = _cell(attributes)
-                if cell and not _TEXT_TYPE.search(attributes):
-                    facts.uncalculated.add(cell)
+            self._find_uncalculated(rows)
+
+    # Each cell below is matched within a window that ends at the next cell looked at: a cell
+    # that never ends costs its window only, and the windows of a region add up to it.
+
+    def _find_errors(self, rows: bytes) -> None:
+        """Note the cells of an error value, each found from its ``t="e"``."""
+        hits = [hit.start() for hit in _ERROR_TYPE.finditer(rows)]
+        for index, at in enumerate(hits):
+            start = rows.rfind(b"<", hits[index - 1] if index else 0, at)
+            end = hits[index + 1] if index + 1 < len(hits) else len(rows)
+            found = _ERROR_CELL.match(rows, start, end) if start >= 0 else None
+            if found is not None and (cell := _cell(found.group(1))):
+                self.facts.errors[cell] = found.group(2).decode("utf-8", "replace")
+
+    def _find_uncalculated(self, rows: bytes) -> None:
+        """Note the formulas without a value, each found from what gives it away."""
+        hints = list(_UNCALCULATED_HINT.finditer(rows))
+        low = 0
+        for index, hint in enumerate(hints):
+            start = rows.rfind(self.cell_tag, low, hint.start())
+            low = hint.end()
+            end = hints[index + 1].end() if index + 1 < len(hints) else len(rows)
+            found = _FORMULA_CELL.match(rows, start, end) if start >= 0 else None
+            if found is None or _TEXT_TYPE.search(found.group(1)):
+                continue
+            if cell := _cell(found.group(1)):
+                self.facts.uncalculated.add(cell)
 
     def _measure(self, rows: bytes) -> None:
         """Measure a region whose cells all carry their reference first (else: TAGS)."""

@@ -242,6 +242,26 @@ def test_shared_strings_that_claim_billions_are_refused(tmp_path: Path, related:
     )
 
 
+NEVER_CLOSED = {
+    "error values": b'<c r="A3" t="e">x' * 100_000,
+    "formulas": b'<c r="A3" ' * 100_000 + b"<f>1</f></c>",
+}
+
+
+@pytest.mark.parametrize("what", sorted(NEVER_CLOSED))
+def test_cells_that_never_close_are_scanned_in_bounded_time(tmp_path: Path, what: str) -> None:
+    # The scan looks for error values and formulas without a value cell by cell, each within a
+    # window up to the next: cells that never close cost no more than the region itself.
+    cells = b'<row r="3">' + NEVER_CLOSED[what] + b"</row>"
+    path = with_sheet_xml(
+        tmp_path, lambda xml: xml.replace(b"</sheetData>", cells + b"</sheetData>")
+    )
+    completed = run_limited("export", str(path))
+    assert completed.returncode == 3, completed.stderr  # killed by the limits: negative
+    assert completed.stderr.startswith(f'{path}: the sheet "Orders" cannot be read (')
+    assert "Traceback" not in completed.stderr
+
+
 def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) -> None:
     rows = b"".join(
         b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/></row>' % (n, n)

@@ -63,7 +63,11 @@ _LOCAL_HEADER = struct.Struct("<4s2xHH4xIII HH")
 _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _DATA_DESCRIPTOR_FLAG = 0x08
 
-_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
+# The start of the root element; where its tag ends is found by _tag_end.
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]{0,255}):)?worksheet(?=[\s/>])")
+# A pattern is looked for again in a buffer grown by a chunk from this far before where the
+# last look ended, so that one the chunk's edge cut is found.
+_OVERLAP = 512
 _NAMESPACE_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 _DOCUMENT_TYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 # Where python-calamine places a cell: at its reference (``r="B7"``, letters of either case
@@ -89,7 +93,7 @@ _R_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
 # The longest start tag the slow way carries from one region into the next.
 MAX_TAG = 1 << 20
-_SHARED_STRINGS_ROOT = re.compile(rb"<(?:[\w.-]+:)?sst\b([^>]*)>")
+_SHARED_STRINGS_ROOT = re.compile(rb"<(?:[\w.-]{1,255}:)?sst(?=[\s/>])")
 _UNIQUE_COUNT = re.compile(rb"""\suniqueCount\s*=\s*["']\s*(\d+)""")
 # The fewest bytes a shared string takes (``<si/>``).
 SHARED_STRING = 5
@@ -309,23 +313,34 @@ class SheetXml:
     def regions(self) -> Iterator[tuple[str, bytes]]:
         """Yield ("head", bytes), ("rows", bytes) for each region of whole rows, ("tail", bytes)."""
         buffer = b""
-        root = None
-        while root is None:
+        looked = 0  # how far the buffer was looked through (each chunk is looked at once)
+        while True:
             buffer = self._more(buffer, MAX_SHEET_HEAD, "is not a worksheet")
-            if _DOCUMENT_TYPE.search(buffer, 0, MAX_SHEET_HEAD):
+            since = max(0, looked - _OVERLAP)
+            if _DOCUMENT_TYPE.search(buffer, since, MAX_SHEET_HEAD):
                 raise _document_type_refused(f'of sheet "{self.sheet}"')
-            root = _ROOT.search(buffer)
-        self.prefix = self._main_prefix(root)
-        p = re.escape(self.prefix)
-        data_start = re.compile(rb"<" + p + rb"sheetData(?=[\s/>])[^>]*?(/?)>")
+            root = _ROOT.search(buffer, since)
+            root_end = self._tag_end(buffer, root) if root is not None else None
+            if root is not None and root_end is not None:
+                break
+            looked = root.start() + _OVERLAP if root is not None else len(buffer)
+        self.prefix = self._main_prefix(root.group(1) or b"", buffer[root.end() : root_end])
+        data_start = re.compile(rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])")
+        looked = root_end
+        while True:
+            start = data_start.search(buffer, max(0, looked - _OVERLAP))
+            start_end = self._tag_end(buffer, start) if start is not None else None
+            if start is not None and start_end is not None:
+                break
+            looked = start.start() + _OVERLAP if start is not None else len(buffer)
+            buffer = self._more(buffer, MAX_SHEET_HEAD, "has no cell data the tool can find")
+        yield "head", buffer[: start_end + 1]
+        pending = buffer[start_end + 1 :]
+        empty = buffer[start_end - 1] == _SLASH  # <sheetData/>, which has no rows at all
         end_tag = b"</" + self.prefix + b"sheetData"
         data_end = re.compile(re.escape(end_tag) + rb"\s*>")
         row_tag = b"<" + self.prefix + b"row"
-        while (start := data_start.search(buffer)) is None:
-            buffer = self._more(buffer, MAX_SHEET_HEAD, "has no cell data the tool can find")
-        yield "head", buffer[: start.end()]
-        pending = buffer[start.end() :]
-        if not start.group(1):  # not <sheetData/>, which has no rows at all
+        if not empty:
             # The tag is looked for first at C speed: the pattern would try every "</".
             while end_tag not in pending or (end := data_end.search(pending)) is None:
                 last_row = pending.rfind(row_tag)
@@ -339,9 +354,20 @@ class SheetXml:
         while chunk := self._read(CHUNK_SIZE):
             yield "tail", chunk
 
-    def _main_prefix(self, root: re.Match[bytes]) -> bytes:
-        prefix = root.group(1) or b""
-        for declared, namespace in _NAMESPACE_DECLARATION.findall(root.group(2)):
+    def _tag_end(self, buffer: bytes, tag: re.Match[bytes]) -> int | None:
+        """Return where a tag the buffer holds the start of ends; ``None``: not in it yet."""
+        end = _tag_end(buffer, tag.end())
+        if end is None and len(buffer) - tag.start() > MAX_TAG:
+            raise FileProblem(
+                f'sheet "{self.sheet}" has a tag of more than {MAX_TAG:,} bytes, which Excel '
+                "never writes; the file is refused as unsafe",
+                hint="Open the workbook in Excel and save it again, or export it from the shop "
+                "again.",
+            )
+        return end
+
+    def _main_prefix(self, prefix: bytes, attributes: bytes) -> bytes:
+        for declared, namespace in _NAMESPACE_DECLARATION.findall(attributes):
             if declared == prefix and namespace in MAIN_NAMESPACES:
                 return prefix + b":" if prefix else b""
         raise FileProblem(f'sheet "{self.sheet}" is not a SpreadsheetML worksheet')
@@ -516,7 +542,7 @@ _SLASH = ord("/")
 _END = ord(">")
 
 
-def _tag_end(text: bytes, position: int) -> int | None:
+def _tag_end(text: bytes | bytearray, position: int) -> int | None:
     """Return where the tag going on at ``position`` ends (its ``>``), past quoted values.
 
     ``None`` when it does not end in ``text``. Each byte is looked at once: no input makes it
@@ -646,24 +672,33 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
     The shared strings' root says how many strings follow, and python-calamine sets aside
     room for that many before it reads one: a count no part of this size can hold is refused.
     """
-    head = b""
+    head = bytearray()
     root_seen = False
     for chunk in read_part(raw, info):
-        if len(head) < MAX_SHEET_HEAD:
-            head += chunk
-            if _DOCUMENT_TYPE.search(head):
-                raise _document_type_refused(info.filename)
-            if not root_seen and (root := _SHARED_STRINGS_ROOT.search(head)) is not None:
-                root_seen = True
-                count = _UNIQUE_COUNT.search(root.group(1))
-                if count is not None and int(count.group(1)) > info.file_size // SHARED_STRING:
-                    raise FileProblem(
-                        f"the workbook's part {info.filename} declares {int(count.group(1)):,} "
-                        f"shared strings, more than its {info.file_size:,} bytes can hold; the "
-                        "file is refused as damaged or unsafe",
-                        hint="Open the workbook in Excel and save it again, or export it from "
-                        "the shop again.",
-                    )
+        if len(head) >= MAX_SHEET_HEAD:
+            continue  # inflated to the end all the same: its size and checksum are checked
+        since = max(0, len(head) - _OVERLAP)
+        head += chunk
+        if _DOCUMENT_TYPE.search(head, since):
+            raise _document_type_refused(info.filename)
+        root = None if root_seen else _SHARED_STRINGS_ROOT.search(head, max(0, since - MAX_TAG))
+        end = _tag_end(head, root.end()) if root is not None else None
+        if root is not None and end is None and len(head) - root.start() > MAX_TAG:
+            raise FileProblem(
+                f"the workbook's part {info.filename} has a tag of more than {MAX_TAG:,} "
+                "bytes, which Excel never writes; the file is refused as unsafe"
+            )
+        if root is not None and end is not None:
+            root_seen = True
+            count = _UNIQUE_COUNT.search(head, root.end(), end)
+            if count is not None and int(count.group(1)) > info.file_size // SHARED_STRING:
+                raise FileProblem(
+                    f"the workbook's part {info.filename} declares {int(count.group(1)):,} "
+                    f"shared strings, more than its {info.file_size:,} bytes can hold; the "
+                    "file is refused as damaged or unsafe",
+                    hint="Open the workbook in Excel and save it again, or export it from the "
+                    "shop again.",
+                )
 
 
 def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) -> SheetFacts:

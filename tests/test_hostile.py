@@ -262,6 +262,40 @@ def test_cells_that_never_close_are_scanned_in_bounded_time(tmp_path: Path, what
     assert "Traceback" not in completed.stderr
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda xml: b"<worksheet " * 1_400_000 + xml,
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData " * 1_400_000 + b"<sheetData>"),
+    ],
+    ids=["the worksheet's", "the cell data's"],
+)
+def test_a_head_tag_that_never_ends_is_refused(
+    tmp_path: Path, change: Callable[[bytes], bytes]
+) -> None:
+    # 15 MB of starts of a tag without its end: looked through once, not once per start.
+    path = with_sheet_xml(tmp_path, change)
+    assert_refused(
+        path,
+        'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the '
+        "file is refused as unsafe",
+    )
+
+
+def test_a_document_type_cut_by_the_edge_of_a_chunk_is_found(tmp_path: Path) -> None:
+    # The XML is inflated a megabyte at a time; "<!DOCTYPE" begins 4 bytes before the edge.
+    def cut(xml: bytes) -> bytes:
+        padding = b"<!--" + b" " * ((1 << 20) - 4 - 7) + b"-->"
+        return padding + b"<!DOCTYPE worksheet>" + xml
+
+    path = with_sheet_xml(tmp_path, cut)
+    assert_refused(
+        path,
+        'the workbook\'s part of sheet "Orders" declares a document type (XML entities), which '
+        "Excel never writes; the file is refused as unsafe",
+    )
+
+
 def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) -> None:
     rows = b"".join(
         b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/></row>' % (n, n)

@@ -57,6 +57,7 @@ MAX_SMALL_PART = 64 << 20
 MAX_SHEET_HEAD = 64 << 20
 # The cells a reader allocates for a sheet: rows x columns of its used range.
 MAX_CELLS = 80_000_000
+SAVE_AGAIN = "Open the workbook in Excel and save it again, or export it from the shop again."
 _CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _LOCAL_HEADER = struct.Struct("<4s2xHH4xIII HH")
@@ -220,11 +221,19 @@ def _parse_small(book: zipfile.ZipFile, name: str) -> Element:
         raise FileProblem(f"the workbook's part {name} is not well-formed XML ({error})") from None
 
 
+def _long_tag(where: str) -> FileProblem:
+    return FileProblem(
+        f"{where} has a tag of more than {MAX_TAG:,} bytes, which Excel never writes; the file "
+        "is refused as unsafe",
+        hint=SAVE_AGAIN,
+    )
+
+
 def _document_type_refused(name: str) -> FileProblem:
     return FileProblem(
         f"the workbook's part {name} declares a document type (XML entities), which Excel "
         "never writes; the file is refused as unsafe",
-        hint="Open the workbook in Excel and save it again, or export it from the shop again.",
+        hint=SAVE_AGAIN,
     )
 
 
@@ -358,12 +367,7 @@ class SheetXml:
         """Return where a tag the buffer holds the start of ends; ``None``: not in it yet."""
         end = _tag_end(buffer, tag.end())
         if end is None and len(buffer) - tag.start() > MAX_TAG:
-            raise FileProblem(
-                f'sheet "{self.sheet}" has a tag of more than {MAX_TAG:,} bytes, which Excel '
-                "never writes; the file is refused as unsafe",
-                hint="Open the workbook in Excel and save it again, or export it from the shop "
-                "again.",
-            )
+            raise _long_tag(f'sheet "{self.sheet}"')
         return end
 
     def _main_prefix(self, prefix: bytes, attributes: bytes) -> bytes:
@@ -500,12 +504,7 @@ class SheetScanner:
             if end is None:  # the tag goes on in the next region
                 self.carried = text[tag.start() :]
                 if len(self.carried) > MAX_TAG:
-                    raise FileProblem(
-                        f'sheet "{self.sheet}" has a tag of more than {MAX_TAG:,} bytes, which '
-                        "Excel never writes; the file is refused as unsafe",
-                        hint="Open the workbook in Excel and save it again, or export it from "
-                        "the shop again.",
-                    )
+                    raise _long_tag(f'sheet "{self.sheet}"')
                 return
             position = end + 1
             closing, name = tag.groups()
@@ -684,10 +683,7 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
         root = None if root_seen else _SHARED_STRINGS_ROOT.search(head, max(0, since - MAX_TAG))
         end = _tag_end(head, root.end()) if root is not None else None
         if root is not None and end is None and len(head) - root.start() > MAX_TAG:
-            raise FileProblem(
-                f"the workbook's part {info.filename} has a tag of more than {MAX_TAG:,} "
-                "bytes, which Excel never writes; the file is refused as unsafe"
-            )
+            raise _long_tag(f"the workbook's part {info.filename}")
         if root is not None and end is not None:
             root_seen = True
             count = _UNIQUE_COUNT.search(head, root.end(), end)
@@ -696,8 +692,7 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
                     f"the workbook's part {info.filename} declares {int(count.group(1)):,} "
                     f"shared strings, more than its {info.file_size:,} bytes can hold; the "
                     "file is refused as damaged or unsafe",
-                    hint="Open the workbook in Excel and save it again, or export it from the "
-                    "shop again.",
+                    hint=SAVE_AGAIN,
                 )
 
 

@@ -143,6 +143,10 @@ def test_external_entity_in_the_workbook_part(tmp_path: Path) -> None:
 
 
 X = b"<is><t>x</t></is>"
+LONG_TAG = (
+    'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the file '
+    "is refused as unsafe"
+)
 # A value at the last cell of Excel, written every way python-calamine reads it there.
 STRAY_CELLS = {
     "as Excel writes it": b'<row r="1048576"><c r="XFD1048576" t="inlineStr">' + X + b"</c></row>",
@@ -213,11 +217,7 @@ def test_a_tag_that_never_ends_is_refused(tmp_path: Path, prefix: bytes) -> None
         return xml.replace(end, tag + b'">1</' + prefix + b"c></" + prefix + b"row>" + end)
 
     path = with_sheet_xml(tmp_path, endless)
-    assert_refused(
-        path,
-        'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the '
-        "file is refused as unsafe",
-    )
+    assert_refused(path, LONG_TAG)
 
 
 @pytest.mark.parametrize("related", [True, False], ids=["related", "by its usual name"])
@@ -275,11 +275,7 @@ def test_a_head_tag_that_never_ends_is_refused(
 ) -> None:
     # 15 MB of starts of a tag without its end: looked through once, not once per start.
     path = with_sheet_xml(tmp_path, change)
-    assert_refused(
-        path,
-        'sheet "Orders" has a tag of more than 1,048,576 bytes, which Excel never writes; the '
-        "file is refused as unsafe",
-    )
+    assert_refused(path, LONG_TAG)
 
 
 def test_a_document_type_cut_by_the_edge_of_a_chunk_is_found(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ from ccp_xlsx2iif.cells import decimal_text
 US_DATE_FORMAT = "%m/%d/%Y"
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_CONTROL_RUN = re.compile(r"[ ]*[\x00-\x1f\x7f]+[ ]*")
+# A run of spaces and control characters (a line break, a TAB), matched once each: with a
+# control character in it, the run becomes one space.
+_SPACES_AND_CONTROLS = re.compile(r"[ \x00-\x1f\x7f]+")
 # anyascii spells emoji as their names between colons (":grinning:"); such names are dropped.
 _EMOJI_NAME = re.compile(r":[a-z0-9_+-]+:\Z")
 
@@ -52,8 +54,14 @@ def clean_text(value: str) -> str:
     if is_plain(value):
         return value.strip()
     text = _NON_ASCII.sub(_transliterate, value)
-    text = _CONTROL_RUN.sub(" ", text)
+    if not text.isprintable():  # ASCII by now: it holds a control character
+        text = _SPACES_AND_CONTROLS.sub(_one_space, text)
     return text.replace('"', "''").replace(";", ",").strip()
+
+
+def _one_space(run: re.Match[str]) -> str:
+    spaces = run.group(0)
+    return " " if spaces.strip(" ") else spaces
 
 
 @dataclass(frozen=True, slots=True)

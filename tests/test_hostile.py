@@ -292,6 +292,22 @@ def test_a_document_type_cut_by_the_edge_of_a_chunk_is_found(tmp_path: Path) -> 
     )
 
 
+def test_long_runs_of_spaces_in_text_to_transliterate_are_read_within_the_limits(
+    tmp_path: Path,
+) -> None:
+    # Nearly Excel's longest text, a letter to transliterate and 32,000 spaces, in 300 cells:
+    # each is cleaned in one pass (a pattern that tried every space took 6 s a cell).
+    book = OrderBook()
+    book.orders[0]["Customer"] = "Jos\u00e9" + " " * 32_000 + "\tLovelace"
+    book.items = [dict(item) for item in book.items * 100]
+    for number, item in enumerate(book.items):  # each one of its own: none is read twice
+        item["Description"] = f"Caf\u00e9{' ' * 32_000}mug {number}"
+    path = book.save(tmp_path / "orders.xlsx")
+    completed = run_limited("export", str(path))
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) -> None:
     rows = b"".join(
         b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/></row>' % (n, n)

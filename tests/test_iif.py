@@ -19,6 +19,8 @@ from ccp_xlsx2iif import iif
         ("line one\nline two", "line one line two"),
         ("line one \r\n line two", "line one line two"),
         ("tab\tseparated", "tab separated"),
+        ("one \t \n two", "one two"),
+        ("Jos\u00e9   spaced", "Jose   spaced"),
         ('12" pipe', "12'' pipe"),
         ("a;b", "a,b"),
         ("\u201cquoted\u201d", "''quoted''"),

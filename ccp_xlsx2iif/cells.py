@@ -29,12 +29,12 @@ _LARGEST_FLOAT = float(LARGEST)
 _FLOAT_NOISE = Decimal("0.000000001")
 _FLOAT_NOISE_IN_CENTS = 1e-7
 
-_AMOUNT_TEXT = re.compile(
-    r"""\s*(?P<sign>-)?\s*[$\u20ac\u00a3]?\s*(?P<sign2>-)?
-    (?P<digits>\d{1,3}(?:,\d{3})+|\d+)?(?P<fraction>\.\d+)?\s*\Z""",
-    re.VERBOSE,
-)
-_EUROPEAN_AMOUNT = re.compile(r"\s*-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+\s*\Z")
+# The number of an amount written as text, once its sign and currency are read (spaces may
+# stand around them: they are taken off first, so that no pattern has two runs of spaces
+# next to each other to try every way of sharing, which took seconds for a cell of spaces).
+_AMOUNT_NUMBER = re.compile(r"(?P<digits>\d{1,3}(?:,\d{3})+|\d+)?(?P<fraction>\.\d+)?")
+_CURRENCY_SIGNS = ("$", "\u20ac", "\u00a3")
+_EUROPEAN_AMOUNT = re.compile(r"-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+")
 # A date, optionally with a time and a time zone, as shops write them: 2026-03-14,
 # 2026-03-14 10:22:01, 2026-03-14T10:22:01Z, 2026-03-14 10:22:01 -0400. The date is the
 # shop's own, as written: the time zone does not move it.
@@ -121,13 +121,20 @@ def _any_decimal(value: CellValue, what: str) -> Decimal:
             raise CellValueError(f"{shown(value)} is not {what}; write a number")
         return Decimal(str(value))
     if isinstance(value, str):
-        match = _AMOUNT_TEXT.match(value)
+        text = value.strip()
+        negative = text.startswith("-")
+        if negative:
+            text = text[1:].lstrip()
+        if text.startswith(_CURRENCY_SIGNS):
+            text = text[1:].lstrip()
+        if text.startswith("-"):
+            negative, text = True, text[1:]
+        match = _AMOUNT_NUMBER.fullmatch(text)
         if match and (match.group("digits") or match.group("fraction")):
-            negative = bool(match.group("sign") or match.group("sign2"))
             digits = (match.group("digits") or "0").replace(",", "")
             number = Decimal(digits + (match.group("fraction") or ""))
             return -number if negative else number
-        if _EUROPEAN_AMOUNT.match(value):
+        if _EUROPEAN_AMOUNT.fullmatch(value.strip()):
             raise CellValueError(
                 f"{shown(value)} is written with a decimal comma; "
                 "write it as a plain number such as 1234.50"

@@ -308,6 +308,18 @@ def test_long_runs_of_spaces_in_text_to_transliterate_are_read_within_the_limits
     assert "Traceback" not in completed.stderr
 
 
+def test_an_amount_of_spaces_is_read_within_the_limits(tmp_path: Path) -> None:
+    # An amount's spaces are taken off before its number is read: a pattern with runs of
+    # spaces side by side tried every way of sharing them (10 s for 400 spaces).
+    book = OrderBook()
+    book.orders[0]["Total"] = " " * 30_000 + "x"
+    path = book.save(tmp_path / "orders.xlsx")
+    completed = run_limited("export", str(path))
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.splitlines()[0].startswith("Orders!M2: ")
+    assert "Traceback" not in completed.stderr
+
+
 def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) -> None:
     rows = b"".join(
         b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/></row>' % (n, n)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -83,13 +82,14 @@ def sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-BATCH_IN_MARK = re.compile(r"(\S+\.iif)\s*\Z", re.IGNORECASE)
-
-
 def batch_in_mark(mark: str) -> str | None:
-    """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``)."""
-    match = BATCH_IN_MARK.search(mark)
-    return match.group(1) if match else None
+    """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``).
+
+    It is the cell's last word, when that ends in ``.iif`` (in any case).
+    """
+    words = mark.split()
+    last = words[-1] if words else ""
+    return last if len(last) > len(".iif") and last[-4:].casefold() == ".iif" else None
 
 
 def finish_interrupted(

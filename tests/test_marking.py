@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.marking import parse_order_list
 from ccp_xlsx2iif.problems import UsageProblem
 from tests.command import run
@@ -209,3 +210,20 @@ def test_order_lists(text: str, ids: list[str]) -> None:
 def test_order_lists_refused(text: str) -> None:
     with pytest.raises(UsageProblem):
         parse_order_list(text)
+
+
+@pytest.mark.parametrize(
+    ("mark", "batch"),
+    [
+        ("2026-03-14 09:30 orders-20260314-093005.iif", "orders-20260314-093005.iif"),
+        ("2026-03-14 09:30\torders-20260314-093005.IIF \u00a0", "orders-20260314-093005.IIF"),
+        ("orders.iif", "orders.iif"),
+        ("exported by hand", None),
+        (".iif", None),
+        ("week.iif, again", None),
+        ("", None),
+        ("x" * 32_000 + " y", None),  # the last word is looked at, once
+    ],
+)
+def test_the_batch_an_exported_cell_names_is_its_last_word(mark: str, batch: str | None) -> None:
+    assert batch_in_mark(mark) == batch

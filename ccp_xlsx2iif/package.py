@@ -55,6 +55,8 @@ RATIO_FLOOR = 16 << 20
 MAX_SMALL_PART = 64 << 20
 # The worksheet XML before <sheetData> (views, column widths) is small in any real workbook.
 MAX_SHEET_HEAD = 64 << 20
+# One row of a sheet's XML: 16,384 cells of a few kilobytes at most in any real workbook.
+MAX_ROW = 64 << 20
 # The cells a reader allocates for a sheet: rows x columns of its used range.
 MAX_CELLS = 80_000_000
 SAVE_AGAIN = "Open the workbook in Excel and save it again, or export it from the shop again."
@@ -350,12 +352,25 @@ class SheetXml:
         data_end = re.compile(re.escape(end_tag) + rb"\s*>")
         row_tag = b"<" + self.prefix + b"row"
         if not empty:
-            # The tag is looked for first at C speed: the pattern would try every "</".
-            while end_tag not in pending or (end := data_end.search(pending)) is None:
-                last_row = pending.rfind(row_tag)
+            looked = 0  # each chunk is looked through once, for the end and for a row's start
+            while True:
+                since = max(0, looked - _OVERLAP)
+                # The tag is looked for first at C speed: the pattern would try every "</".
+                if pending.find(end_tag, since) >= 0:
+                    end = data_end.search(pending, since)
+                    if end is not None:
+                        break
+                last_row = pending.rfind(row_tag, since)
                 if last_row > 0:
                     yield "rows", pending[:last_row]
                     pending = pending[last_row:]
+                elif len(pending) > MAX_ROW:
+                    raise FileProblem(
+                        f'sheet "{self.sheet}" has a row of more than {MAX_ROW:,} bytes; the '
+                        "file is refused as unsafe",
+                        hint=SAVE_AGAIN,
+                    )
+                looked = len(pending)
                 pending = self._more(pending, MAX_PART_SIZE, "ends inside its cell data")
             yield "rows", pending[: end.start()]
             pending = pending[end.start() :]

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from ccp_xlsx2iif import package
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.package import PLAIN_COLUMNS, PLAIN_ROWS, PackageInspector
 from ccp_xlsx2iif.problems import FileProblem
@@ -303,3 +304,17 @@ def test_a_worksheet_that_is_not_one_is_refused(
 ) -> None:
     path = with_orders_xml(tmp_path, change)
     assert refused(path) == f'sheet "Orders" {problem}'
+
+
+def test_a_row_longer_than_any_real_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The XML of a row is gathered until the next row starts: a row is bounded (64 MB, here
+    # 1 MB), so that a sheet without row starts is not gathered into one buffer.
+    monkeypatch.setattr(package, "MAX_ROW", 1 << 20)
+    text = b'<c r="A4" t="inlineStr"><is><t>' + b"x" * (3 << 20) + b"</t></is></c>"
+    long_row = b'<row r="4">' + text + b"</row></sheetData>"
+    path = with_orders_xml(tmp_path, lambda xml: xml.replace(b"</sheetData>", long_row))
+    assert refused(path) == (
+        'sheet "Orders" has a row of more than 1,048,576 bytes; the file is refused as unsafe'
+    )

@@ -323,28 +323,15 @@ class SheetXml:
 
     def regions(self) -> Iterator[tuple[str, bytes]]:
         """Yield ("head", bytes), ("rows", bytes) for each region of whole rows, ("tail", bytes)."""
-        buffer = b""
-        looked = 0  # how far the buffer was looked through (each chunk is looked at once)
-        while True:
-            buffer = self._more(buffer, MAX_SHEET_HEAD, "is not a worksheet")
-            since = max(0, looked - _OVERLAP)
-            if _DOCUMENT_TYPE.search(buffer, since, MAX_SHEET_HEAD):
-                raise _document_type_refused(f'of sheet "{self.sheet}"')
-            root = _ROOT.search(buffer, since)
-            root_end = self._tag_end(buffer, root) if root is not None else None
-            if root is not None and root_end is not None:
-                break
-            looked = root.start() + _OVERLAP if root is not None else len(buffer)
+        buffer = self._more(b"", MAX_SHEET_HEAD, "is not a worksheet")
+        buffer, root, root_end = self._whole_tag(
+            buffer, _ROOT, 0, "is not a worksheet", prolog=True
+        )
         self.prefix = self._main_prefix(root.group(1) or b"", buffer[root.end() : root_end])
         data_start = re.compile(rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])")
-        looked = root_end
-        while True:
-            start = data_start.search(buffer, max(0, looked - _OVERLAP))
-            start_end = self._tag_end(buffer, start) if start is not None else None
-            if start is not None and start_end is not None:
-                break
-            looked = start.start() + _OVERLAP if start is not None else len(buffer)
-            buffer = self._more(buffer, MAX_SHEET_HEAD, "has no cell data the tool can find")
+        buffer, _, start_end = self._whole_tag(
+            buffer, data_start, root_end, "has no cell data the tool can find"
+        )
         yield "head", buffer[: start_end + 1]
         pending = buffer[start_end + 1 :]
         empty = buffer[start_end - 1] == _SLASH  # <sheetData/>, which has no rows at all
@@ -377,6 +364,31 @@ class SheetXml:
         yield "tail", pending
         while chunk := self._read(CHUNK_SIZE):
             yield "tail", chunk
+
+    def _whole_tag(
+        self,
+        buffer: bytes,
+        start: re.Pattern[bytes],
+        looked: int,
+        problem: str,
+        *,
+        prolog: bool = False,
+    ) -> tuple[bytes, re.Match[bytes], int]:
+        """Read on until the buffer holds a whole tag ``start`` begins, after ``looked``.
+
+        Return the buffer, the tag's start and where it ends. Each chunk is looked through
+        once; in the ``prolog`` (before the root), a document type is refused.
+        """
+        while True:
+            since = max(0, looked - _OVERLAP)
+            if prolog and _DOCUMENT_TYPE.search(buffer, since, MAX_SHEET_HEAD):
+                raise _document_type_refused(f'of sheet "{self.sheet}"')
+            tag = start.search(buffer, since)
+            end = self._tag_end(buffer, tag) if tag is not None else None
+            if tag is not None and end is not None:
+                return buffer, tag, end
+            looked = tag.start() + _OVERLAP if tag is not None else len(buffer)
+            buffer = self._more(buffer, MAX_SHEET_HEAD, problem)
 
     def _tag_end(self, buffer: bytes, tag: re.Match[bytes]) -> int | None:
         """Return where a tag the buffer holds the start of ends; ``None``: not in it yet."""

@@ -34,7 +34,9 @@ _FLOAT_NOISE_IN_CENTS = 1e-7
 # next to each other to try every way of sharing, which took seconds for a cell of spaces).
 _AMOUNT_NUMBER = re.compile(r"(?P<digits>\d{1,3}(?:,\d{3})+|\d+)?(?P<fraction>\.\d+)?")
 _CURRENCY_SIGNS = ("$", "\u20ac", "\u00a3")
-_EUROPEAN_AMOUNT = re.compile(r"-?[$\u20ac\u00a3]?\s*\d{1,3}(?:\.\d{3})*,\d+")
+_EUROPEAN_AMOUNT = re.compile(
+    rf"-?[{re.escape(''.join(_CURRENCY_SIGNS))}]?\s*\d{{1,3}}(?:\.\d{{3}})*,\d+"
+)
 # A date, optionally with a time and a time zone, as shops write them: 2026-03-14,
 # 2026-03-14 10:22:01, 2026-03-14T10:22:01Z, 2026-03-14 10:22:01 -0400. The date is the
 # shop's own, as written: the time zone does not move it.

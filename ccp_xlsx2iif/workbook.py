@@ -7,6 +7,8 @@ whatever empty area comes before the data.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -135,6 +137,13 @@ class Book:
             raise FileProblem(
                 f'{self.path}: the sheet "{sheet}" cannot be read ({error})', hint=SAVE_AS_XLSX
             ) from None
+        except BaseException as error:
+            if not is_panic(error):
+                raise
+            raise FileProblem(
+                f'{self.path}: the sheet "{sheet}" cannot be read (its reader stopped: {error})',
+                hint=SAVE_AS_XLSX,
+            ) from None
 
     def _converted(self, sheet: str) -> tuple[list[list[CellValue]], Merged]:
         """Return the rows and merged ranges of ``sheet``; the parsed sheet is let go of."""
@@ -142,8 +151,37 @@ class Book:
             self.prefetch(sheet)
             parsed, merged = self._loaded.pop(sheet).result()
             with self._translated(sheet):
-                self._rows[sheet] = (parsed.to_python(skip_empty_area=False), merged)
+                try:
+                    rows = parsed.to_python(skip_empty_area=False)
+                except BaseException as error:
+                    if not _no_date_or_time(error):
+                        raise
+                    raise self._undated(sheet, parsed) from None
+                self._rows[sheet] = (rows, merged)
         return self._rows[sheet]
+
+    def _undated(self, sheet: str, parsed: CalamineSheet) -> FileProblem:
+        """Say which row holds a number its date or time format cannot turn into one.
+
+        python-calamine turns a cell formatted as a date, a time or a duration into one; a
+        number such as -1E+12 (a date before any calendar) stops it for the whole sheet. The
+        rows are read again one by one, up to the one that stops it.
+        """
+        rows_read, where = 0, "a"
+        try:
+            with _reader_quiet():
+                for _ in parsed.iter_rows():  # from row 1, as to_python(skip_empty_area=False)
+                    rows_read += 1
+        except BaseException as error:
+            if not _no_date_or_time(error):
+                raise
+            where = f"in row {rows_read + 1}, a"
+        return FileProblem(
+            f'{self.path}: the sheet "{sheet}" cannot be read: {where} cell formatted as a '
+            "date or time holds a number that no date or time can be",
+            hint="Excel shows that cell as ########: correct the number, or format the cell "
+            "as a number (Home > Number Format > General), save, and run again.",
+        )
 
     def read_rows(self, sheet: str) -> list[list[CellValue]]:
         """Return every row of ``sheet`` from row 1 and column A, empty cells as ``''``."""
@@ -166,6 +204,46 @@ class Book:
         if not self._closed:
             self._closed = True
             self.reader.close()
+
+
+def is_panic(error: BaseException) -> bool:
+    """Whether ``error`` is a panic of python-calamine's Rust code, which no input should cause.
+
+    pyo3 raises it as ``pyo3_runtime.PanicException``, a ``BaseException`` that cannot be
+    imported by name.
+    """
+    return type(error).__name__ == "PanicException"
+
+
+def _no_date_or_time(error: BaseException) -> bool:
+    """Whether python-calamine stopped on a number it could not make a date, time or duration.
+
+    Below about -1E+11 days it panics; a duration of more than 999,999,999 days overflows
+    Python's timedelta.
+    """
+    return isinstance(error, OverflowError) or is_panic(error)
+
+
+@contextmanager
+def _reader_quiet() -> Iterator[None]:
+    """Keep what Rust prints on a panic (to the process's standard error) from the user.
+
+    Used only once a sheet has failed already, while it is read again to find the row: the
+    user has seen the reader's message once, and then reads the tool's own.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to keep quiet
+        yield
+        return
+    try:
+        with Path(os.devnull).open("wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def unreadable(path: Path, error: OSError) -> FileProblem:
@@ -250,6 +328,10 @@ def _open_reader(path: Path, label: str | None) -> Book:
     except OSError as error:
         raise unreadable(path, error) from None
     except CalamineError:
+        raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
+    except BaseException as error:
+        if not is_panic(error):
+            raise
         raise FileProblem(f"{path}: not a readable Excel workbook", hint=SAVE_AS_XLSX) from None
     return Book(path, label, reader, list(reader.sheet_names))
 

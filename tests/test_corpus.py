@@ -138,6 +138,18 @@ def set_cell(sheet: str, cell: str, value: str) -> Callable[[Workbook], None]:
     return edit
 
 
+def formatted_number(
+    sheet: str, cell: str, value: float, number_format: str
+) -> Callable[[Workbook], None]:
+    """Write a number in a cell of the given number format (a date, a time, a duration)."""
+
+    def edit(workbook: Workbook) -> None:
+        workbook[sheet][cell] = value
+        workbook[sheet][cell].number_format = number_format
+
+    return edit
+
+
 def in_xml(sheet_number: int, old: bytes, new: bytes) -> Callable[[Path], None]:
     """Replace text in a sheet's XML, for what no library writes."""
 
@@ -346,6 +358,21 @@ CASES: dict[str, Case] = {
         edited(with_openpyxl(set_cell("Items", "E2", "#REF!"))),
         1,
         "Items!E2: the cell shows the error #REF!; correct its formula or value (order 1001)",
+    ),
+    # python-calamine makes a date, a time or a duration of a cell formatted as one, and stops
+    # on a number none can be: it panics on a date before any calendar, and a duration beyond
+    # Python's timedelta overflows. The sheet cannot be read; the message names the row.
+    "date-before-any-calendar": Case(
+        edited(with_openpyxl(formatted_number("Orders", "B3", -1e12, "yyyy-mm-dd"))),
+        3,
+        '{workbook}: the sheet "Orders" cannot be read: in row 3, a cell formatted as a date '
+        "or time holds a number that no date or time can be",
+    ),
+    "duration-beyond-timedelta": Case(
+        edited(with_openpyxl(formatted_number("Items", "D4", 2e9, "[h]:mm:ss"))),
+        3,
+        '{workbook}: the sheet "Items" cannot be read: in row 4, a cell formatted as a date '
+        "or time holds a number that no date or time can be",
     ),
     "impossible-date": Case(
         book(order(0, **{"Order Date": "31/02/2026"})),

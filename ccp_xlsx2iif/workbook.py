@@ -125,7 +125,15 @@ class Book:
     def _load(self, sheet: str) -> tuple[CalamineSheet, Merged]:
         with self._translated(sheet):
             parsed = self.reader.get_sheet_by_name(sheet)
-            return parsed, parsed.merged_cell_ranges or []
+            # A range is given by two corners; a file may name them in either order ("C5:A1").
+            merged = [
+                (
+                    (min(row, end_row), min(column, end_column)),
+                    (max(row, end_row), max(column, end_column)),
+                )
+                for (row, column), (end_row, end_column) in parsed.merged_cell_ranges or []
+            ]
+            return parsed, merged
 
     @contextmanager
     def _translated(self, sheet: str) -> Iterator[None]:

@@ -374,6 +374,19 @@ CASES: dict[str, Case] = {
         '{workbook}: the sheet "Items" cannot be read: in row 4, a cell formatted as a date '
         "or time holds a number that no date or time can be",
     ),
+    # Excel writes a merged range from its top left corner; the corners of any other order
+    # name the same cells.
+    "merged-range-written-backwards": Case(
+        edited(
+            in_xml(
+                1,
+                b"</sheetData>",
+                b'</sheetData><mergeCells count="1"><mergeCell ref="P9:O2"/></mergeCells>',
+            )
+        ),
+        1,
+        "Orders!O2: the Exported cell is part of merged cells; unmerge them and run again",
+    ),
     "impossible-date": Case(
         book(order(0, **{"Order Date": "31/02/2026"})),
         1,

@@ -195,6 +195,22 @@ def read_part(raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise zipfile.BadZipFile(f"{info.filename} does not match its declared size or checksum")
 
 
+def check_members(
+    path: Path, members: list[zipfile.ZipInfo], hint: str = "Export the orders from the shop again."
+) -> None:
+    """Refuse a zip of absurdly many parts, or a part that would inflate as a bomb does."""
+    if len(members) > MAX_MEMBERS:
+        raise FileProblem(f"{path}: holds {len(members):,} parts; no real workbook has so many")
+    for info in members:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_PART_SIZE or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+            raise FileProblem(
+                f"{path}: the part {info.filename} would inflate to {info.file_size:,} bytes "
+                f"({ratio:,.0f} times its size); the file is refused as a zip bomb",
+                hint=hint,
+            )
+
+
 def _relationships(book: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
     """Return a relationships part as {Id: (Target, Type)}."""
     root = _parse_small(book, rels_name)
@@ -641,22 +657,7 @@ class PackageInspector:
             raise damaged(self.path, error) from None
 
     def _check_package(self) -> None:
-        members = self._book.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise FileProblem(
-                f"{self.path}: holds {len(members):,} parts; no real workbook has so many"
-            )
-        for info in members:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_PART_SIZE or (
-                info.file_size > RATIO_FLOOR and ratio > MAX_RATIO
-            ):
-                raise FileProblem(
-                    f"{self.path}: the part {info.filename} would inflate to "
-                    f"{info.file_size:,} bytes ({ratio:,.0f} times its size); the file is "
-                    "refused as a zip bomb",
-                    hint="Export the orders from the shop again.",
-                )
+        check_members(self.path, self._book.infolist())
         self.parts = sheet_parts(self._book)
         for name in sorted(_parts_read_with_the_sheets(self._book)):
             if name in self._book.NameToInfo:

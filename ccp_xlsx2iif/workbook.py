@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import SheetSpec, header_key
+from ccp_xlsx2iif.opendocument import check_opendocument
 from ccp_xlsx2iif.package import PackageInspector, SheetFacts, continuation_sheets, match_sheet
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
 
@@ -291,7 +292,8 @@ def open_book(
 
     An .xlsx or .xlsm file is inspected first (``package.PackageInspector``), and each of
     ``sheets`` (``None``: all) is scanned for error values and formulas without a calculated
-    value before it is read; the sheets are then read in the background, in that order. The
+    value before it is read; the sheets are then read in the background, in that order. An
+    .ods file is measured first (``opendocument.check_opendocument``). The
     sheets of ``continued`` are followed by the sheets that continue them (``Items 2``...).
     """
     check_book_path(path, writable=writable)
@@ -300,6 +302,8 @@ def open_book(
         if path.stat().st_size == 0:
             raise FileProblem(f"{path}: the file is empty", hint=SAVE_AS_XLSX)
         inspector = PackageInspector(path)
+    elif path.suffix.casefold() == ".ods":
+        check_opendocument(path)
     book = None
     try:
         book = _open_reader(path, label)

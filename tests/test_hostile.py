@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ods import content, row, table, text_cell, write_ods
 from tests.rich_workbook import build_rich_workbook
 from tests.workbooks import OrderBook, replace_member, sheet_xml
 
@@ -331,3 +332,22 @@ def test_a_million_empty_styled_rows_are_read_within_the_limits(tmp_path: Path) 
     completed = run_limited("export", str(path))
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines()[0].startswith("Exported 2 orders, total 65.95, to ")
+
+
+def test_an_accounts_workbook_that_fills_a_hundred_million_cells_is_refused(
+    tmp_path: Path,
+) -> None:
+    # 99 million cells of "x" in 1 KB: python-calamine would make them all when it opens the
+    # file (it refuses only beyond 100 million), some 12 GB.
+    orders = OrderBook(accounts=None).save(tmp_path / "orders.xlsx")
+    filled = table("Accounts", row(text_cell("x", repeated=11_000), repeated=9_000))
+    accounts = write_ods(tmp_path / "accounts.ods", content(filled))
+    assert accounts.stat().st_size < 1_000
+    before = orders.read_bytes()
+    completed = run_limited("export", str(orders), "--accounts", str(accounts))
+    assert (completed.returncode, completed.stderr.splitlines()[0]) == (
+        3,
+        f"{accounts}: its sheets span 99,000,000 cells, more than the tool reads from an "
+        "OpenDocument file (10,000,000)",
+    )
+    assert orders.read_bytes() == before

@@ -18,6 +18,7 @@ error value (``#N/A``) and formulas saved without a calculated value.
 from __future__ import annotations
 
 import contextlib
+import html
 import posixpath
 import re
 import struct
@@ -308,6 +309,78 @@ def sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
             relationship = element.get(f"{{{namespace}}}id")
             if relationship and relationship in relationships:
                 parts[element.get("name", "")] = _resolve(part, relationships[relationship][0])
+    return parts
+
+
+# Where python-calamine reads a workbook's sheets from, whatever the package says: these two
+# parts, by these names. It matches the elements by their local names, the attributes Id,
+# Target and name as written and a sheet's relationship by any attribute called id (any
+# prefix, the last one written), takes a target as written (no entity, no "..", no
+# percent-encoding is resolved) below xl/ unless it starts with "/", and gives the first
+# sheet of a name.
+READER_WORKBOOK = "xl/workbook.xml"
+READER_RELATIONSHIPS = "xl/_rels/workbook.xml.rels"
+_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?(Relationship|sheet)(?=[\s/>])")
+_ATTRIBUTE = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _written_tags(book: zipfile.ZipFile, name: str, element: bytes) -> list[list[tuple[str, str]]]:
+    """Return the attributes, as written, of each ``element`` tag of a small part (if any)."""
+    info = book.NameToInfo.get(name)
+    if info is None:
+        return []
+    if info.file_size > MAX_SMALL_PART:
+        raise FileProblem(
+            f"the workbook's part {name} is implausibly large ({info.file_size:,} bytes)"
+        )
+    text = book.read(info)
+    tags = []
+    for found in _ELEMENT.finditer(text):
+        end = _tag_end(text, found.end())
+        if found.group(1) != element or end is None:
+            continue
+        tags.append(
+            [
+                (key.decode("utf-8", "replace"), (double or single).decode("utf-8", "replace"))
+                for key, double, single in _ATTRIBUTE.findall(text, found.end(), end)
+            ]
+        )
+    return tags
+
+
+def reader_sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
+    """Return {sheet name: zip member name} as python-calamine finds them (see above)."""
+    targets = {}
+    for attributes in _written_tags(book, READER_RELATIONSHIPS, b"Relationship"):
+        found = dict(attributes)
+        targets[found.get("Id", "")] = found.get("Target", "")
+    parts: dict[str, str] = {}
+    for attributes in _written_tags(book, READER_WORKBOOK, b"sheet"):
+        ids = [value for key, value in attributes if key.rsplit(":", 1)[-1] == "id"]
+        target = targets.get(ids[-1]) if ids else None
+        if target is None:
+            continue  # the reader refuses the workbook: no relationship
+        name = html.unescape(dict(attributes).get("name", ""))
+        parts.setdefault(name, target[1:] if target.startswith("/") else f"xl/{target}")
+    return parts
+
+
+def check_sheet_parts(path: Path, book: zipfile.ZipFile) -> dict[str, str]:
+    """Return {sheet name: zip member name}, where Excel and python-calamine agree.
+
+    Excel finds a sheet through the package's relationships; python-calamine by fixed part
+    names and attributes as written. A workbook where the two would read (or mark) different
+    parts for a sheet is refused: the tool would scan one part and read another.
+    """
+    parts = sheet_parts(book)
+    for sheet, part in reader_sheet_parts(book).items():
+        if parts.get(sheet) != part:
+            found = parts.get(sheet)
+            raise FileProblem(
+                f'{path}: the workbook is damaged: its sheet "{sheet}" is the part {part} for '
+                f"one reader and {f'the part {found}' if found else 'no part'} for another",
+                hint=SAVE_AGAIN,
+            )
     return parts
 
 
@@ -658,16 +731,24 @@ class PackageInspector:
 
     def _check_package(self) -> None:
         check_members(self.path, self._book.infolist())
-        self.parts = sheet_parts(self._book)
+        self.parts = check_sheet_parts(self.path, self._book)
         for name in sorted(_parts_read_with_the_sheets(self._book)):
             if name in self._book.NameToInfo:
                 _check_prolog(self._raw, self._book.getinfo(name))
 
     def scan(self, sheet: str) -> SheetFacts:
         """Scan the sheet called exactly ``sheet``; refuse it if its extent is absurd."""
+        part = self.parts.get(sheet)
+        if part is None or part not in self._book.NameToInfo:
+            missing = f"the part {part} of its sheet" if part else "no part for its sheet"
+            raise FileProblem(
+                f'{self.path}: the workbook is damaged: {missing} "{sheet}" is missing'
+                if part
+                else f'{self.path}: the workbook is damaged: it has {missing} "{sheet}"',
+                hint=SAVE_AGAIN,
+            )
         with self._translated():
-            info = self._book.getinfo(self.parts[sheet])
-            return _scan_sheet(self.path, sheet, self._raw, info)
+            return _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part))
 
     def close(self) -> None:
         """Release the file."""

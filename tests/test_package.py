@@ -318,3 +318,216 @@ def test_a_row_longer_than_any_real_one_is_refused(
     assert refused(path) == (
         'sheet "Orders" has a row of more than 1,048,576 bytes; the file is refused as unsafe'
     )
+
+
+# Where the sheets are: Excel follows the package's relationships, python-calamine reads fixed
+# part names and attributes as written. A workbook where they part ways is refused, for the
+# tool would scan (and mark) one part while python-calamine reads another.
+
+RELATIONSHIPS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKSHEET_TYPE = RELATIONSHIPS + b"/worksheet"
+
+
+def with_member(folder: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    path = OrderBook().save(folder / "orders.xlsx")
+    with zipfile.ZipFile(path) as book:
+        data = book.read(name)
+    replace_member(path, name, change(data))
+    return path
+
+
+def another_part(path: Path) -> None:
+    """Add a worksheet part that no sheet of Excel's names (it could hold anything)."""
+    with zipfile.ZipFile(path, "a") as book:
+        book.writestr("xl/worksheets/hostile.xml", part_xml("xl/worksheets/hostile.xml"))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        # The relationships' namespace is misspelt: Excel finds no part, the reader one by "r:id".
+        (
+            lambda xml: xml.replace(
+                b'xmlns:r="' + RELATIONSHIPS, b'xmlns:r="' + RELATIONSHIPS + b"x"
+            ),
+            'its sheet "Orders" is the part xl/worksheets/sheet1.xml for one reader and no part '
+            "for another",
+        ),
+        # Two ids: Excel takes the relationships' one, the reader the last written.
+        (
+            lambda xml: xml.replace(b'r:id="rId1"', b'r:id="rId1" x:id="rId9"').replace(
+                b"<workbook ", b'<workbook xmlns:x="urn:x" '
+            ),
+            'its sheet "Orders" is the part xl/worksheets/hostile.xml for one reader and the '
+            "part xl/worksheets/sheet1.xml for another",
+        ),
+        # Two sheets of one name: the reader gives the first, a dictionary keeps the last.
+        (
+            lambda xml: xml.replace(
+                b"<sheets>", b'<sheets><sheet name="Orders" sheetId="9" r:id="rId9"/>'
+            ),
+            'its sheet "Orders" is the part xl/worksheets/hostile.xml for one reader and the '
+            "part xl/worksheets/sheet1.xml for another",
+        ),
+    ],
+    ids=["misspelt namespace", "two ids", "two sheets of one name"],
+)
+def test_a_sheet_found_in_two_places_is_refused(
+    tmp_path: Path, change: Callable[[bytes], bytes], problem: str
+) -> None:
+    path = with_member(tmp_path, "xl/workbook.xml", change)
+    with zipfile.ZipFile(path) as book:
+        rels = book.read("xl/_rels/workbook.xml.rels")
+    replace_member(
+        path,
+        "xl/_rels/workbook.xml.rels",
+        rels.replace(
+            b"</Relationships>",
+            b'<Relationship Id="rId9" Type="' + WORKSHEET_TYPE + b'" '
+            b'Target="/xl/worksheets/hostile.xml"/></Relationships>',
+        ),
+    )
+    another_part(path)
+    assert refused(path) == f"{path}: the workbook is damaged: {problem}"
+
+
+def test_a_sheet_whose_part_is_missing_is_refused(tmp_path: Path) -> None:
+    path = with_member(
+        tmp_path,
+        "xl/_rels/workbook.xml.rels",
+        lambda xml: xml.replace(b"/xl/worksheets/sheet2.xml", b"/xl/worksheets/gone.xml"),
+    )
+    assert refused(path) == (
+        f'{path}: the workbook is damaged: the part xl/worksheets/gone.xml of its sheet "Items" '
+        "is missing"
+    )
+
+
+# What python-calamine reads for each sheet, against where the tool says it reads it. Each
+# part holds its own name in A1, so the reader's choice shows.
+PARTS = (
+    "xl/worksheets/sheet1.xml",
+    "xl/worksheets/sheet2.xml",
+    "xl/worksheets/sheet%31.xml",
+    "xl/xl/worksheets/sheet1.xml",
+    "other/sheet.xml",
+)
+TARGETS = (
+    "worksheets/sheet1.xml",
+    "/xl/worksheets/sheet1.xml",
+    "xl/worksheets/sheet1.xml",
+    "./worksheets/sheet2.xml",
+    "../xl/worksheets/sheet2.xml",
+    "worksheets/sheet&#50;.xml",
+    "worksheets/sheet%31.xml",
+    "/other/sheet.xml",
+    "worksheets/none.xml",
+)
+ID_ATTRIBUTES = ("r:id", "relationships:id", "x:id", "id")
+
+
+def part_xml(name: str) -> bytes:
+    return (
+        b'<?xml version="1.0"?><worksheet xmlns="' + MAIN + b'"><sheetData><row r="1">'
+        b'<c r="A1" t="inlineStr"><is><t>' + name.encode() + b"</t></is></c></row>"
+        b"</sheetData></worksheet>"
+    )
+
+
+@st.composite
+def packages(draw: st.DrawFn) -> dict[str, bytes]:
+    relationships = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["rId1", "rId2", "rId3"]), st.sampled_from(TARGETS)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    sheets = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["Orders", "Items", "Ord&#101;rs"]),
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(ID_ATTRIBUTES), st.sampled_from(["rId1", "rId2", "rId3"])
+                    ),
+                    min_size=1,
+                    max_size=2,
+                    unique_by=lambda pair: pair[0],
+                ),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    rels = b"".join(
+        b'<Relationship Id="%s" Type="%s" Target="%s"/>'
+        % (identifier.encode(), WORKSHEET_TYPE, target.encode())
+        for identifier, target in relationships
+    )
+    sheet_tags = b"".join(
+        (b"<x:sheet" if prefixed else b"<sheet")
+        + b' name="%s"' % name.encode()
+        + b"".join(b' %s="%s"' % (key.encode(), value.encode()) for key, value in ids)
+        + b"/>"
+        for name, ids, prefixed in sheets
+    )
+    return {
+        "[Content_Types].xml": (
+            b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'content-types"><Default Extension="rels" ContentType="application/vnd.'
+            b'openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            b'ContentType="application/xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="'
+            + RELATIONSHIPS
+            + b'/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            b'<?xml version="1.0"?><workbook xmlns="'
+            + MAIN
+            + b'" xmlns:r="'
+            + RELATIONSHIPS
+            + b'" xmlns:relationships="'
+            + RELATIONSHIPS
+            + b'" xmlns:x="urn:x"><sheets>'
+            + sheet_tags
+            + b"</sheets></workbook>"
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships">' + rels + b"</Relationships>"
+        ),
+        **{name: part_xml(name) for name in PARTS},
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(packages())
+def test_the_part_scanned_for_a_sheet_is_the_part_the_reader_reads(
+    members: dict[str, bytes],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "drawn.xlsx"
+        with zipfile.ZipFile(path, "w") as book:
+            for name, data in members.items():
+                book.writestr(name, data)
+        with zipfile.ZipFile(path) as book:
+            predicted = package.reader_sheet_parts(book)
+        try:
+            reader = CalamineWorkbook.from_path(str(path))
+        except Exception:  # the reader refuses the workbook: nothing to compare
+            return
+        try:
+            for sheet in dict.fromkeys(reader.sheet_names):
+                try:
+                    read = reader.get_sheet_by_name(sheet).to_python()[0][0]
+                except Exception:  # the reader finds no such part
+                    assert predicted.get(sheet) not in PARTS
+                    continue
+                assert predicted[sheet] == read
+        finally:
+            reader.close()

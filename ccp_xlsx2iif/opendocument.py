@@ -169,4 +169,8 @@ def _measure(path: Path, chunks: Iterator[bytes]) -> TableExtent:
         raise FileProblem(
             f"{path}: the part {CONTENT} is not well-formed XML ({error})", hint=SAVE_AS_XLSX
         ) from None
+    except (LookupError, ValueError) as error:  # the encoding it declares cannot be read
+        raise FileProblem(
+            f"{path}: the part {CONTENT} cannot be read as XML ({error})", hint=SAVE_AS_XLSX
+        ) from None
     return extent

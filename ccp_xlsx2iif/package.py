@@ -238,6 +238,8 @@ def _parse_small(book: zipfile.ZipFile, name: str) -> Element:
         raise _document_type_refused(name) from None
     except ElementTree.ParseError as error:
         raise FileProblem(f"the workbook's part {name} is not well-formed XML ({error})") from None
+    except (LookupError, ValueError) as error:  # the encoding it declares cannot be read
+        raise FileProblem(f"the workbook's part {name} cannot be read as XML ({error})") from None
 
 
 def _long_tag(where: str) -> FileProblem:

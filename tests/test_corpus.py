@@ -160,6 +160,19 @@ def in_xml(sheet_number: int, old: bytes, new: bytes) -> Callable[[Path], None]:
     return edit
 
 
+def declared_encoding(member: str, encoding: bytes) -> Callable[[Path], None]:
+    """Give a part of the workbook an XML declaration naming ``encoding``."""
+
+    def edit(path: Path) -> None:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(member)
+        if data.startswith(b"<?xml"):
+            data = data[data.index(b"?>") + 2 :]
+        replace_member(path, member, b'<?xml version="1.0" encoding="' + encoding + b'"?>' + data)
+
+    return edit
+
+
 def a_zip_of(name: str, member: str, content: bytes) -> Build:
     def build(folder: Path) -> tuple[Path, list[str]]:
         path = folder / name
@@ -232,6 +245,17 @@ CASES: dict[str, Case] = {
     ),
     "zip-not-a-workbook": Case(
         a_zip_of("orders.xlsx", "readme.txt", b"hello"), 3, "the workbook has no part _rels/.rels"
+    ),
+    "unknown-encoding": Case(
+        edited(declared_encoding("xl/workbook.xml", b"bogus")),
+        3,
+        "the workbook's part xl/workbook.xml cannot be read as XML (unknown encoding: bogus)",
+    ),
+    "encoding-the-xml-parser-lacks": Case(
+        edited(declared_encoding("xl/_rels/workbook.xml.rels", b"UTF-32")),
+        3,
+        "the workbook's part xl/_rels/workbook.xml.rels cannot be read as XML (multi-byte "
+        "encodings are not supported)",
     ),
     "encrypted": Case(
         raw_file("orders.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),

@@ -104,6 +104,20 @@ def test_content_that_is_not_xml_is_refused(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("encoding", "why"),
+    [("bogus", "unknown encoding: bogus"), ("UTF-32", "multi-byte encodings are not supported")],
+)
+def test_content_in_an_encoding_that_cannot_be_read_is_refused(
+    tmp_path: Path, encoding: str, why: str
+) -> None:
+    declared = content(accounts_table()).replace(
+        b'encoding="UTF-8"', f'encoding="{encoding}"'.encode()
+    )
+    path = write_ods(tmp_path / "book.ods", declared)
+    assert refusal(path).message == f"{path}: the part content.xml cannot be read as XML ({why})"
+
+
 def test_a_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
     padding = b" " * (40 << 20)  # 40 MiB of spaces deflate to about 40 KiB
     path = write_ods(

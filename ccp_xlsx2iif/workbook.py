@@ -21,6 +21,7 @@ from ccp_xlsx2iif.contract import SheetSpec, header_key
 from ccp_xlsx2iif.opendocument import check_opendocument
 from ccp_xlsx2iif.package import PackageInspector, SheetFacts, continuation_sheets, match_sheet
 from ccp_xlsx2iif.problems import Columns, FileProblem, Place, Problem, column_letter
+from ccp_xlsx2iif.trial import check_by_trial
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet, CalamineWorkbook
@@ -100,6 +101,7 @@ class Book:
         repr=False,
     )
     _closed: bool = field(default=False, repr=False)
+    started: list[str] = field(default_factory=list)  # the sheets parsed, in order
 
     @property
     def single_table(self) -> bool:
@@ -122,6 +124,7 @@ class Book:
         """Start parsing ``sheet`` (once)."""
         if sheet not in self._loaded and sheet not in self._rows:
             self._loaded[sheet] = self._reader_thread.submit(self._load, sheet)
+            self.started.append(sheet)
 
     def _load(self, sheet: str) -> tuple[CalamineSheet, Merged]:
         with self._translated(sheet):
@@ -287,13 +290,16 @@ def open_book(
     label: str | None = None,
     sheets: Sequence[str] | None = (),
     continued: Sequence[str] = (),
+    trial: bool = True,
 ) -> Book:
     """Open a workbook for reading, or raise ``FileProblem`` saying why it cannot be read.
 
     An .xlsx or .xlsm file is inspected first (``package.PackageInspector``), and each of
     ``sheets`` (``None``: all) is scanned for error values and formulas without a calculated
     value before it is read; the sheets are then read in the background, in that order. An
-    .ods file is measured first (``opendocument.check_opendocument``). The
+    .ods file is measured first (``opendocument.check_opendocument``), and an .xls or .xlsb
+    file read whole by a process of its own (``trial.check_by_trial``; not with ``trial=False``,
+    which that process passes). The
     sheets of ``continued`` are followed by the sheets that continue them (``Items 2``...).
     """
     check_book_path(path, writable=writable)
@@ -304,6 +310,8 @@ def open_book(
         inspector = PackageInspector(path)
     elif path.suffix.casefold() == ".ods":
         check_opendocument(path)
+    elif trial:
+        check_by_trial(path, sheets, continued)
     book = None
     try:
         book = _open_reader(path, label)

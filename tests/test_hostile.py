@@ -351,3 +351,19 @@ def test_an_accounts_workbook_that_fills_a_hundred_million_cells_is_refused(
         "OpenDocument file (10,000,000)",
     )
     assert orders.read_bytes() == before
+
+
+def test_an_xls_accounts_workbook_with_a_cell_far_away_is_refused(tmp_path: Path) -> None:
+    # Nothing bounds a cell's row and column in an .xls file: at column 65,000 the reader asks
+    # for 135 GB, and the process reading it ends. That process is a trial of its own.
+    from tests.test_trial import sale_item_moved_to
+
+    orders = OrderBook(accounts=None).save(tmp_path / "orders.xlsx")
+    accounts = sale_item_moved_to(tmp_path / "accounts.xls", 65_000, 65_000)
+    before = orders.read_bytes()
+    completed = run_limited("export", str(orders), "--accounts", str(accounts))
+    assert completed.returncode == 3, completed.stderr
+    assert completed.stderr.splitlines()[0].startswith(
+        f"{accounts}: the file is damaged: reading it stopped the process that read it"
+    )
+    assert orders.read_bytes() == before

@@ -337,16 +337,21 @@ def _written_tags(book: zipfile.ZipFile, name: str, element: bytes) -> list[list
         )
     text = book.read(info)
     tags = []
-    for found in _ELEMENT.finditer(text):
+    position = 0
+    # Each tag is read to its end, and the next one looked for from there: a tag that never
+    # ends stops the reading, and no byte is looked at twice.
+    while (found := _ELEMENT.search(text, position)) is not None:
         end = _tag_end(text, found.end())
-        if found.group(1) != element or end is None:
-            continue
-        tags.append(
-            [
-                (key.decode("utf-8", "replace"), (double or single).decode("utf-8", "replace"))
-                for key, double, single in _ATTRIBUTE.findall(text, found.end(), end)
-            ]
-        )
+        if end is None:
+            break
+        position = end + 1
+        if found.group(1) == element:
+            tags.append(
+                [
+                    (key.decode("utf-8", "replace"), (double or single).decode("utf-8", "replace"))
+                    for key, double, single in _ATTRIBUTE.findall(text, found.end(), end)
+                ]
+            )
     return tags
 
 

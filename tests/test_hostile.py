@@ -367,3 +367,16 @@ def test_an_xls_accounts_workbook_with_a_cell_far_away_is_refused(tmp_path: Path
         f"{accounts}: the file is damaged: reading it stopped the process that read it"
     )
     assert orders.read_bytes() == before
+
+
+def test_tags_in_a_comment_of_the_workbook_part_are_read_once(tmp_path: Path) -> None:
+    # Where python-calamine finds the sheets is read from the tags as written; a comment of
+    # 200,000 tags that never end must not be read from each of them to its end.
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    with zipfile.ZipFile(path) as book:
+        workbook = book.read("xl/workbook.xml")
+    comment = b'<!--<sheet "' + b"<sheet " * 200_000 + b'" -->'
+    replace_member(path, "xl/workbook.xml", workbook.replace(b"<sheets>", comment + b"<sheets>"))
+    completed = run_limited("export", str(path))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0].startswith("Exported 2 orders, total 65.95, to ")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ccp_xlsx2iif import __version__
-from ccp_xlsx2iif.problems import ProblemsFound, UsageProblem, UserError
+from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem, UserError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -275,7 +275,10 @@ class Output:
         from ccp_xlsx2iif.report import failure_document, problem_lines
 
         try:
-            yield
+            try:
+                yield
+            except OSError as error:  # one no step foresaw: a name too long, a folder gone
+                raise _os_problem(error) from None
         except ProblemsFound as found:
             verdict_line = verdict(len(found.problems)) if verdict else found.message
             if self.as_json:
@@ -755,6 +758,15 @@ def marking_preview(plan: MarkPlan, *, clear: bool) -> list[str]:
     if len(plan.rows) > SHOWN_MARKED:
         lines.append(f"  ... and {count(len(plan.rows) - SHOWN_MARKED, 'more cell')}")
     return lines
+
+
+def _os_problem(error: OSError) -> FileProblem:
+    """Say what the system refused, and about which file, as a problem with a file."""
+    where = f"{error.filename}: " if error.filename else ""
+    return FileProblem(
+        f"{where}{error.strerror or error}",
+        hint="Check the file's name and folder, and that it may be read and written.",
+    )
 
 
 _now: Callable[[], dt.datetime] = dt.datetime.now

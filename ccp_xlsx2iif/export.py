@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -217,10 +218,24 @@ def _check_options(options: ExportOptions) -> None:
         raise UsageProblem(f"--as must be one of {', '.join(BOOK_AS)}")
     if options.output is not None and options.output.suffix.casefold() != ".iif":
         raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
-    if options.output_folder is not None and not options.output_folder.is_dir():
-        raise UsageProblem(f"{options.output_folder}: the output folder does not exist")
+    if options.output_folder is not None:
+        _check_output_folder(options.output_folder)
     if options.class_name and (message := iif.list_name_problem(options.class_name, "class")):
         raise UsageProblem(f"--class: {message}")
+
+
+def _check_output_folder(folder: Path) -> None:
+    """Refuse an output folder that is missing or is a file.
+
+    What else the system refuses (a name too long, no permission) goes up as it is: Python's
+    own ``is_dir`` hides some of it, differently from one version to the next.
+    """
+    try:
+        found = folder.stat()
+    except FileNotFoundError:
+        raise UsageProblem(f"{folder}: the output folder does not exist") from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise UsageProblem(f"{folder}: is a file, not a folder; give the folder to write to")
 
 
 def _table(book: Sheets, spec: SheetSpec, problems: list[Problem]) -> Table | None:

@@ -6,6 +6,7 @@ the IIF file.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,45 @@ def test_a_chart_file_setting_is_read_beside_the_workbook(tmp_path: Path) -> Non
     path = with_settings(("Chart File", "lists.iif")).save(tmp_path / "orders.xlsx")
     code, out, _ = run("check", str(path))
     assert (code, out[0]) == (0, "Account names were checked against lists.iif.")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the POSIX limit on a name's length")
+@pytest.mark.parametrize("command", ["export", "check"])
+def test_an_output_folder_whose_name_the_system_refuses_is_a_file_problem(
+    tmp_path: Path, command: str
+) -> None:
+    # A name of 300 letters: the system refuses to look for it (ENAMETOOLONG), which the
+    # tool says as any other problem with a file, not as a traceback.
+    name = "x" * 300
+    path = with_settings(("Output Folder", name)).save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    code, _, err = run(command, str(path))
+    assert (code, err) == (
+        3,
+        [
+            f"{tmp_path / name}: File name too long",
+            "Check the file's name and folder, and that it may be read and written.",
+        ],
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: None, "the output folder does not exist"),
+        (
+            lambda folder: folder.write_text(""),
+            "is a file, not a folder; give the folder to write to",
+        ),
+    ],
+    ids=["missing", "a file"],
+)
+def test_an_output_folder_that_is_not_one_is_refused(
+    tmp_path: Path, make: Any, message: str
+) -> None:
+    make(tmp_path / "batches")
+    path = with_settings(("Output Folder", "batches")).save(tmp_path / "orders.xlsx")
+    code, _, err = run("export", str(path))
+    assert (code, err[0]) == (2, f"{tmp_path / 'batches'}: {message}")

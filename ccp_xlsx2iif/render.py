@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.declarations import Declarations
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order
-from ccp_xlsx2iif.problems import FileProblem
+from ccp_xlsx2iif.problems import FileProblem, UserError
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -80,7 +80,7 @@ def inline_includes(load: Callable[[str], str], name: str, seen: tuple[str, ...]
     is still a file of its own, found (and overridden with --templates) by its name.
     """
     if name in seen:
-        return load(name)  # a cycle: leave it to Jinja, which reports it
+        return load(name)  # a cycle: left to Jinja, whose include recurses (_template_errors)
 
     def inline(match: re.Match[str]) -> str:
         source = inline_includes(load, match.group(1), (*seen, name))
@@ -317,10 +317,27 @@ def prepare_templates(
 
 @contextmanager
 def _template_errors() -> Iterator[None]:
-    """Report an error of a template as ``FileProblem``."""
+    """Report an error of a template as ``FileProblem``.
+
+    Templates given with --templates are the user's: an expression of theirs may raise any
+    error of Python's (``{{ 1 / 0 }}``), and a template that includes itself recurses until
+    Python's limit. Each is said with what raised it; the tool's own problems pass as they are.
+    """
     from jinja2 import TemplateError
 
     try:
         yield
     except (TemplateError, AttributeError) as error:
         raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from error
+    except RecursionError as error:
+        raise FileProblem(
+            "IIF template error: a template includes itself, directly or through another "
+            "(Python's limit of nested calls was reached)",
+            hint=TEMPLATE_HINT,
+        ) from error
+    except (UserError, MemoryError):
+        raise
+    except Exception as error:  # any error of an expression in a template
+        raise FileProblem(
+            f"IIF template error: {type(error).__name__}: {error}", hint=TEMPLATE_HINT
+        ) from error

@@ -246,6 +246,18 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
             "with amount, debit, credit, quantity, price, date or text",
         ),
         ("{% for %}\n", "IIF template error: Expected an expression, got 'end of statement block'"),
+        # Any error of Python's an expression raises, and a template that includes itself.
+        ("{{ 1 / 0 }}\n", "IIF template error: ZeroDivisionError: division by zero"),
+        (
+            "{{ order.total + 'x' }}\n",
+            "IIF template error: TypeError: unsupported operand type(s) for +: "
+            "'decimal.Decimal' and 'str'",
+        ),
+        (
+            "{% include 'payment.iif.j2' %}\n",
+            "IIF template error: a template includes itself, directly or through another "
+            "(Python's limit of nested calls was reached)",
+        ),
         (
             "TRNS\tPAYMENT\t{{ date }}\tBank\t\t${{ order.total|amount }}\n",
             'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not an '

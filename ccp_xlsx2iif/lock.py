@@ -27,6 +27,8 @@ STALE_AFTER = dt.timedelta(hours=6)
 # that very moment: after this long it is the latter.
 UNREADABLE_STALE_AFTER = dt.timedelta(minutes=1)
 LOCK_SUFFIX = ".ccp-xlsx2iif.lock"
+# Process ids are 32-bit numbers on every system the tool runs on.
+MAX_PID = 2**31 - 1
 
 
 def owner_files(workbook: Path) -> list[Path]:
@@ -78,8 +80,8 @@ def lock_path(workbook: Path) -> Path:
 
 def process_alive(pid: int) -> bool:
     """Return whether a process with this id runs on this machine."""
-    if pid <= 0:
-        return False
+    if not 0 < pid <= MAX_PID:
+        return False  # no process has it (and the system calls would overflow)
     if sys.platform == "win32":
         import ctypes
 
@@ -103,9 +105,13 @@ def process_alive(pid: int) -> bool:
 def _stale(holder: dict[str, object], modified: dt.datetime, now: dt.datetime) -> bool:
     if not holder:
         return now - modified > UNREADABLE_STALE_AFTER
+    # A lock written by the tool names its start; one edited or damaged may not, or may name
+    # it with a time zone: then the file's own time counts.
     started = modified
     with contextlib.suppress(TypeError, ValueError):
-        started = dt.datetime.fromisoformat(str(holder["started"]))
+        written = dt.datetime.fromisoformat(str(holder.get("started")))
+        if written.tzinfo is None:
+            started = written
     if now - started > STALE_AFTER:
         return True
     pid = holder.get("pid")

@@ -536,3 +536,37 @@ def test_a_fresh_unreadable_lock_is_respected(tmp_path: Path) -> None:
     path = OrderBook().save(tmp_path / "orders.xlsx")
     with held_lock(path, None), pytest.raises(FileProblem, match="another export"):
         export_workbook(path, ExportOptions(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("holder", "stale"),
+    [
+        # Damaged or edited by hand: what it names is taken where it makes sense, and the
+        # file's own time stands in for a start that cannot be read.
+        ({"pid": 7, "host": "elsewhere"}, False),
+        ({"pid": 7, "host": "elsewhere"}, True),
+        ({"pid": "x", "host": 5, "started": "bogus"}, True),
+        ({"pid": 10**21, "host": "here", "started": None}, True),
+        ({"pid": 7, "host": "elsewhere", "started": "2026-03-14T09:00:00+05:00"}, True),
+        ({"pid": 7, "host": "elsewhere", "started": "2026-03-14T09:00:00+05:00"}, False),
+    ],
+)
+def test_a_lock_that_is_damaged_is_judged_by_its_file_time(
+    tmp_path: Path, holder: dict[str, Any], stale: bool
+) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    if holder.get("host") == "here":
+        holder = {**holder, "host": socket.gethostname()}
+    modified = NOW - (dt.timedelta(hours=7) if stale else dt.timedelta(minutes=5))
+    with held_lock(path, holder) as lock:
+        os.utime(lock, (modified.timestamp(), modified.timestamp()))
+        if stale:
+            result = export_workbook(path, ExportOptions(), NOW)
+            assert result.notes[0] == (
+                f"A stale lock of an interrupted export ({lock.name}) was removed."
+            )
+            assert not lock.exists()
+        else:
+            with pytest.raises(FileProblem, match="another export of this workbook is running"):
+                export_workbook(path, ExportOptions(), NOW)
+            assert lock.exists()

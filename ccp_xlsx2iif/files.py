@@ -85,11 +85,18 @@ def sync_folder(folder: Path) -> None:
 def batch_in_mark(mark: str) -> str | None:
     """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``).
 
-    It is the cell's last word, when that ends in ``.iif`` (in any case).
+    It is the cell's last word, when that ends in ``.iif`` (in any case) and is a file's name:
+    the tool writes the name alone, and a cell of a workbook written by anyone that names a
+    path (``../x.iif``, ``C:x.iif``) must not lead the tool to a file elsewhere.
     """
     words = mark.split()
     last = words[-1] if words else ""
-    return last if len(last) > len(".iif") and last[-4:].casefold() == ".iif" else None
+    if len(last) <= len(".iif") or last[-4:].casefold() != ".iif":
+        return None
+    return None if any(separator in last for separator in _PATH_SEPARATORS) else last
+
+
+_PATH_SEPARATORS = ("/", "\\", ":")
 
 
 def finish_interrupted(

@@ -570,3 +570,18 @@ def test_a_lock_that_is_damaged_is_judged_by_its_file_time(
             with pytest.raises(FileProblem, match="another export of this workbook is running"):
                 export_workbook(path, ExportOptions(), NOW)
             assert lock.exists()
+
+
+def test_an_exported_cell_naming_a_path_moves_no_file_elsewhere(tmp_path: Path) -> None:
+    # After an interrupted export, the batch an Exported cell names is put in place from its
+    # temporary file. A cell that names a path must not make the tool rename a file elsewhere.
+    book = OrderBook()
+    book.orders[0]["Exported"] = "2026-03-14 09:30 ../evil.iif"
+    (tmp_path / "shop").mkdir()
+    path = book.save(tmp_path / "shop" / "orders.xlsx")
+    elsewhere = tmp_path / ".evil.iif.partial"
+    elsewhere.write_text("not the tool's")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert [order.order_id for order in result.orders] == ["1002"]
+    assert elsewhere.read_text() == "not the tool's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".evil.iif.partial", "shop"]

@@ -223,6 +223,10 @@ def test_order_lists_refused(text: str) -> None:
         ("week.iif, again", None),
         ("", None),
         ("x" * 32_000 + " y", None),  # the last word is looked at, once
+        # A path is no batch of the tool's: it writes the file's name alone.
+        ("2026-03-14 09:30 ../orders.iif", None),
+        ("2026-03-14 09:30 sub\\orders.iif", None),
+        ("2026-03-14 09:30 C:orders.iif", None),
     ],
 )
 def test_the_batch_an_exported_cell_names_is_its_last_word(mark: str, batch: str | None) -> None:

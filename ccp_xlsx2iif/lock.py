@@ -27,8 +27,8 @@ STALE_AFTER = dt.timedelta(hours=6)
 # that very moment: after this long it is the latter.
 UNREADABLE_STALE_AFTER = dt.timedelta(minutes=1)
 LOCK_SUFFIX = ".ccp-xlsx2iif.lock"
-# Process ids are 32-bit numbers on every system the tool runs on.
-MAX_PID = 2**31 - 1
+# The largest process id: a DWORD on Windows, a signed 32-bit pid_t elsewhere.
+MAX_PID = 2**32 - 1 if sys.platform == "win32" else 2**31 - 1
 
 
 def owner_files(workbook: Path) -> list[Path]:

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from ccp_xlsx2iif.cells import CellValue, CellValueError, is_blank, parse_order_id, parse_text
 from ccp_xlsx2iif.contract import Column, Kind, SheetSpec
+from ccp_xlsx2iif.files import real_file
 from ccp_xlsx2iif.mapping import LEDGER_COLUMN
 from ccp_xlsx2iif.package import SheetFacts, match_sheet
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound
@@ -58,7 +59,7 @@ def is_csv(path: Path) -> bool:
 
 def ledger_path(csv_path: Path) -> Path:
     """Return the ledger of the orders exported from the CSV files of a folder."""
-    return csv_path.parent / LEDGER_NAME
+    return real_file(csv_path.parent / LEDGER_NAME)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:

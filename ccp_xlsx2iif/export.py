@@ -51,6 +51,7 @@ from ccp_xlsx2iif.files import (
     finish_interrupted,
     free_batch_path,
     partial_path,
+    real_file,
     temporary_workbook_path,
     writing_to,
 )
@@ -519,6 +520,7 @@ def export_workbook(
     Raises ``ProblemsFound`` when the data has problems, ``FileProblem`` when a file cannot be
     read or written; in both cases nothing was changed.
     """
+    workbook = real_file(workbook)
     with _cycle_collector_paused():
         if options.dry_run:
             plan, fingerprint = plan_export(workbook, options, now, progress=progress)

@@ -82,6 +82,15 @@ def sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def real_file(path: Path) -> Path:
+    """Return the file a symbolic link leads to; any other path as it is.
+
+    A workbook is marked by moving its marked copy over it: moved over a link, the copy would
+    replace the link and leave the file it leads to unmarked, to be exported again from there.
+    """
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def batch_in_mark(mark: str) -> str | None:
     """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``).
 

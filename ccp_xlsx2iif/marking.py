@@ -28,7 +28,13 @@ from ccp_xlsx2iif.csvfiles import (
     write_ledger,
 )
 from ccp_xlsx2iif.export import Fingerprint
-from ccp_xlsx2iif.files import StagedFile, batch_in_mark, temporary_workbook_path, writing_to
+from ccp_xlsx2iif.files import (
+    StagedFile,
+    batch_in_mark,
+    real_file,
+    temporary_workbook_path,
+    writing_to,
+)
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.mapping import mapped_table
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
@@ -103,6 +109,7 @@ def plan_marking(
     or all of them (``every``, for clearing). The workbook is read in its layout (``layout``,
     else as detected; a Columns sheet of ``accounts`` maps its columns).
     """
+    workbook = real_file(workbook)
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
     book = open_book(workbook, writable=True, sheets=(ORDERS.name,))

@@ -585,3 +585,52 @@ def test_an_exported_cell_naming_a_path_moves_no_file_elsewhere(tmp_path: Path) 
     assert [order.order_id for order in result.orders] == ["1002"]
     assert elsewhere.read_text() == "not the tool's"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".evil.iif.partial", "shop"]
+
+
+def linked(tmp_path: Path) -> tuple[Path, Path]:
+    """Save a workbook in a folder of its own and link to it; return (link, file)."""
+    (tmp_path / "synced").mkdir()
+    real = OrderBook().save(tmp_path / "synced" / "orders.xlsx")
+    link = tmp_path / "orders.xlsx"
+    try:
+        link.symlink_to(real)
+    except OSError:  # Windows without the right to make links
+        pytest.skip("symbolic links cannot be made here")
+    return link, real
+
+
+def test_a_workbook_reached_through_a_link_is_marked_where_it_is(tmp_path: Path) -> None:
+    # The marked copy replaces the workbook: it must replace the file the link leads to, not
+    # the link, else that file stays unmarked and its orders are exported again from there.
+    link, real = linked(tmp_path)
+    result = export_workbook(link, ExportOptions(), NOW)
+    assert link.is_symlink()
+    assert link.resolve() == real.resolve()
+    assert marks(real) == [f"2026-03-14 09:30 {BATCH}"] * 2
+    assert result.iif_path == real.parent / BATCH
+    assert sorted(p.name for p in real.parent.iterdir()) == [BATCH, "orders.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx", "synced"]
+    again = export_workbook(link, ExportOptions(), NOW)
+    assert again.orders == ()
+
+
+def test_a_workbook_reached_through_a_link_is_refused_while_excel_has_it_open(
+    tmp_path: Path,
+) -> None:
+    link, real = linked(tmp_path)
+    (real.parent / "~$orders.xlsx").write_bytes(b"")
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(link, ExportOptions(), NOW)
+    assert raised.value.message == (
+        f"{real.resolve()}: the workbook is open in Excel (~$orders.xlsx is beside it)"
+    )
+    assert link.is_symlink()
+
+
+def test_orders_marked_by_hand_through_a_link_are_marked_where_they_are(tmp_path: Path) -> None:
+    from ccp_xlsx2iif.marking import apply_marking, plan_marking
+
+    link, real = linked(tmp_path)
+    apply_marking(plan_marking(link, clear=False, now=NOW, orders=["1001"]), NOW)
+    assert link.is_symlink()
+    assert marks(real) == ["2026-03-14 09:30 marked by hand", ""]

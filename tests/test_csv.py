@@ -222,3 +222,31 @@ def test_columns_reads_a_csv_file(tmp_path: Path) -> None:
     ]
     assert '  * Customer        Q "billing_first_name" + R "billing_last_name"' in out
     assert '  * Unit Price      AR "item_subtotal" / AQ "item_quantity"' in out
+
+
+def test_a_ledger_reached_through_a_link_is_kept_where_it_is(tmp_path: Path) -> None:
+    # A folder's ledger may be a link to one kept elsewhere (a synced folder): the ledger it
+    # leads to is the one written, and the link stays.
+    (tmp_path / "synced").mkdir()
+    real = tmp_path / "synced" / LEDGER_NAME
+    accounts = accounts_file(tmp_path)
+    first = shopify_export().save_csv(tmp_path / "synced" / "orders_export_1.csv")
+    export_workbook(first, ExportOptions(accounts=accounts), NOW)  # makes the real ledger
+    link = tmp_path / LEDGER_NAME
+    try:
+        link.symlink_to(real)
+    except OSError:
+        pytest.skip("symbolic links cannot be made here")
+    shop = shopify_export()
+    shop.rows += [{**row, "Name": "#1007"} for row in shop.rows[:2]]
+    again = shop.save_csv(tmp_path / "orders_export_2.csv")
+    result = export_workbook(again, ExportOptions(accounts=accounts), NOW)
+    assert [order.order_id for order in result.orders] == ["#1007"]
+    assert link.is_symlink()
+    assert [row[0] for row in calamine_grid(real, "Orders")] == [
+        "Order ID",
+        "#1001",
+        "#1002",
+        "#1004",
+        "#1007",
+    ]

@@ -101,7 +101,7 @@ class Book:
         repr=False,
     )
     _closed: bool = field(default=False, repr=False)
-    started: list[str] = field(default_factory=list)  # the sheets parsed, in order
+    started: list[str] = field(default_factory=list)  # sheets whose parsing began, in order
 
     @property
     def single_table(self) -> bool:
@@ -296,11 +296,11 @@ def open_book(
 
     An .xlsx or .xlsm file is inspected first (``package.PackageInspector``), and each of
     ``sheets`` (``None``: all) is scanned for error values and formulas without a calculated
-    value before it is read; the sheets are then read in the background, in that order. An
-    .ods file is measured first (``opendocument.check_opendocument``), and an .xls or .xlsb
-    file read whole by a process of its own (``trial.check_by_trial``; not with ``trial=False``,
-    which that process passes). The
+    value before it is read; the sheets are then read in the background, in that order. The
     sheets of ``continued`` are followed by the sheets that continue them (``Items 2``...).
+    An .ods file is measured first (``opendocument.check_opendocument``); the same sheets of
+    an .xls or .xlsb file are first read by a process of its own (``trial.check_by_trial``),
+    except with ``trial=False``, which that process passes.
     """
     check_book_path(path, writable=writable)
     inspector = None

@@ -83,17 +83,26 @@ def name_customers(
     if rule is None or not rule.account:
         return list(orders), []
     try:
-        fields = [
-            name for _, name, _, _ in string.Formatter().parse(rule.account) if name is not None
+        parsed = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(rule.account)
+            if name is not None
         ]
     except ValueError as error:
         fields, message = [], f"the rule {rule.account!r} is not valid ({error})"
     else:
+        fields = [name for name, _, _ in parsed]
         unknown = [name for name in fields if name not in RULE_FIELDS]
+        # A format ({customer:>999999999}) or a conversion ({customer!r}) is no name's part,
+        # and a width of a billion spaces is a gigabyte for every order.
+        formatted = [name for name, spec, conversion in parsed if spec or conversion]
         message = (
             f"the rule uses {', '.join('{' + name + '}' for name in unknown)}; the fields are "
             + ", ".join("{" + name + "}" for name in RULE_FIELDS)
             if unknown
+            else f"the rule {rule.account!r} formats a field ({{{formatted[0]}:...}}); write "
+            "each field alone in its braces"
+            if formatted
             else ""
         )
     if message or not fields:

@@ -246,6 +246,24 @@ def test_a_rule_with_unknown_fields_is_reported(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("rule", "shown"),
+    [
+        ("{customer:>999999999}", "customer"),  # a gigabyte of spaces for every order
+        ("{order_id} {customer!r}", "customer"),
+        ("{customer:{order_id}}", "customer"),
+    ],
+)
+def test_a_rule_that_formats_a_field_is_reported(tmp_path: Path, rule: str, shown: str) -> None:
+    book = OrderBook()
+    assert book.accounts is not None
+    book.accounts.append(["Customer Name Rule", rule])
+    assert problems(book, tmp_path) == [
+        f"Accounts!B10: the rule {rule!r} formats a field ({{{shown}:...}}); write each field "
+        "alone in its braces; for example {customer} ({order_id}) or {company}"
+    ]
+
+
 def test_a_customer_named_like_a_vendor_or_employee_is_reported(tmp_path: Path) -> None:
     book = chart_book()
     book.orders[1]["Customer"] = "Rosalind Franklin"

@@ -8,11 +8,13 @@ does not know is reported with the list of those it does.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.cells import CellValueError, is_blank, parse_flag, parse_text
 from ccp_xlsx2iif.contract import BOOK_AS, TAX_MODES, header_key
 from ccp_xlsx2iif.problems import Place, Problem
@@ -36,6 +38,18 @@ def date_pattern(text: str) -> str:
         raise SettingError(
             f'"{text}" is not a date format; write us (MM/DD/YYYY), uk (DD/MM/YYYY) or a '
             "pattern with %d, %m and %Y, such as %d.%m.%Y"
+        )
+    # The date goes into an IIF field as it is written: it must be plain ASCII there (a TAB
+    # would shift the row), and this system's strftime must know every directive of it.
+    try:
+        written = dt.date(2026, 12, 31).strftime(pattern)
+    except ValueError:
+        written = ""
+    if not written or not iif.is_plain(written) or written != written.strip():
+        raise SettingError(
+            f'"{text}" is not a date format QuickBooks can read in an IIF file; write us '
+            "(MM/DD/YYYY), uk (DD/MM/YYYY) or a pattern of %d, %m and %Y with plain separators, "
+            "such as %d.%m.%Y"
         )
     return pattern
 

@@ -503,6 +503,18 @@ def test_wrong_usage_exits_2(tmp_path: Path) -> None:
             "or a pattern with %d, %m and %Y, such as %d.%m.%Y"
         ],
     )
+    # The date goes into the IIF as written: a TAB (or a letter the system cannot write)
+    # would shift the row.
+    for pattern in ("%m\t%d\t%Y", "%d. %m. %Y \u0433.", '%m"%d"%Y'):
+        assert run("export", str(path), "--date-format", pattern) == (
+            2,
+            [],
+            [
+                f'--date-format: "{pattern}" is not a date format QuickBooks can read in an IIF '
+                "file; write us (MM/DD/YYYY), uk (DD/MM/YYYY) or a pattern of %d, %m and %Y with "
+                "plain separators, such as %d.%m.%Y"
+            ],
+        )
     assert run("export", str(path), "--as", "receipt")[0] == 2
     assert run("export", str(path), "--class", "A:" + "x" * 40) == (
         2,

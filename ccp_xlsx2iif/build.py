@@ -764,11 +764,8 @@ def _name_problems(role: Role, account: RoleAccount) -> list[Problem]:
             message = iif.too_long(name, limit)
         else:
             message = iif.list_name_problem(name, what)
-        if message is None and iif.clean_text(name) != name:
-            message = (
-                f'{what} "{name}" has characters an IIF file cannot carry; use the same name '
-                "with plain letters (A-Z, 0-9) here and in QuickBooks"
-            )
+        if message is None:
+            message = iif.uncarried_name_problem(name, what)
         if message:
             problems.append(Problem(account.origin.place(field_name), "bad-name", message))
     return problems

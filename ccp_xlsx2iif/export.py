@@ -221,7 +221,10 @@ def _check_options(options: ExportOptions) -> None:
         raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
     if options.output_folder is not None:
         _check_output_folder(options.output_folder)
-    if options.class_name and (message := iif.list_name_problem(options.class_name, "class")):
+    if options.class_name and (
+        message := iif.list_name_problem(options.class_name, "class")
+        or iif.uncarried_name_problem(options.class_name, "class")
+    ):
         raise UsageProblem(f"--class: {message}")
 
 

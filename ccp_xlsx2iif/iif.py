@@ -111,6 +111,16 @@ def list_name_problem(name: str, what: str) -> str | None:
     return None
 
 
+def uncarried_name_problem(name: str, what: str) -> str | None:
+    """Refuse a list name that cleaning would change: changed, it would name another entry."""
+    if clean_text(name) == name:
+        return None
+    return (
+        f"{what} {_quote(name)} has characters an IIF file cannot carry; use the same name "
+        "with plain letters (A-Z, 0-9) here and in QuickBooks"
+    )
+
+
 def _quote(text: str) -> str:
     shown = text if len(text) <= 60 else text[:57] + "..."
     return f'"{shown}"'

@@ -521,6 +521,16 @@ def test_wrong_usage_exits_2(tmp_path: Path) -> None:
         [],
         ["--class: " + _class_problem("A:" + "x" * 40)],
     )
+    # A class is a list name: a TAB in it would shift the row, a changed letter name another.
+    for name in ("A\tB", "\u00dcn\u00ef", 'Web "B2C"'):
+        assert run("export", str(path), "--class", name) == (
+            2,
+            [],
+            [
+                f'--class: class "{name}" has characters an IIF file cannot carry; use the same '
+                "name with plain letters (A-Z, 0-9) here and in QuickBooks"
+            ],
+        )
     assert run("export", str(path), "--tax-mode", "vat")[0] == 2
 
 

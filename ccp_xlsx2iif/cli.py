@@ -574,6 +574,7 @@ def init(
     two example orders and example account names show what goes where. It never overwrites a
     file.
     """
+    from ccp_xlsx2iif.files import command_argument
     from ccp_xlsx2iif.starter import write_starter
 
     output_to = Output("init")
@@ -583,13 +584,8 @@ def init(
     output_to.say(
         "Replace the two example orders with yours (or paste your shop's export over them), "
         "put your QuickBooks account names on the Accounts sheet, then run: "
-        f"ccp-xlsx2iif check {_shown_path(path)}"
+        f"ccp-xlsx2iif check {command_argument(str(path))}"
     )
-
-
-def _shown_path(path: Path) -> str:
-    text = str(path)
-    return f'"{text}"' if " " in text else text
 
 
 @app.command(

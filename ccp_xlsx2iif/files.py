@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -82,6 +83,11 @@ def sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def command_argument(text: str) -> str:
+    """Write a file's name or path as it must be typed in a command (in quotes with a space)."""
+    return f'"{text}"' if " " in text else text
+
+
 def real_file(path: Path) -> Path:
     """Return the file a symbolic link leads to; any other path as it is.
 
@@ -94,17 +100,24 @@ def real_file(path: Path) -> Path:
 def batch_in_mark(mark: str) -> str | None:
     """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``).
 
-    It is the cell's last word, when that ends in ``.iif`` (in any case) and is a file's name:
-    the tool writes the name alone, and a cell of a workbook written by anyone that names a
-    path (``../x.iif``, ``C:x.iif``) must not lead the tool to a file elsewhere.
+    After the date and time the export wrote, it is the rest of the cell (a name given with
+    -o may hold spaces: ``Week 12.iif``); in a cell written otherwise, its last word. Either
+    must end in ``.iif`` (in any case) and be a file's name: the tool writes the name alone,
+    and a cell of a workbook written by anyone that names a path (``../x.iif``, ``C:x.iif``)
+    must not lead the tool to a file elsewhere.
     """
-    words = mark.split()
-    last = words[-1] if words else ""
-    if len(last) <= len(".iif") or last[-4:].casefold() != ".iif":
+    words = mark.split(maxsplit=2)
+    if len(words) == 3 and _MARK_DATE.fullmatch(words[0]) and _MARK_TIME.fullmatch(words[1]):
+        name = words[2].strip()
+    else:
+        name = mark.split()[-1] if words else ""
+    if len(name) <= len(".iif") or name[-4:].casefold() != ".iif":
         return None
-    return None if any(separator in last for separator in _PATH_SEPARATORS) else last
+    return None if any(separator in name for separator in _PATH_SEPARATORS) else name
 
 
+_MARK_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MARK_TIME = re.compile(r"\d{1,2}:\d{2}")
 _PATH_SEPARATORS = ("/", "\\", ":")
 
 
@@ -166,13 +179,15 @@ def finish_interrupted(
             notes.append(
                 f"The workbook names a batch file that is no longer beside it: {shown}. If it "
                 "was imported in QuickBooks, all is well; if not, export its orders again "
-                f"after: ccp-xlsx2iif unmark {workbook.name} --batch {shown}"
+                f"after: ccp-xlsx2iif unmark {command_argument(workbook.name)} --batch "
+                f"{command_argument(missing[0])}"
             )
         else:
             notes.append(
                 f"The workbook names {len(missing)} batch files that are no longer beside it: "
                 f"{shown}. If they were imported in QuickBooks, all is well; if not, export "
-                f"their orders again after: ccp-xlsx2iif unmark {workbook.name} --batch FILE"
+                f"their orders again after: ccp-xlsx2iif unmark {command_argument(workbook.name)} "
+                "--batch FILE"
             )
     if repair:
         stem = glob.escape(workbook.stem)

@@ -223,11 +223,34 @@ def test_order_lists_refused(text: str) -> None:
         ("week.iif, again", None),
         ("", None),
         ("x" * 32_000 + " y", None),  # the last word is looked at, once
+        # After the date and time the export writes, the rest is the batch: a name given
+        # with -o may hold spaces. A mark written by hand is no batch.
+        ("2026-03-14 09:30 Week 12.iif", "Week 12.iif"),
+        ("2026-03-14 9:30  Week  12.IIF ", "Week  12.IIF"),
+        ("2026-03-14 09:30 marked by hand", None),
+        ("2026-03-14 09:30", None),
         # A path is no batch of the tool's: it writes the file's name alone.
         ("2026-03-14 09:30 ../orders.iif", None),
         ("2026-03-14 09:30 sub\\orders.iif", None),
         ("2026-03-14 09:30 C:orders.iif", None),
     ],
 )
-def test_the_batch_an_exported_cell_names_is_its_last_word(mark: str, batch: str | None) -> None:
+def test_the_batch_an_exported_cell_names(mark: str, batch: str | None) -> None:
     assert batch_in_mark(mark) == batch
+
+
+def test_a_batch_named_with_spaces_is_unmarked_by_its_name(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert run("export", str(path), "-q", "-o", str(tmp_path / "Week 12.iif")) == (0, [], [])
+    assert run("unmark", str(path), "--batch", "Week 12.iif", "--yes")[0] == 0
+    assert [row[-1] for row in calamine_grid(path, "Orders")[1:]] == ["", ""]
+    # Exported again, then the file moved away: the note names the whole name.
+    assert run("export", str(path), "-q", "-o", str(tmp_path / "Week 12.iif"), "--force")[0] == 0
+    (tmp_path / "Week 12.iif").rename(tmp_path / "imported.txt")
+    code, out, _ = run("export", str(path), "--dry-run")
+    assert code == 0
+    assert any(
+        "no longer beside it: Week 12.iif. " in line
+        and line.endswith('ccp-xlsx2iif unmark orders.xlsx --batch "Week 12.iif"')
+        for line in out
+    )

@@ -254,3 +254,15 @@ def test_a_batch_named_with_spaces_is_unmarked_by_its_name(tmp_path: Path) -> No
         and line.endswith('ccp-xlsx2iif unmark orders.xlsx --batch "Week 12.iif"')
         for line in out
     )
+
+
+def test_the_batch_of_a_workbook_named_with_spaces_is_unmarked_by_its_name(
+    tmp_path: Path,
+) -> None:
+    # The batch is named after the workbook: "My Orders-20260314-093005.iif".
+    path = OrderBook().save(tmp_path / "My Orders.xlsx")
+    assert run("export", str(path), "-q") == (0, [], [])
+    batch = "My Orders-" + BATCH.removeprefix("orders-")
+    assert (tmp_path / batch).exists()
+    assert run("unmark", str(path), "--batch", batch, "--yes")[0] == 0
+    assert [row[-1] for row in calamine_grid(path, "Orders")[1:]] == ["", ""]

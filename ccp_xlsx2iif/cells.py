@@ -118,10 +118,14 @@ def _decimal(value: CellValue, what: str) -> Decimal:
 def _any_decimal(value: CellValue, what: str) -> Decimal:
     if isinstance(value, bool):
         raise CellValueError(f"{shown(value)} is not {what}; write a number")
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise CellValueError(f"{shown(value)} is not {what}; write a number")
-        return Decimal(str(value))
+        # Excel keeps 15 significant digits and shows no more: a formula's 12.3 * 3 is saved
+        # as 36.900000000000006, which the workbook shows, and means, as 36.9.
+        return Decimal(f"{value:.15g}")
     if isinstance(value, str):
         text = value.strip()
         negative = text.startswith("-")

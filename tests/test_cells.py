@@ -109,6 +109,27 @@ def test_price_keeps_its_decimals_and_refuses_negative() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
+        # A formula's result as Excel saves it, read as Excel shows it (15 significant digits).
+        (12.3 * 3, "36.9"),  # saved as 36.900000000000006
+        (0.1 + 0.2, "0.3"),  # 0.30000000000000004
+        (1 / 3, "0.333333333333333"),
+        (2.675, "2.675"),
+        (19.99, "19.99"),
+        (123456789.125, "123456789.125"),
+        (7, "7"),
+    ],
+)
+def test_a_price_or_quantity_from_a_formula_is_read_as_excel_shows_it(
+    value: float, expected: str
+) -> None:
+    assert parse_price(value) == Decimal(expected)
+    assert parse_quantity(value) == Decimal(expected)
+    assert str(parse_price(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
         (dt.date(2026, 3, 14), dt.date(2026, 3, 14)),
         (dt.datetime(2026, 3, 14, 23, 59), dt.date(2026, 3, 14)),
         ("2026-03-14", dt.date(2026, 3, 14)),

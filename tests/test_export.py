@@ -425,6 +425,27 @@ def test_the_lines_of_an_order_may_stand_apart_on_the_items_sheet(tmp_path: Path
     ]
 
 
+def test_prices_and_quantities_from_formulas_are_written_as_excel_shows_them(
+    tmp_path: Path,
+) -> None:
+    # As Excel saves =12.3*3 and =0.1+0.2: 36.900000000000006 and 0.30000000000000004.
+    book = OrderBook()
+    book.items[0].update({"Quantity": 1, "Unit Price": 12.3 * 3})
+    book.items[1].update({"Quantity": 0.1 + 0.2, "Unit Price": 10})
+    book.orders[0].update({"Subtotal": 39.9, "Total": 42.4})
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(), NOW)
+    assert result.iif_path is not None
+    spl = [
+        (row["QNTY"], row["PRICE"], row["AMOUNT"])
+        for transaction in read_iif(result.iif_path.read_bytes()).transactions
+        if transaction.trns["DOCNUM"] == "1001"
+        for row in transaction.splits
+        if row["INVITEM"] in ("MUG-11", "CARD-5")
+    ]
+    assert spl == [("-1", "36.90", "-36.90"), ("-0.3", "10.00", "-3.00")]
+
+
 def test_the_same_unreadable_value_is_reported_in_every_cell(tmp_path: Path) -> None:
     # Equal cells of a column are read once; an unreadable one is still named cell by cell.
     book = OrderBook()

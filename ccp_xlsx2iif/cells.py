@@ -77,7 +77,7 @@ def _number_text(value: float) -> str:
         return repr(value)
     if value.is_integer():
         return str(int(value))
-    return format(Decimal(str(value)).normalize(), "f")
+    return format(Decimal(f"{value:.15g}").normalize(), "f")  # 15 digits, as Excel shows
 
 
 def parse_text(value: CellValue) -> str:

@@ -125,6 +125,7 @@ def test_a_price_or_quantity_from_a_formula_is_read_as_excel_shows_it(
     assert parse_price(value) == Decimal(expected)
     assert parse_quantity(value) == Decimal(expected)
     assert str(parse_price(value)) == expected
+    assert parse_text(value) == expected  # a number in a text column (a ZIP code, a SKU)
 
 
 @pytest.mark.parametrize(

@@ -55,11 +55,13 @@ class TableExtent:
 
     def __init__(self) -> None:
         self.cells = 0  # of the tables ended so far
+        self.largest = (0, "")  # the cells and the name of the largest table so far
         self.in_table = False
         self.inside_cell = 0  # depth of the elements within the current cell
         self._start_table()
 
-    def _start_table(self) -> None:
+    def _start_table(self, name: str = "") -> None:
+        self.name = name
         self.rows_before = 0  # rows of the table before the current one, repeats counted
         self.first_row: int | None = None
         self.rows_end = 0
@@ -75,7 +77,7 @@ class TableExtent:
         elif name == "table:table":
             if not self.in_table:
                 self.in_table = True
-                self._start_table()
+                self._start_table(attributes.get("table:name", ""))
         elif name == "table:table-row":
             self.row_repeats = _count(attributes.get("table:number-rows-repeated"))
             self.column = self.row_width = 0
@@ -100,7 +102,9 @@ class TableExtent:
             self.rows_before += self.row_repeats
         elif name == "table:table":
             if self.first_row is not None:
-                self.cells += (self.rows_end - self.first_row) * self.width
+                cells = (self.rows_end - self.first_row) * self.width
+                self.cells += cells
+                self.largest = max(self.largest, (cells, self.name))
             self.in_table = False
             self._start_table()
 
@@ -117,25 +121,26 @@ def _count(text: str | None) -> int:
 
 def check_opendocument(path: Path) -> None:
     """Raise ``FileProblem`` when python-calamine should not be given the .ods file ``path``."""
-    cells = count_cells(path)
-    if cells > MAX_CELLS:
+    extent = measure(path)
+    if extent.cells > MAX_CELLS:
+        largest, name = extent.largest
         raise FileProblem(
-            f"{path}: its sheets span {cells:,} cells, more than the tool reads from an "
-            f"OpenDocument file ({MAX_CELLS:,})",
+            f'{path}: its sheets span {extent.cells:,} cells, the sheet "{name}" {largest:,} '
+            f"of them; more than the tool reads from an OpenDocument file ({MAX_CELLS:,})",
             hint="A value or formula filled down whole columns (or across whole rows) makes "
             "every cell of them count: clear those cells, or keep only the sheets the tool "
             "reads in this file.",
         )
 
 
-def count_cells(path: Path) -> int:
-    """Return the cells python-calamine would make of the tables of the .ods file ``path``."""
+def measure(path: Path) -> TableExtent:
+    """Count the cells python-calamine would make of the tables of the .ods file ``path``."""
     try:
         with path.open("rb") as raw, zipfile.ZipFile(raw) as package:
             check_members(path, package.infolist(), hint=SAVE_AS_XLSX)
             if CONTENT not in package.NameToInfo:
-                return 0  # python-calamine says what is missing
-            return _measure(path, read_part(raw, package.getinfo(CONTENT))).cells
+                return TableExtent()  # python-calamine says what is missing
+            return _measure(path, read_part(raw, package.getinfo(CONTENT)))
     except zipfile.BadZipFile as error:
         raise FileProblem(
             f"{path}: not a readable OpenDocument spreadsheet ({error})", hint=SAVE_AS_XLSX

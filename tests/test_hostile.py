@@ -347,8 +347,8 @@ def test_an_accounts_workbook_that_fills_a_hundred_million_cells_is_refused(
     completed = run_limited("export", str(orders), "--accounts", str(accounts))
     assert (completed.returncode, completed.stderr.splitlines()[0]) == (
         3,
-        f"{accounts}: its sheets span 99,000,000 cells, more than the tool reads from an "
-        "OpenDocument file (10,000,000)",
+        f'{accounts}: its sheets span 99,000,000 cells, the sheet "Accounts" 99,000,000 of '
+        "them; more than the tool reads from an OpenDocument file (10,000,000)",
     )
     assert orders.read_bytes() == before
 

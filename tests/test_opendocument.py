@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from ccp_xlsx2iif.opendocument import MAX_CELLS, check_opendocument, count_cells
+from ccp_xlsx2iif.opendocument import MAX_CELLS, check_opendocument, measure
 from ccp_xlsx2iif.problems import FileProblem
 from tests.command import run
 from tests.ods import LIBREOFFICE_END, content, empty_cell, row, table, text_cell, write_ods
@@ -55,8 +55,8 @@ def test_a_value_filled_down_a_million_rows_is_refused_before_it_is_read(
     assert path.stat().st_size < 2_000
     problem = refusal(path)
     assert problem.message == (
-        f"{path}: its sheets span 20,000,020 cells, more than the tool reads from an "
-        "OpenDocument file (10,000,000)"
+        f'{path}: its sheets span 20,000,020 cells, the sheet "Accounts" 20,000,020 of them; '
+        "more than the tool reads from an OpenDocument file (10,000,000)"
     )
     assert problem.hint == (
         "A value or formula filled down whole columns (or across whole rows) makes every cell "
@@ -72,8 +72,8 @@ def test_the_export_says_so_and_changes_nothing(tmp_path: Path) -> None:
     code, _, err = run("export", str(orders), "--accounts", str(accounts))
     assert (code, err[0]) == (
         3,
-        f"{accounts}: its sheets span 16,384,000 cells, more than the tool reads from an "
-        "OpenDocument file (10,000,000)",
+        f'{accounts}: its sheets span 16,384,000 cells, the sheet "Accounts" 16,384,000 of '
+        "them; more than the tool reads from an OpenDocument file (10,000,000)",
     )
     assert orders.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.ods", "orders.xlsx"]
@@ -84,7 +84,9 @@ def test_every_table_counts_since_the_reader_reads_them_all(tmp_path: Path) -> N
     path = write_ods(
         tmp_path / "book.ods", content(accounts_table(), table("A", half), table("B", half))
     )
-    assert refusal(path).message.startswith(f"{path}: its sheets span 10,002,045 cells")
+    assert refusal(path).message.startswith(
+        f'{path}: its sheets span 10,002,045 cells, the sheet "B" 5,001,000 of them;'
+    )
 
 
 def test_a_document_type_is_refused(tmp_path: Path) -> None:
@@ -142,7 +144,9 @@ def test_a_table_inside_a_cell_does_not_end_the_table_around_it(tmp_path: Path) 
     )
     filled = table("Accounts", row(inner, text_cell("x", repeated=99), repeated=200_000))
     path = write_ods(tmp_path / "book.ods", content(filled))
-    assert refusal(path).message.startswith(f"{path}: its sheets span 20,000,000 cells")
+    assert refusal(path).message.startswith(
+        f'{path}: its sheets span 20,000,000 cells, the sheet "Accounts" 20,000,000 of them;'
+    )
 
 
 # What python-calamine makes of a table, against what is counted before it reads it: never
@@ -181,7 +185,7 @@ def test_the_count_is_never_below_what_the_reader_makes(
         tmp_path / "drawn.ods",
         content(*(table(name, *found) for name, found in zip(names, tables, strict=True))),
     )
-    counted = count_cells(path)
+    counted = measure(path).cells
     reader = CalamineWorkbook.from_path(str(path))
     made = 0
     from_column_a = True

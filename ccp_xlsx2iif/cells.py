@@ -4,8 +4,9 @@ A reader gives numbers as floats (``1001.0``), dates as ``date``/``datetime``, f
 cached value, and text as typed. Each parser accepts what an Excel user puts in such a cell
 and raises ``CellValueError`` with a message a bookkeeper can act on otherwise.
 
-Money is ``Decimal`` from here on: a float is converted through its shortest text form
-(``Decimal(str(value))``), so ``19.99`` stays ``19.99``.
+Money is ``Decimal`` from here on: a float is converted through its text to 15 significant
+digits, as Excel shows it, so ``19.99`` stays ``19.99`` and a formula's 36.900000000000006
+is 36.9.
 """
 
 from __future__ import annotations

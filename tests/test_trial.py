@@ -131,3 +131,39 @@ def test_a_trial_that_runs_too_long_is_refused(
     assert caught.value.message == (
         f"{path}: reading it took more than 300 seconds; the file is refused"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize("kind", ["ods", "xls"])
+def test_an_accounts_workbook_saved_by_libreoffice_exports_as_the_xlsx_one(
+    tmp_path: Path, kind: str
+) -> None:
+    # LibreOffice writes the accounts workbook in its own way (an .ods file as it saves it,
+    # an .xls file of BIFF8 records): the export is the same, byte for byte.
+    source = OrderBook().save(tmp_path / "accounts.xlsx")
+    completed = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            kind,
+            "--outdir",
+            str(tmp_path / "saved"),
+            str(source),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    accounts = tmp_path / "saved" / f"accounts.{kind}"
+    (tmp_path / "apart").mkdir()
+    orders = OrderBook(accounts=None).save(tmp_path / "apart" / "orders.xlsx")
+    code, _, err = run(
+        "export", str(orders), "--accounts", str(accounts), "-o", str(tmp_path / "b.iif")
+    )
+    assert code == 0, err
+    assert run("export", str(source), "-o", str(tmp_path / "a.iif"))[0] == 0
+    assert (tmp_path / "b.iif").read_bytes() == (tmp_path / "a.iif").read_bytes()

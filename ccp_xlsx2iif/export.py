@@ -48,6 +48,7 @@ from ccp_xlsx2iif.declarations import (
 )
 from ccp_xlsx2iif.files import (
     StagedFile,
+    exported_mark,
     finish_interrupted,
     free_batch_path,
     partial_path,
@@ -404,7 +405,7 @@ def plan_export(
         book.close()
         accounts_book.close()
         iif_path = _output_path(workbook, options, now) if with_output else None
-        marker = f"{now:%Y-%m-%d %H:%M} {iif_path.name if iif_path else ''}"
+        marker = exported_mark(now, iif_path.name if iif_path else "")
         marks: ExportedMarks | None = None
         mark_problems: list[Problem] = []
         if ledger is None:

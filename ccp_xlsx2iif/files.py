@@ -97,14 +97,19 @@ def real_file(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def exported_mark(now: dt.datetime, what: str) -> str:
+    """Return what an Exported cell says: when, then the batch file (or how it was marked)."""
+    return f"{now:%Y-%m-%d %H:%M} {what}"
+
+
 def batch_in_mark(mark: str) -> str | None:
     """Return the batch file an Exported cell names (``2026-11-25 14:02 orders-....iif``).
 
-    After the date and time the export wrote, it is the rest of the cell (a name given with
-    -o may hold spaces: ``Week 12.iif``); in a cell written otherwise, its last word. Either
-    must end in ``.iif`` (in any case) and be a file's name: the tool writes the name alone,
-    and a cell of a workbook written by anyone that names a path (``../x.iif``, ``C:x.iif``)
-    must not lead the tool to a file elsewhere.
+    After the date and time the export wrote (``exported_mark``), it is the rest of the cell
+    (a name given with -o may hold spaces: ``Week 12.iif``); in a cell written otherwise, its
+    last word. Either must end in ``.iif`` (in any case) and be a file's name: the tool writes
+    the name alone, and a cell of a workbook written by anyone that names a path
+    (``../x.iif``, ``C:x.iif``) must not lead the tool to a file elsewhere.
     """
     words = mark.split(maxsplit=2)
     if len(words) == 3 and _MARK_DATE.fullmatch(words[0]) and _MARK_TIME.fullmatch(words[1]):

@@ -31,6 +31,7 @@ from ccp_xlsx2iif.export import Fingerprint
 from ccp_xlsx2iif.files import (
     StagedFile,
     batch_in_mark,
+    exported_mark,
     real_file,
     temporary_workbook_path,
     writing_to,
@@ -146,7 +147,7 @@ def plan_marking(
     chosen = _choose(rows, orders, batch, every=every, clear=clear, problems=problems, sheet=name)
     changed = tuple(row for row in chosen if bool(row.exported) == clear)
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
-    text = "" if clear else f"{now:%Y-%m-%d %H:%M} marked by hand"
+    text = "" if clear else exported_mark(now, "marked by hand")
     _, mark_problems = column.marks({row.row: text for row in changed})
     if changed:
         problems += column_problems + mark_problems
@@ -219,7 +220,7 @@ def plan_ledger_marking(csv_path: Path, *, now: dt.datetime, orders: list[str]) 
         ledger.path,
         ExportedColumn(LEDGER_SHEET, LEDGER_HEADERS.index("Exported") + 1, None),
         tuple(row for row in chosen if not row.exported),
-        f"{now:%Y-%m-%d %H:%M} marked by hand",
+        exported_mark(now, "marked by hand"),
         Fingerprint.of_optional(ledger.path),
         tuple(row for row in chosen if row.exported),
         ledger,

@@ -228,18 +228,24 @@ def _parse_small(book: zipfile.ZipFile, name: str) -> Element:
         info = book.getinfo(name)
     except KeyError:
         raise FileProblem(f"the workbook has no part {name}") from None
-    if info.file_size > MAX_SMALL_PART:
-        raise FileProblem(
-            f"the workbook's part {name} is implausibly large ({info.file_size:,} bytes)"
-        )
+    data = _read_small(book, info)
     try:
-        return ElementTree.fromstring(book.read(info))
+        return ElementTree.fromstring(data)
     except DefusedXmlException:
         raise _document_type_refused(name) from None
     except ElementTree.ParseError as error:
         raise FileProblem(f"the workbook's part {name} is not well-formed XML ({error})") from None
     except (LookupError, ValueError) as error:  # the encoding it declares cannot be read
         raise FileProblem(f"the workbook's part {name} cannot be read as XML ({error})") from None
+
+
+def _read_small(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Read a part every workbook keeps small (the workbook part, relationships)."""
+    if info.file_size > MAX_SMALL_PART:
+        raise FileProblem(
+            f"the workbook's part {info.filename} is implausibly large ({info.file_size:,} bytes)"
+        )
+    return book.read(info)
 
 
 def _long_tag(where: str) -> FileProblem:
@@ -331,11 +337,7 @@ def _written_tags(book: zipfile.ZipFile, name: str, element: bytes) -> list[list
     info = book.NameToInfo.get(name)
     if info is None:
         return []
-    if info.file_size > MAX_SMALL_PART:
-        raise FileProblem(
-            f"the workbook's part {name} is implausibly large ({info.file_size:,} bytes)"
-        )
-    text = book.read(info)
+    text = _read_small(book, info)
     tags = []
     position = 0
     # Each tag is read to its end, and the next one looked for from there: a tag that never

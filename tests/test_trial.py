@@ -18,7 +18,7 @@ from ccp_xlsx2iif import trial
 from ccp_xlsx2iif.problems import FileProblem
 from ccp_xlsx2iif.workbook import open_book
 from tests.command import run
-from tests.workbooks import ACCOUNT_ROWS, OrderBook
+from tests.workbooks import ACCOUNT_ROWS, HAS_LIBREOFFICE, OrderBook, saved_by_libreoffice
 
 ACCOUNTS_XLS = Path(__file__).parent / "data" / "accounts.xls"
 NOTE = struct.pack("<d", 12345.678)
@@ -134,7 +134,7 @@ def test_a_trial_that_runs_too_long_is_refused(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.skipif(not HAS_LIBREOFFICE, reason="LibreOffice is not installed")
 @pytest.mark.parametrize("kind", ["ods", "xls"])
 def test_an_accounts_workbook_saved_by_libreoffice_exports_as_the_xlsx_one(
     tmp_path: Path, kind: str
@@ -142,23 +142,7 @@ def test_an_accounts_workbook_saved_by_libreoffice_exports_as_the_xlsx_one(
     # LibreOffice writes the accounts workbook in its own way (an .ods file as it saves it,
     # an .xls file of BIFF8 records): the export is the same, byte for byte.
     source = OrderBook().save(tmp_path / "accounts.xlsx")
-    completed = subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--convert-to",
-            kind,
-            "--outdir",
-            str(tmp_path / "saved"),
-            str(source),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    accounts = tmp_path / "saved" / f"accounts.{kind}"
+    accounts = saved_by_libreoffice(source, kind, tmp_path / "saved")
     (tmp_path / "apart").mkdir()
     orders = OrderBook(accounts=None).save(tmp_path / "apart" / "orders.xlsx")
     code, _, err = run(

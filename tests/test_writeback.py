@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -21,7 +19,13 @@ from ccp_xlsx2iif.writeback import ExportedMarks, SheetEditor, write_marked_copy
 from tests.conftest import NOW
 from tests.grids import calamine_grid, changed_cells, openpyxl_grid
 from tests.rich_workbook import build_rich_workbook
-from tests.workbooks import members, replace_member, sheet_xml
+from tests.workbooks import (
+    HAS_LIBREOFFICE,
+    members,
+    replace_member,
+    saved_by_libreoffice,
+    sheet_xml,
+)
 
 MARK = "2026-03-14 09:30 orders-20260314-093005.iif"
 
@@ -245,28 +249,12 @@ def test_merged_exported_cells_are_refused_before_anything_is_written(tmp_path: 
     assert path.read_bytes() == before
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.skipif(not HAS_LIBREOFFICE, reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_marked_workbook(tmp_path: Path) -> None:
     path = tmp_path / "orders.xlsx"
     build_rich_workbook(path, with_exported_column=False)
     export_workbook(path, ExportOptions(), NOW)
-    completed = subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--convert-to",
-            "csv",
-            "--outdir",
-            str(tmp_path / "csv"),
-            str(path),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    rows = (tmp_path / "csv" / "orders.csv").read_text().splitlines()
+    rows = saved_by_libreoffice(path, "csv", tmp_path / "csv").read_text().splitlines()
     assert rows[0].split(",")[15] == "Exported"
     assert [row.split(",")[15] for row in rows[1:5]] == [MARK, MARK, "", MARK]
     assert [row.split(",")[12] for row in rows[1:5]] == ["40", "25.95", "61.63", "12.5"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,3 +181,30 @@ def replace_member(path: Path, name: str, data: bytes) -> None:
         for info in source.infolist():
             out.writestr(info, data if info.filename == name else source.read(info))
     path.write_bytes(buffer.getvalue())
+
+
+def saved_by_libreoffice(path: Path, kind: str, folder: Path) -> Path:
+    """Open ``path`` in LibreOffice and save it as ``kind`` (ods, xls, csv...) in ``folder``.
+
+    LibreOffice's profile is kept beside ``folder``, so that runs do not share one.
+    """
+    completed = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{folder.parent / 'profile'}",
+            "--convert-to",
+            kind,
+            "--outdir",
+            str(folder),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return folder / f"{path.stem}.{kind}"
+
+
+HAS_LIBREOFFICE = shutil.which("soffice") is not None

@@ -207,6 +207,8 @@ def read_chart_file(path: Path) -> Chart:
     """Read a chart of accounts file in any of the forms QuickBooks produces."""
     from ccp_xlsx2iif.workbook import READABLE_SUFFIXES, open_book
 
+    if path.is_dir():
+        raise FileProblem(f"{path}: is a folder, not a chart of accounts", hint=HOW_TO_EXPORT)
     suffix = path.suffix.casefold()
     if suffix in READABLE_SUFFIXES:
         book = open_book(path, writable=False, label=path.name, sheets=None)

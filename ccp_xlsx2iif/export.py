@@ -218,6 +218,11 @@ def _check_options(options: ExportOptions) -> None:
         raise UsageProblem(f"--tax-mode must be one of {', '.join(TAX_MODES)}")
     if options.book_as not in BOOK_AS:
         raise UsageProblem(f"--as must be one of {', '.join(BOOK_AS)}")
+    if options.output is not None and options.output.is_dir():
+        raise UsageProblem(
+            f"{options.output}: is a folder; -o names the IIF file to write",
+            hint=f"Give the file's name in that folder, such as {options.output / 'orders.iif'}.",
+        )
     if options.output is not None and options.output.suffix.casefold() != ".iif":
         raise UsageProblem(f"{options.output}: the output file's name must end in .iif")
     if options.output_folder is not None:

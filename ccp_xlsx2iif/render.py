@@ -204,8 +204,9 @@ def make_environment(
     search_path = [builtin_template_dir()]
     if template_dir is not None:
         if not template_dir.is_dir():
+            what = "not a folder" if template_dir.exists() else "no such folder of templates"
             raise FileProblem(
-                f"{template_dir}: no such folder of templates",
+                f"{template_dir}: {what}",
                 hint=f"Give a folder holding any of {', '.join(TEMPLATE_NAMES)}.",
             )
         search_path.insert(0, template_dir)

@@ -269,6 +269,8 @@ def unreadable(path: Path, error: OSError) -> FileProblem:
 
 def check_book_path(path: Path, *, writable: bool) -> None:
     """Raise ``FileProblem`` when ``path`` is not an existing file of a kind the tool reads."""
+    if path.is_dir():
+        raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
     suffix = path.suffix.casefold()
     allowed = WRITABLE_SUFFIXES if writable else READABLE_SUFFIXES
     if suffix not in allowed:
@@ -279,8 +281,6 @@ def check_book_path(path: Path, *, writable: bool) -> None:
         )
     if not path.exists():
         raise unreadable(path, FileNotFoundError(path))
-    if path.is_dir():
-        raise FileProblem(f"{path}: is a folder, not a workbook", hint="Give the workbook's path.")
 
 
 def open_book(

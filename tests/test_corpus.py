@@ -218,6 +218,30 @@ def a_folder(folder: Path) -> tuple[Path, list[str]]:
     return path, []
 
 
+def a_plain_folder(folder: Path) -> tuple[Path, list[str]]:
+    path = folder / "books"
+    path.mkdir()
+    return path, []
+
+
+def with_option(option: str, make: Callable[[Path], Path]) -> Build:
+    """Build the sample workbook; export it with ``option`` naming what ``make`` leaves."""
+
+    def build(folder: Path) -> tuple[Path, list[str]]:
+        path, args = book()(folder)
+        return path, [*args, option, str(make(folder))]
+
+    return build
+
+
+def made_folder(name: str) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        (folder / name).mkdir()
+        return folder / name
+
+    return make
+
+
 def many_problems(order_book: OrderBook) -> None:
     template = order_book.orders[1]
     for number in range(2003, 2063):
@@ -283,6 +307,36 @@ CASES: dict[str, Case] = {
         a_folder,
         3,
         "{workbook}: is a folder, not a workbook",
+    ),
+    "directory-without-suffix": Case(
+        a_plain_folder,
+        3,
+        "{workbook}: is a folder, not a workbook",
+    ),
+    "chart-is-a-folder": Case(
+        with_option("--chart", made_folder("accounts.iif")),
+        3,
+        "{folder}{sep}accounts.iif: is a folder, not a chart of accounts",
+    ),
+    "output-is-a-folder": Case(
+        with_option("-o", made_folder("week")),
+        2,
+        "{folder}{sep}week: is a folder; -o names the IIF file to write",
+    ),
+    "output-is-a-folder-named-iif": Case(
+        with_option("-o", made_folder("week.iif")),
+        2,
+        "{folder}{sep}week.iif: is a folder; -o names the IIF file to write",
+    ),
+    "templates-is-a-file": Case(
+        with_option("--templates", lambda folder: folder / "orders.xlsx"),
+        3,
+        "{folder}{sep}orders.xlsx: not a folder",
+    ),
+    "templates-missing": Case(
+        with_option("--templates", lambda folder: folder / "templates"),
+        3,
+        "{folder}{sep}templates: no such folder of templates",
     ),
     "missing-file": Case(
         lambda folder: (folder / "orders.xlsx", []), 3, "{workbook}: no such file"
@@ -555,7 +609,7 @@ CASES: dict[str, Case] = {
     "output-exists": Case(
         beside(lambda f: (book()(f)[0], ["-o", str(f / "week.iif")]), "week.iif", b"old"),
         3,
-        "{folder}/week.iif: the file exists already",
+        "{folder}{sep}week.iif: the file exists already",
     ),
 }
 
@@ -581,6 +635,7 @@ def test_malformed_input(name: str, tmp_path: Path) -> None:
     expected = case.first_line.format(
         workbook=workbook,
         folder=tmp_path,
+        sep=os.sep,
         pid=os.getpid(),
         host=__import__("socket").gethostname(),
     )

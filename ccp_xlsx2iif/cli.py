@@ -76,7 +76,9 @@ class BookAs(str, Enum):
 Workbook = Annotated[
     Path,
     typer.Argument(
-        help="The order workbook (.xlsx or .xlsm).", show_default=False, metavar="WORKBOOK"
+        help="The order workbook (.xlsx or .xlsm), or a shop's CSV export.",
+        show_default=False,
+        metavar="WORKBOOK",
     ),
 ]
 AccountsFile = Annotated[

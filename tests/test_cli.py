@@ -70,6 +70,13 @@ def test_help_shows_an_example(command: tuple[str, ...], example: str) -> None:
     assert example in "\n".join(out)
 
 
+@pytest.mark.parametrize("command", ["export", "check", "columns", "unmark", "mark"])
+def test_help_says_a_csv_export_is_read(command: str) -> None:
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    assert "(.xlsx or .xlsm), or a shop's CSV export." in " ".join(line.strip() for line in out)
+
+
 def test_export_help_lists_every_option() -> None:
     code, out, _ = run("export", "--help")
     text = "\n".join(out)

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from ccp_xlsx2iif.cells import CellValue, CellValueError, is_blank, parse_order_id, parse_text
 from ccp_xlsx2iif.contract import Column, Kind, SheetSpec
-from ccp_xlsx2iif.files import real_file
+from ccp_xlsx2iif.files import real_file, workbook_bytes
 from ccp_xlsx2iif.mapping import LEDGER_COLUMN
 from ccp_xlsx2iif.package import SheetFacts, match_sheet
 from ccp_xlsx2iif.problems import FileProblem, Place, Problem, ProblemsFound
@@ -308,7 +308,7 @@ def write_ledger(ledger: Ledger, out: BinaryIO, entries: Sequence[LedgerEntry]) 
         new_row = sheet.max_row
         sheet.cell(new_row, 2).number_format = "yyyy-mm-dd"
         sheet.cell(new_row, 4).number_format = "#,##0.00"
-    book.save(out)
+    out.write(workbook_bytes(book))
 
 
 def with_ledger_marks(

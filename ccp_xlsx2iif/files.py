@@ -9,17 +9,20 @@ refused while another program holds a file for a moment is tried again for a few
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import glob
+import io
 import os
 import re
 import secrets
 import shutil
 import sys
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from time import monotonic, sleep
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ccp_xlsx2iif.problems import FileProblem
 
@@ -81,6 +84,55 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def create_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, or raise ``OSError`` (``FileExistsError`` if it exists).
+
+    A file that cannot be written whole (a full disk) is removed again: never half a file.
+    """
+    descriptor = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+    except BaseException:
+        with suppress(OSError):
+            path.unlink()
+        raise
+
+
+def workbook_bytes(book: Any) -> bytes:
+    """Return an openpyxl workbook saved as the bytes of an .xlsx file.
+
+    openpyxl writes each sheet to a temporary file first. When that fails (a full disk), its
+    own save would leave the zip file open, and the sheet's writer fails again, noisily, when
+    the collector drops it; here the zip is closed, and what is dropped is dropped quietly.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
+    content = io.BytesIO()
+    book.properties.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        with zipfile.ZipFile(content, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(book, archive).write_data()
+    except OSError as error:
+        failure = OSError(error.errno, error.strerror, error.filename)
+    else:
+        return content.getvalue()
+    _drop_quietly()  # the traceback is gone: the writers it held can be collected
+    raise failure
+
+
+def _drop_quietly() -> None:
+    """Collect unreachable objects, ignoring what fails as they are finalized."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def command_argument(text: str) -> str:
@@ -253,32 +305,32 @@ class StagedFile:
         return self._stream
 
     def finish(self) -> None:
-        """Flush the file to disk and close it; it is complete under its temporary name."""
-        stream = self._stream
+        """Flush the file to disk and close it; it is complete under its temporary name.
+
+        Raise ``OSError`` if it cannot be written whole (``writing_to`` names the file).
+        """
+        stream, self._stream = self._stream, None
         if stream is None:
             return
         try:
             stream.flush()
             os.fsync(stream.fileno())
-        except OSError as error:
-            raise FileProblem(
-                f"{self.temporary}: cannot be written ({error.strerror or error})", hint=DISK_HINT
-            ) from None
-        finally:
             stream.close()
-            self._stream = None
+        finally:
+            _close_unwritten(stream)
         if self._mode_from is not None:
             shutil.copymode(self._mode_from, self.temporary)
 
     def release(self) -> None:
         """Close this process's handle on the file, unwritten: another process writes it."""
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            _close_unwritten(stream)
 
     def commit(self) -> None:
         """Move the finished file over its target."""
-        self.finish()
+        with writing_to(self.temporary):
+            self.finish()
         try:
             replace_file(self.temporary, self.target)
         except PermissionError:
@@ -298,8 +350,18 @@ class StagedFile:
         A file that cannot be removed now (on Windows, one another program holds) is left for
         the next export to remove: what made the run stop is what the user needs to hear.
         """
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            _close_unwritten(stream)
         with suppress(OSError):
             self.temporary.unlink(missing_ok=True)
+
+
+def _close_unwritten(stream: BinaryIO) -> None:
+    """Close ``stream``, dropping what it could not write (a full disk fails the close too).
+
+    A buffered stream writes what it holds when it is closed; on a full disk that fails again,
+    after the file itself was closed. The caller has given up on the file, or reported why.
+    """
+    with suppress(OSError):
+        stream.close()

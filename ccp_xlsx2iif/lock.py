@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from ccp_xlsx2iif.files import DISK_HINT, create_file
 from ccp_xlsx2iif.problems import FileProblem
 
 STALE_AFTER = dt.timedelta(hours=6)
@@ -148,7 +149,8 @@ def export_lock(workbook: Path, now: dt.datetime) -> Iterator[list[str]]:
             ) from None
         except OSError as error:
             raise FileProblem(
-                f"{path}: the lock file cannot be created ({error.strerror or error})"
+                f"{path}: the lock file cannot be created ({error.strerror or error})",
+                hint=DISK_HINT,
             ) from None
         break
     try:
@@ -174,9 +176,7 @@ def _create(path: Path, content: str) -> None:
         except (PermissionError, NotImplementedError, AttributeError, OSError) as error:
             if isinstance(error, FileExistsError):
                 raise
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                stream.write(content)
+            create_file(path, content.encode("utf-8"))
     finally:
         draft.unlink(missing_ok=True)
 

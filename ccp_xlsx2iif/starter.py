@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ccp_xlsx2iif.contract import ITEMS, ORDERS, ROLES, Kind, SheetSpec
+from ccp_xlsx2iif.files import DISK_HINT, create_file, workbook_bytes
 from ccp_xlsx2iif.problems import FileProblem
 
 STARTER_NAME = "orders.xlsx"
@@ -121,7 +122,18 @@ def write_starter(folder: Path) -> Path:
             sheet.column_dimensions[get_column_letter(column)].width = widths[sheet.title]
     orders.column_dimensions["D"].width = 22
     orders.column_dimensions[get_column_letter(len(ORDER_HEADERS))].width = 44
-    book.save(path)
+    try:
+        create_file(path, workbook_bytes(book))
+    except FileExistsError:
+        raise FileProblem(
+            f"{path}: the file exists already; init never overwrites a workbook",
+            hint="Give another folder: ccp-xlsx2iif init FOLDER",
+        ) from None
+    except OSError as error:
+        raise FileProblem(
+            f"{path}: cannot be written ({error.strerror or error}); nothing was written",
+            hint=DISK_HINT,
+        ) from None
     return path
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import io
 import json
 import os
 import random
@@ -276,25 +277,39 @@ def _kill_after(path: Path, seconds: float) -> None:
     os.waitpid(pid, 0)
 
 
-class FullDisk:
-    """A stream that fails with 'No space left on device' after ``room`` bytes."""
+class FullDisk(io.RawIOBase):
+    """A file on a disk that fills after ``room`` bytes: what does not fit fails ENOSPC.
 
-    def __init__(self, stream: Any, room: int) -> None:
-        self._stream = stream
+    It is the raw file under the tool's buffered stream, as a real full disk is: data the
+    stream holds fails again when the stream is flushed or closed.
+    """
+
+    def __init__(self, raw: Any, room: int) -> None:
+        super().__init__()
+        self._raw = raw
         self._room = room
 
-    def write(self, data: bytes) -> int:
-        if len(data) > self._room:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self._room -= len(data)
-        return int(self._stream.write(data))
+    def writable(self) -> bool:
+        return True
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+    def write(self, data: Any) -> int:
+        if not self._room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written = int(self._raw.write(memoryview(data)[: self._room]))
+        self._room -= written
+        return written
+
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 @pytest.mark.parametrize(
-    ("which", "room"), [(".partial", 100), (".tmp.xlsx", 0), (".tmp.xlsx", 5000)]
+    ("which", "room"),
+    [(".partial", 0), (".partial", 100), (".tmp.xlsx", 0), (".tmp.xlsx", 5000)],
 )
 @pytest.mark.parametrize("writer", ["thread", "process"])
 def test_a_full_disk_leaves_everything_as_it_was(
@@ -305,20 +320,30 @@ def test_a_full_disk_leaves_everything_as_it_was(
     monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", large)
     path = big_book(20).save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
+    fill_disk(monkeypatch, which, room)
+    with pytest.raises(FileProblem) as raised:
+        export_workbook(path, ExportOptions(), NOW)
+    named = re.escape(f"{tmp_path}{os.sep}.orders") + r"[^:/\\]+" + re.escape(which)
+    ending = re.escape(": cannot be written (No space left on device); nothing was changed")
+    assert re.fullmatch(named + ending, raised.value.message), raised.value.message
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.xlsx"]
+
+
+def fill_disk(monkeypatch: pytest.MonkeyPatch, which: str, room: int) -> None:
+    """Have the staged files whose name ends in ``which`` fill the disk after ``room`` bytes."""
     original_open = StagedFile.open
 
     def failing_open(staged: StagedFile) -> Any:
         stream = original_open(staged)
-        return FullDisk(stream, room) if staged.temporary.name.endswith(which) else stream
+        if not staged.temporary.name.endswith(which):
+            return stream
+        assert isinstance(stream, io.BufferedWriter)
+        full = io.BufferedWriter(FullDisk(stream.detach(), room), buffer_size=1 << 20)
+        staged._stream = full  # the stream it flushes, syncs and closes
+        return full
 
     monkeypatch.setattr(StagedFile, "open", failing_open)
-    with pytest.raises(FileProblem) as raised:
-        export_workbook(path, ExportOptions(), NOW)
-    assert raised.value.message.endswith(
-        "cannot be written (No space left on device); nothing was changed"
-    )
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["orders.xlsx"]
 
 
 def locked_for(monkeypatch: pytest.MonkeyPatch, path: Path, refusals: int) -> list[float]:

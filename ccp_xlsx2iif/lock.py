@@ -53,6 +53,12 @@ def refuse_if_in_use(workbook: Path) -> None:
                 hint=f"Close the workbook in {program} and run the command again. If "
                 f"{program} is not running, delete {owner.name}.",
             )
+    if _on_read_only_disk(workbook.parent):
+        raise FileProblem(
+            f"{workbook}: the workbook is on a read-only disk or share, so it cannot be marked",
+            hint="Copy the workbook to a folder you may write to and run the command on the "
+            "copy, or use --dry-run.",
+        )
     if workbook.exists() and _read_only(workbook):
         raise FileProblem(
             f"{workbook}: the workbook is read-only, so it cannot be marked",
@@ -64,6 +70,16 @@ def refuse_if_in_use(workbook: Path) -> None:
             f"{workbook.parent}: the tool may not write in the workbook's folder",
             hint="Move the workbook to a folder you may write to, or use --dry-run.",
         )
+
+
+def _on_read_only_disk(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only (POSIX; a CD, a share)."""
+    if not hasattr(os, "statvfs"):
+        return False
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _read_only(path: Path) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,50 @@ def test_init(tmp_path: Path) -> None:
     completed = run_limited(2000, "init", str(tmp_path))
     assert_stopped_at(completed, tmp_path, "orders.xlsx", "; nothing was written")
     assert list(tmp_path.iterdir()) == []
+
+
+def in_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ccp-xlsx2iif ARGS`` where ``folder`` is mounted again, read-only (Linux).
+
+    The mount lives in a namespace of the command's own, and ends with it.
+    """
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh"]
+    return subprocess.run(
+        [*command, str(folder), sys.executable, "-m", "ccp_xlsx2iif", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def read_only_mounts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Skip unless this system lets a user mount a folder read-only in a namespace."""
+    if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
+        pytest.skip("mounting a folder read-only takes Linux and unshare")
+    probe = tmp_path_factory.mktemp("probe")
+    if in_read_only_mount(probe, "--version").returncode != 0:
+        pytest.skip("no user namespaces to mount a folder read-only in")
+
+
+@pytest.mark.usefixtures("read_only_mounts")
+def test_a_workbook_on_a_read_only_disk(tmp_path: Path) -> None:
+    path = exported_book(tmp_path)  # 1001 exported, 1002 to export
+    assert run_limited(1 << 30, "unmark", str(path), "--orders", "1002", "-y").returncode == 0
+    before = snapshot(tmp_path)
+    for command in (
+        ("export",),
+        ("unmark", "--orders", "1001", "-y"),
+        ("mark", "--orders", "1002", "-y"),
+    ):
+        completed = in_read_only_mount(tmp_path, command[0], str(path), *command[1:])
+        assert completed.returncode == 3, completed.stderr
+        assert completed.stderr.splitlines() == [
+            f"{path}: the workbook is on a read-only disk or share, so it cannot be marked",
+            "Copy the workbook to a folder you may write to and run the command on the copy, "
+            "or use --dry-run.",
+        ]
+        assert snapshot(tmp_path) == before
+    dry_run = in_read_only_mount(tmp_path, "export", str(path), "--dry-run", "-q")
+    assert (dry_run.returncode, dry_run.stderr) == (0, "")

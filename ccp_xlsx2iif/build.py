@@ -29,7 +29,7 @@ from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
 from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
-from ccp_xlsx2iif.problems import Origin, Place, Problem, TextChange
+from ccp_xlsx2iif.problems import Columns, Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
 
 ALREADY_EXPORTED = "already exported"
@@ -53,6 +53,9 @@ class Selection:
     exporting_ids: set[str] = field(default_factory=set)
     duplicated: set[str] = field(default_factory=set)
     pending: _Rows | None = None
+    # Per batch the Exported cells name: the rows of those cells, and their rows' orders.
+    marked: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    order_columns: Columns | None = None
 
 
 @dataclass
@@ -491,9 +494,17 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
                         )
                     )
                     unclear.add(position)
+    batch_of: dict[CellValue | None, str] = {}
     for mark in set(marks):
         if mark.__class__ is str and mark and (batch := batch_in_mark(mark)):
             selection.batches.add(batch)
+            batch_of[mark] = batch
+    if batch_of:
+        selection.order_columns = orders.columns
+        marked = selection.marked
+        for position, mark in enumerate(marks):
+            if (batch := batch_of.get(mark)) is not None and ids[position].__class__ is str:
+                marked.setdefault(batch, []).append((position + 2, ids[position]))
     reasons = list(map(partial(_skip_reason, keys=keys), statuses_found, marks))
 
     first_row = selection.first_row

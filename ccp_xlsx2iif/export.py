@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.batches import misplaced_marks
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
@@ -399,6 +400,13 @@ def plan_export(
             marked=marked_file(workbook),
         )
         problems += selection.problems + account_problems
+        if ledger is None:
+            problems += misplaced_marks(
+                selection.marked,
+                selection.order_columns,
+                list(dict.fromkeys([workbook.parent, *folders])),
+                selection.first_row.keys(),
+            )
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "

@@ -151,6 +151,7 @@ PROBLEM_KINDS = {
     "bad-value": "unreadable value",
     "unreadable-cell": "error value or uncalculated formula",
     "duplicate-order": "order ID twice",
+    "misplaced-mark": "Exported cell beside another order",
     "unknown-order": "item of an unknown order",
     "no-items": "order without items",
     "subtotal-mismatch": "subtotal does not match the items",

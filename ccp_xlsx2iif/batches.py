@@ -1,0 +1,73 @@
+"""The batch files an order workbook's Exported cells name, read back to check those cells.
+
+An Exported cell names the batch its order went to, not the order: if the Orders sheet is
+sorted without its Exported column, or a new export of the shop is pasted over the old rows in
+another order, the marks stay where they were and no longer sit beside their orders. Orders
+would then be skipped as exported that never were, and orders exported before would be
+exported again. The batch files still beside the workbook say which orders they hold (each
+invoice's number is its Order ID): a mark whose batch holds no invoice of its row's order is
+a problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+
+from ccp_xlsx2iif.problems import Columns, Problem
+
+
+def invoice_numbers(path: Path) -> set[str]:
+    """Return the numbers (DOCNUM) of the transactions of an IIF file; none if it is unreadable."""
+    numbers: set[str] = set()
+    column = -1
+    try:
+        with path.open("rb") as stream:
+            for line in stream:
+                if line.startswith(b"TRNS\t"):
+                    if column > 0:
+                        fields = line.rstrip(b"\r\n").split(b"\t", column + 1)
+                        if column < len(fields):
+                            numbers.add(fields[column].decode("latin-1").strip())
+                elif line.startswith(b"!TRNS\t"):
+                    names = line.rstrip(b"\r\n").split(b"\t")
+                    column = names.index(b"DOCNUM") if b"DOCNUM" in names else -1
+    except OSError:
+        return set()
+    return numbers
+
+
+def misplaced_marks(
+    marked: Mapping[str, Sequence[tuple[int, str]]],
+    columns: Columns | None,
+    folders: Sequence[Path],
+    order_ids: Collection[str],
+) -> list[Problem]:
+    """Return a problem for each Exported cell whose batch holds no invoice of its row's order.
+
+    ``marked`` gives per batch the rows whose Exported cell names it, with their Order IDs;
+    the batch files are looked for in ``folders``. A batch file that is gone, or whose invoices
+    are not numbered by the Order IDs of the sheet (templates of one's own), proves nothing.
+    """
+    problems: list[Problem] = []
+    if columns is None:
+        return problems
+    for batch, rows in sorted(marked.items()):
+        path = next((folder / batch for folder in folders if (folder / batch).is_file()), None)
+        numbers = invoice_numbers(path) if path is not None else set()
+        if numbers.isdisjoint(order_ids):
+            continue
+        for row, order_id in rows:
+            if order_id not in numbers:
+                problems.append(
+                    Problem(
+                        columns.place("exported", row),
+                        "misplaced-mark",
+                        f"says order {order_id} went to {batch}, which holds no invoice "
+                        f"{order_id}: the Exported cells no longer sit beside their orders (was "
+                        "the sheet sorted without this column, or a new export pasted over the "
+                        "rows?). Put each mark back beside its order (Undo in Excel), or orders "
+                        "would be skipped, and others booked twice",
+                    )
+                )
+    return problems

@@ -1,0 +1,166 @@
+"""Exported cells checked against the batch files they name: marks that left their orders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from ccp_xlsx2iif.batches import invoice_numbers, misplaced_marks
+from ccp_xlsx2iif.problems import Columns
+from tests.command import run
+from tests.conftest import BATCH
+from tests.workbooks import OrderBook
+
+pytestmark = pytest.mark.usefixtures("cli_clock")
+
+MARK = f"2026-03-14 09:30 {BATCH}"
+SHIFTED = (
+    "which holds no invoice {order}: the Exported cells no longer sit beside their orders (was "
+    "the sheet sorted without this column, or a new export pasted over the rows?). Put each "
+    "mark back beside its order (Undo in Excel), or orders would be skipped, and others booked "
+    "twice"
+)
+
+
+def exported_shop(folder: Path) -> Path:
+    """Export orders 1001-1006 of a workbook; return it, marked."""
+    book = OrderBook()
+    order, line = book.orders[1], book.items[2]
+    for number in range(1003, 1007):
+        book.orders.append(dict(order, **{"Order ID": number}))
+        book.items.append(dict(line, **{"Order ID": number}))
+    path = book.save(folder / "orders.xlsx")
+    assert run("export", str(path), "-q") == (0, [], [])
+    return path
+
+
+def paste_newer_export(path: Path, *, with_exported: bool) -> None:
+    """Put the shop's newer export, newest first and with orders 1007-1008, over the rows.
+
+    As a user pastes it: over the shop's columns only, or (``with_exported``) as whole rows,
+    the way Excel sorts a sheet.
+    """
+    book = load_workbook(path)
+    orders, items = book["Orders"], book["Items"]
+    exported = [cell.value for cell in orders[1]].index("Exported")
+    rows = [[cell.value for cell in row] for row in orders.iter_rows(min_row=2)]
+    for number in (1007, 1008):
+        rows.append([number, *rows[-1][1:exported], None, *rows[-1][exported + 1 :]])
+        items.append([number, *[cell.value for cell in items[items.max_row]][1:]])
+    for at, row in enumerate(reversed(rows), start=2):
+        for column, value in enumerate(row, start=1):
+            if with_exported or column != exported + 1:
+                orders.cell(at, column).value = value
+    book.save(path)
+
+
+def exported_cells(path: Path) -> list[Any]:
+    sheet = load_workbook(path)["Orders"]
+    return [row[14] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_marks_left_beside_other_orders_stop_the_export(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    paste_newer_export(path, with_exported=False)
+    before = path.read_bytes()
+    for command, verdict in (
+        ("check", "Not ready: 2 problems would stop an export."),
+        ("export", "2 problems found; nothing was written."),
+    ):
+        code, out, err = run(command, str(path))
+        assert code == 1
+        assert out == []
+        assert err == [
+            f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}",
+            f"Orders!O3: says order 1007 went to {BATCH}, {SHIFTED.format(order=1007)}",
+            verdict,
+        ]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
+
+
+def test_a_sheet_sorted_whole_keeps_its_marks_beside_their_orders(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    paste_newer_export(path, with_exported=True)
+    code, out, err = run("export", str(path), "-q")
+    assert (code, out, err) == (0, [], [])
+    second = "orders-20260314-093005-2.iif"
+    assert exported_cells(path) == [f"2026-03-14 09:30 {second}"] * 2 + [MARK] * 6
+    assert invoice_numbers(tmp_path / second) == {"1007", "1008"}
+
+
+def test_orders_cleared_by_hand_are_exported_again(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    assert run("unmark", str(path), "--orders", "1002,1005", "-y")[0] == 0
+    code, out, err = run("export", str(path), "-q")
+    assert (code, out, err) == (0, [], [])
+    second = "orders-20260314-093005-2.iif"
+    assert invoice_numbers(tmp_path / second) == {"1002", "1005"}
+
+
+def test_marks_are_not_checked_without_their_batch_file(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    paste_newer_export(path, with_exported=False)
+    (tmp_path / BATCH).unlink()
+    code, out, _ = run("export", str(path), "--dry-run")
+    assert code == 0
+    assert out[0] == "Dry run: 2 orders would be exported, total 65.95; nothing was written."
+    assert (
+        f"The workbook names a batch file that is no longer beside it: {BATCH}. If it was "
+        "imported in QuickBooks, all is well; if not, export its orders again after: "
+        f"ccp-xlsx2iif unmark orders.xlsx --batch {BATCH}"
+    ) in out
+
+
+IIF = (
+    b"!TRNS\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\r\n"
+    b"!SPL\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\r\n"
+    b"!ENDTRNS\r\n"
+    b"TRNS\tINVOICE\t03/02/2026\tAccounts Receivable\tAda\t40.00\t{first}\r\n"
+    b"SPL\tINVOICE\t03/02/2026\tSales\t\t-40.00\tSPL-NUMBER\r\n"
+    b"ENDTRNS\r\n"
+    b"TRNS\tPAYMENT\t03/02/2026\tUndeposited Funds\tAda\t40.00\r\n"
+    b"SPL\tPAYMENT\t03/02/2026\tAccounts Receivable\tAda\t-40.00\r\n"
+    b"ENDTRNS\r\n"
+    b"TRNS\tINVOICE\t03/03/2026\tAccounts Receivable\tGrace\t25.95\t {second} \n"
+    b"ENDTRNS\n"
+)
+
+
+def test_the_invoice_numbers_of_a_batch(tmp_path: Path) -> None:
+    batch = tmp_path / "week.iif"
+    batch.write_bytes(IIF.replace(b"{first}", b"1001").replace(b"{second}", b"1002"))
+    assert invoice_numbers(batch) == {"1001", "1002"}
+    batch.write_bytes(b"!TRNS\tTRNSTYPE\tAMOUNT\r\nTRNS\tINVOICE\t40.00\r\n")
+    assert invoice_numbers(batch) == set()
+    assert invoice_numbers(tmp_path / "gone.iif") == set()
+
+
+@pytest.mark.parametrize(
+    ("numbers", "flagged"),
+    [
+        ((b"1001", b"1002"), []),
+        ((b"1001", b"1003"), [("O3", "1002")]),
+        ((b"1003", b"1004"), [("O2", "1001"), ("O3", "1002")]),
+        # Invoices numbered otherwise (templates of one's own) prove nothing.
+        ((b"W-1001", b"W-1002"), []),
+    ],
+)
+def test_marks_against_their_batch(
+    tmp_path: Path, numbers: tuple[bytes, bytes], flagged: list[tuple[str, str]]
+) -> None:
+    (tmp_path / "week.iif").write_bytes(
+        IIF.replace(b"{first}", numbers[0]).replace(b"{second}", numbers[1])
+    )
+    columns = Columns("Orders", {"order_id": 1, "exported": 15})
+    marked = {"week.iif": [(2, "1001"), (3, "1002")], "gone.iif": [(4, "1003")]}
+    problems = misplaced_marks(marked, columns, [tmp_path], {"1001", "1002", "1003", "1004"})
+    assert [(str(p.place), p.code) for p in problems] == [
+        (f"Orders!{cell}", "misplaced-mark") for cell, _ in flagged
+    ]
+    assert [p.message.split(",")[0] for p in problems] == [
+        f"says order {order} went to week.iif" for _, order in flagged
+    ]

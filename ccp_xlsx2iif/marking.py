@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ccp_xlsx2iif.batches import misplaced_marks
 from ccp_xlsx2iif.build import IdColumn
 from ccp_xlsx2iif.cells import is_blank, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
@@ -146,6 +147,14 @@ def plan_marking(
             accounts_book.close()
     chosen = _choose(rows, orders, batch, every=every, clear=clear, problems=problems, sheet=name)
     changed = tuple(row for row in chosen if bool(row.exported) == clear)
+    if clear and not every:
+        # Cleared beside other orders, marks would send those orders to the next export.
+        marked: dict[str, list[tuple[int, str]]] = {}
+        for row in changed:
+            if named := batch_in_mark(row.exported):
+                marked.setdefault(named, []).append((row.row, row.order_id))
+        all_ids = {row.order_id for row in rows}
+        problems += misplaced_marks(marked, table.columns, [workbook.parent], all_ids)
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
     text = "" if clear else exported_mark(now, "marked by hand")
     _, mark_problems = column.marks({row.row: text for row in changed})

@@ -82,6 +82,31 @@ def test_marks_left_beside_other_orders_stop_the_export(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
 
 
+def test_marks_left_beside_other_orders_are_not_cleared_by_order_or_batch(
+    tmp_path: Path,
+) -> None:
+    path = exported_shop(tmp_path)
+    paste_newer_export(path, with_exported=False)
+    before = path.read_bytes()
+    for choice in (["--orders", "1008,1005"], ["--batch", BATCH]):
+        code, out, err = run("unmark", str(path), *choice, "-y")
+        assert code == 1
+        assert out == []
+        assert err == [
+            f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}",
+            *(
+                [f"Orders!O3: says order 1007 went to {BATCH}, {SHIFTED.format(order=1007)}"]
+                if choice[0] == "--batch"
+                else []
+            ),
+            "Nothing was changed.",
+        ]
+        assert path.read_bytes() == before
+    # Every cell may still be cleared, on purpose.
+    assert run("unmark", str(path), "--all", "-y")[0] == 0
+    assert exported_cells(path) == [None] * 8
+
+
 def test_a_sheet_sorted_whole_keeps_its_marks_beside_their_orders(tmp_path: Path) -> None:
     path = exported_shop(tmp_path)
     paste_newer_export(path, with_exported=True)

@@ -64,10 +64,21 @@ def misplaced_marks(
                         columns.place("exported", row),
                         "misplaced-mark",
                         f"says order {order_id} went to {batch}, which holds no invoice "
-                        f"{order_id}: the Exported cells no longer sit beside their orders (was "
-                        "the sheet sorted without this column, or a new export pasted over the "
-                        "rows?). Put each mark back beside its order (Undo in Excel), or orders "
-                        "would be skipped, and others booked twice",
+                        f"{order_id}: this mark belongs to another order",
                     )
                 )
     return problems
+
+
+MISPLACED_NOTE = (
+    "The Exported cells no longer sit beside their orders: was the sheet sorted without its "
+    "Exported column, or a newer export of the shop pasted over the rows? As they are, orders "
+    "would be skipped that were never exported, and others booked twice. Undo the sort or the "
+    "paste in Excel (or take the workbook from its backup) so that each mark is back beside its "
+    "order; each batch file lists the invoices, by Order ID, it holds."
+)
+
+
+def misplaced_notes(problems: Sequence[Problem]) -> list[str]:
+    """Return the note that explains misplaced marks, if any of ``problems`` is one."""
+    return [MISPLACED_NOTE] if any(p.code == "misplaced-mark" for p in problems) else []

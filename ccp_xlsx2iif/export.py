@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.batches import misplaced_marks
+from ccp_xlsx2iif.batches import misplaced_marks, misplaced_notes
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
@@ -466,7 +466,7 @@ def plan_export(
             ]
             target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
-            raise ProblemsFound(problems, notes=recovered)
+            raise ProblemsFound(problems, notes=[*recovered, *misplaced_notes(problems)])
     except BaseException:
         if copy is not None:
             copy.discard()

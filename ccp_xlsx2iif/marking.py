@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ccp_xlsx2iif.batches import misplaced_marks
+from ccp_xlsx2iif.batches import misplaced_marks, misplaced_notes
 from ccp_xlsx2iif.build import IdColumn
 from ccp_xlsx2iif.cells import is_blank, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
@@ -161,7 +161,7 @@ def plan_marking(
     if changed:
         problems += column_problems + mark_problems
     if problems:
-        raise ProblemsFound(problems)
+        raise ProblemsFound(problems, notes=misplaced_notes(problems))
     return MarkPlan(workbook, column, changed, text, fingerprint, unchanged)
 
 

@@ -17,11 +17,13 @@ from tests.workbooks import OrderBook
 pytestmark = pytest.mark.usefixtures("cli_clock")
 
 MARK = f"2026-03-14 09:30 {BATCH}"
-SHIFTED = (
-    "which holds no invoice {order}: the Exported cells no longer sit beside their orders (was "
-    "the sheet sorted without this column, or a new export pasted over the rows?). Put each "
-    "mark back beside its order (Undo in Excel), or orders would be skipped, and others booked "
-    "twice"
+SHIFTED = "which holds no invoice {order}: this mark belongs to another order"
+NOTE = (
+    "The Exported cells no longer sit beside their orders: was the sheet sorted without its "
+    "Exported column, or a newer export of the shop pasted over the rows? As they are, orders "
+    "would be skipped that were never exported, and others booked twice. Undo the sort or the "
+    "paste in Excel (or take the workbook from its backup) so that each mark is back beside its "
+    "order; each batch file lists the invoices, by Order ID, it holds."
 )
 
 
@@ -74,6 +76,7 @@ def test_marks_left_beside_other_orders_stop_the_export(tmp_path: Path) -> None:
         assert code == 1
         assert out == []
         assert err == [
+            NOTE,
             f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}",
             f"Orders!O3: says order 1007 went to {BATCH}, {SHIFTED.format(order=1007)}",
             verdict,
@@ -93,6 +96,7 @@ def test_marks_left_beside_other_orders_are_not_cleared_by_order_or_batch(
         assert code == 1
         assert out == []
         assert err == [
+            NOTE,
             f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}",
             *(
                 [f"Orders!O3: says order 1007 went to {BATCH}, {SHIFTED.format(order=1007)}"]

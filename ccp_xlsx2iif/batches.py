@@ -11,7 +11,9 @@ a problem.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import glob
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ccp_xlsx2iif.problems import Columns, Problem
@@ -82,3 +84,51 @@ MISPLACED_NOTE = (
 def misplaced_notes(problems: Sequence[Problem]) -> list[str]:
     """Return the note that explains misplaced marks, if any of ``problems`` is one."""
     return [MISPLACED_NOTE] if any(p.code == "misplaced-mark" for p in problems) else []
+
+
+def unnamed_batch_notes(
+    workbook: Path, named: Collection[str], folders: Sequence[Path], exporting: Collection[str]
+) -> list[str]:
+    """Say which orders to export are in a batch file of this workbook that no cell names.
+
+    Such a file is left when marks were lost (the workbook taken from an older copy) or
+    cleared on purpose (``unmark``, after deleting the import in QuickBooks): the tool cannot
+    tell which, so the user is told before the orders go out again.
+    """
+    if not exporting:
+        return []
+    pattern = re.compile(re.escape(workbook.stem) + r"-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
+    notes = []
+    for path in _batch_files(workbook, folders):
+        if path.name in named or not pattern.fullmatch(path.name):
+            continue
+        again = sorted(invoice_numbers(path).intersection(exporting), key=_by_number)
+        if again:
+            shown = ", ".join(again[:10]) + (
+                f" and {len(again) - 10} more" if len(again) > 10 else ""
+            )
+            notes.append(
+                f"{path.name}, beside the workbook, already holds {_orders(len(again))} to "
+                f"export now ({shown}), and no Exported cell names it. If that file was "
+                "imported in QuickBooks and its transactions are still there, these orders would "
+                "be booked twice: was the workbook taken from an older copy? (After unmark "
+                "--batch, once the import was deleted in QuickBooks, all is well.)"
+            )
+    return notes
+
+
+def _batch_files(workbook: Path, folders: Iterable[Path]) -> list[Path]:
+    found: dict[str, Path] = {}
+    for folder in dict.fromkeys(folders):
+        for path in sorted(folder.glob(f"{glob.escape(workbook.stem)}-*.iif")):
+            found.setdefault(path.name, path)
+    return list(found.values())
+
+
+def _by_number(order_id: str) -> tuple[int, int, str]:
+    plain = order_id.isascii() and order_id.isdigit()
+    return (0, int(order_id), "") if plain else (1, 0, order_id)
+
+
+def _orders(count: int) -> str:
+    return "an order" if count == 1 else f"{count} orders"

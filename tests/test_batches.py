@@ -193,3 +193,46 @@ def test_marks_against_their_batch(
     assert [p.message.split(",")[0] for p in problems] == [
         f"says order {order} went to week.iif" for _, order in flagged
     ]
+
+
+def unnamed_note(name: str, orders: str) -> str:
+    count = len(orders.split(", "))
+    return (
+        f"{name}, beside the workbook, already holds "
+        f"{'an order' if count == 1 else f'{count} orders'} to export now ({orders}), and no "
+        "Exported cell names it. If that file was imported in QuickBooks and its transactions "
+        "are still there, these orders would be booked twice: was the workbook taken from an "
+        "older copy? (After unmark --batch, once the import was deleted in QuickBooks, all is "
+        "well.)"
+    )
+
+
+def test_a_workbook_taken_from_an_older_copy_is_pointed_out(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    older = path.read_bytes()
+    assert run("export", str(path), "-q") == (0, [], [])
+    path.write_bytes(older)  # last week's marks are lost
+    (tmp_path / "orders-chart.iif").write_bytes((tmp_path / BATCH).read_bytes())  # not a batch
+    for command in (["check"], ["export", "--dry-run"]):
+        code, out, _ = run(*command, str(path))
+        assert code == 0
+        assert unnamed_note(BATCH, "1001, 1002") in out
+
+
+def test_orders_unmarked_by_batch_are_exported_again_with_a_note(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    assert run("unmark", str(path), "--orders", "1006,1003", "-y")[0] == 0
+    code, out, _ = run("export", str(path))
+    assert code == 0
+    assert unnamed_note(BATCH, "1003, 1006") not in out  # the batch is still named
+    assert run("unmark", str(path), "--batch", BATCH, "-y")[0] == 0
+    code, out, _ = run("export", str(path))
+    assert code == 0
+    assert out[0].startswith("Exported 4 orders")
+    assert unnamed_note(BATCH, "1001, 1002, 1004, 1005") in out
+    code, out, _ = run("export", str(path))
+    assert (code, out[0]) == (
+        0,
+        "Nothing to export: no order is both completed and not yet exported.",
+    )
+    assert not any("beside the workbook, already holds" in line for line in out)

@@ -23,7 +23,9 @@ NOTE = (
     "Exported column, or a newer export of the shop pasted over the rows? As they are, orders "
     "would be skipped that were never exported, and others booked twice. Undo the sort or the "
     "paste in Excel (or take the workbook from its backup) so that each mark is back beside its "
-    "order; each batch file lists the invoices, by Order ID, it holds."
+    "order; each batch file lists the invoices, by Order ID, it holds. (If an Order ID was "
+    "corrected after its export, its mark is right: write a word of your own, such as "
+    '"booked", over the file name in that cell.)'
 )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ccp_xlsx2iif.batches import invoice_numbers, misplaced_marks
@@ -238,3 +241,62 @@ def test_orders_unmarked_by_batch_are_exported_again_with_a_note(tmp_path: Path)
         "Nothing to export: no order is both completed and not yet exported.",
     )
     assert not any("beside the workbook, already holds" in line for line in out)
+
+
+@st.composite
+def reorderings(draw: st.DrawFn) -> tuple[int, int, list[int], bool]:
+    """Orders exported, orders new since, the rows' new order, and whether marks moved too."""
+    exported = draw(st.integers(1, 6))
+    new = draw(st.integers(0, 3))
+    order = draw(st.permutations(range(exported + new)))
+    return exported, new, list(order), draw(st.booleans())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reorderings())
+def test_reordered_rows_are_exported_right_or_refused(
+    case: tuple[int, int, list[int], bool],
+) -> None:
+    """Whatever the rows' new order, no order is exported twice and none is skipped unexported.
+
+    Marks moved with their rows (a sort of whole rows) export exactly the new orders; marks
+    left in place (a paste over the other columns) are refused exactly where they now sit
+    beside a new order, and otherwise export exactly the new orders too.
+    """
+    exported, new, order, whole_rows = case
+    with tempfile.TemporaryDirectory() as folder:
+        book = OrderBook()
+        template, line = book.orders[1], book.items[2]
+        book.orders = [dict(template, **{"Order ID": 1001 + n}) for n in range(exported)]
+        book.items = [dict(line, **{"Order ID": 1001 + n}) for n in range(exported)]
+        path = book.save(Path(folder) / "orders.xlsx")
+        assert run("export", str(path), "-q") == (0, [], [])
+        sheet_book = load_workbook(path)
+        orders, items = sheet_book["Orders"], sheet_book["Items"]
+        rows = [[cell.value for cell in row] for row in orders.iter_rows(min_row=2)]
+        for number in range(1001 + exported, 1001 + exported + new):
+            rows.append([number, *rows[0][1:14], None])
+            items.append([number, *[cell.value for cell in items[2]][1:]])
+        marks = [row[14] for row in rows]
+        for at, source in enumerate(order):
+            row = rows[source]
+            for column, value in enumerate(row[:14], start=1):
+                orders.cell(at + 2, column).value = value
+            orders.cell(at + 2, 15).value = row[14] if whole_rows else marks[at]
+        sheet_book.save(path)
+        new_ids = {str(number) for number in range(1001 + exported, 1001 + exported + new)}
+        misplaced = [
+            (f"Orders!O{at + 2}", str(rows[source][0]))
+            for at, source in enumerate(order)
+            if not whole_rows and marks[at] and str(rows[source][0]) in new_ids
+        ]
+        code, _, err = run("export", str(path), "-q")
+        if misplaced:
+            assert code == 1
+            assert [line.split(" went to")[0] for line in err[1:-1]] == [
+                f"{cell}: says order {order_id}" for cell, order_id in misplaced
+            ]
+            return
+        assert (code, err) == (0, [])
+        batches = sorted(Path(folder).glob("orders-*-2.iif"))
+        assert (invoice_numbers(batches[0]) if batches else set()) == new_ids

@@ -1,0 +1,130 @@
+"""Weeks of a shop's use, drawn at random: no order is ever booked twice, none is left out.
+
+A model keeps the books: each batch the export writes is imported once; `unmark` stands for
+transactions deleted in QuickBooks first, `mark` for orders entered there by hand. Between
+them come new orders, status changes, sorts of whole rows, and a newer export pasted over the
+rows without the Exported column (undone, as the tool asks, when it is refused). After every
+step, an order is booked once exactly when its Exported cell is filled, and never twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from ccp_xlsx2iif import cli
+from ccp_xlsx2iif.batches import invoice_numbers
+from tests.command import run
+from tests.workbooks import OrderBook
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "export", "unmark-batch", "unmark", "mark", "sort", "paste"]),
+        st.randoms(use_true_random=False),
+    ),
+    min_size=3,
+    max_size=10,
+)
+EXPORTED = 15  # the Exported column of OrderBook's Orders sheet
+
+
+class Shop:
+    """The workbook, its folder, and the books as QuickBooks holds them."""
+
+    def __init__(self, folder: Path) -> None:
+        book = OrderBook()
+        self.order, self.line = book.orders[1], book.items[2]
+        book.orders = [dict(self.order, **{"Order ID": 1001})]
+        book.items = [dict(self.line, **{"Order ID": 1001})]
+        self.folder = folder
+        self.path = book.save(folder / "orders.xlsx")
+        self.next_id = 1002
+        self.books: Counter[str] = Counter()
+
+    def rows(self) -> list[list[Any]]:
+        sheet = load_workbook(self.path)["Orders"]
+        return [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+    def add(self, count: int) -> None:
+        book = load_workbook(self.path)
+        for _ in range(count):
+            book["Orders"].append([self.next_id, *self.rows()[0][1 : EXPORTED - 1], None])
+            line = [cell.value for cell in book["Items"][2]]
+            book["Items"].append([self.next_id, *line[1:]])
+            self.next_id += 1
+        book.save(self.path)
+
+    def rewrite(self, rows: list[list[Any]], *, columns: int) -> None:
+        book = load_workbook(self.path)
+        for at, row in enumerate(rows, start=2):
+            for column, value in enumerate(row[:columns], start=1):
+                book["Orders"].cell(at, column).value = value
+        book.save(self.path)
+
+    def export(self) -> int:
+        before = set(self.folder.glob("*.iif"))
+        code, _, _ = run("export", str(self.path), "-q")
+        for batch in set(self.folder.glob("*.iif")) - before:
+            self.books.update(invoice_numbers(batch))  # imported once
+        return code
+
+    def step(self, action: str, rng: Any) -> None:
+        rows = self.rows()
+        marked = [str(row[0]) for row in rows if row[EXPORTED - 1]]
+        unmarked = [str(row[0]) for row in rows if not row[EXPORTED - 1]]
+        if action == "add":
+            self.add(rng.randint(1, 3))
+        elif action == "export":
+            assert self.export() == 0
+        elif action == "sort":
+            rng.shuffle(rows)
+            self.rewrite(rows, columns=EXPORTED)
+        elif action == "paste" and not any("by hand" in str(row[-1]) for row in rows):
+            # Hand marks name no batch: a paste that moves them cannot be seen.
+            saved = self.path.read_bytes()
+            rng.shuffle(rows)
+            self.rewrite(rows, columns=EXPORTED - 1)
+            if self.export() != 0:
+                self.path.write_bytes(saved)  # refused: the paste is undone
+        elif action == "unmark-batch" and marked:
+            batches = sorted({str(row[-1]).split()[-1] for row in rows if row[-1]} - {"hand"})
+            if batches:
+                batch = rng.choice(batches)
+                cleared = [str(row[0]) for row in rows if str(row[-1]).endswith(" " + batch)]
+                self.books.subtract(cleared)  # deleted in QuickBooks first
+                assert run("unmark", str(self.path), "--batch", batch, "-y")[0] == 0
+        elif action == "unmark" and marked:
+            chosen = rng.sample(marked, rng.randint(1, len(marked)))
+            self.books.subtract(chosen)
+            assert run("unmark", str(self.path), "--orders", ",".join(chosen), "-y")[0] == 0
+        elif action == "mark" and unmarked:
+            chosen = rng.sample(unmarked, rng.randint(1, len(unmarked)))
+            self.books.update(chosen)  # entered by hand in QuickBooks
+            assert run("mark", str(self.path), "--orders", ",".join(chosen), "-y")[0] == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(STEPS)
+def test_weeks_of_use_book_each_order_once(steps: list[tuple[str, Any]]) -> None:
+    clock = [dt.datetime(2026, 3, 2, 9, 0)]
+
+    def now() -> dt.datetime:
+        clock[0] += dt.timedelta(minutes=1)  # each batch has a name of its own
+        return clock[0]
+
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(cli, "_now", now)
+        shop = Shop(Path(folder))
+        for action, rng in steps:
+            shop.step(action, rng)
+            booked = {str(row[0]): int(bool(row[-1])) for row in shop.rows()}
+            assert {order: shop.books[order] for order in booked} == booked, (action, steps)
+            assert max(shop.books.values(), default=0) <= 1

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ccp_xlsx2iif.problems import Columns, Problem
+from ccp_xlsx2iif.report import count
 
 
 def invoice_numbers(path: Path) -> set[str]:
@@ -109,8 +110,9 @@ def unnamed_batch_notes(
             shown = ", ".join(again[:10]) + (
                 f" and {len(again) - 10} more" if len(again) > 10 else ""
             )
+            where = "beside the workbook" if path.parent == workbook.parent else f"in {path.parent}"
             notes.append(
-                f"{path.name}, beside the workbook, already holds {_orders(len(again))} to "
+                f"{path.name}, {where}, already holds {count(len(again), 'order')} to "
                 f"export now ({shown}), and no Exported cell names it. If that file was "
                 "imported in QuickBooks and its transactions are still there, these orders would "
                 "be booked twice: was the workbook taken from an older copy? (After unmark "
@@ -130,7 +132,3 @@ def _batch_files(workbook: Path, folders: Iterable[Path]) -> list[Path]:
 def _by_number(order_id: str) -> tuple[int, int, str]:
     plain = order_id.isascii() and order_id.isdigit()
     return (0, int(order_id), "") if plain else (1, 0, order_id)
-
-
-def _orders(count: int) -> str:
-    return "an order" if count == 1 else f"{count} orders"

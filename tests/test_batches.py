@@ -204,7 +204,7 @@ def unnamed_note(name: str, orders: str) -> str:
     count = len(orders.split(", "))
     return (
         f"{name}, beside the workbook, already holds "
-        f"{'an order' if count == 1 else f'{count} orders'} to export now ({orders}), and no "
+        f"{count} order{'' if count == 1 else 's'} to export now ({orders}), and no "
         "Exported cell names it. If that file was imported in QuickBooks and its transactions "
         "are still there, these orders would be booked twice: was the workbook taken from an "
         "older copy? (After unmark --batch, once the import was deleted in QuickBooks, all is "
@@ -300,3 +300,19 @@ def test_reordered_rows_are_exported_right_or_refused(
         assert (code, err) == (0, [])
         batches = sorted(Path(folder).glob("orders-*-2.iif"))
         assert (invoice_numbers(batches[0]) if batches else set()) == new_ids
+
+
+def test_a_batch_in_the_output_folder_is_found_there(tmp_path: Path) -> None:
+    out = tmp_path / "iif"
+    out.mkdir()
+    settings = [["Setting", "Value"], ["Output Folder", str(out)]]
+    path = OrderBook(extra_sheets={"Settings": settings}).save(tmp_path / "orders.xlsx")
+    older = path.read_bytes()
+    assert run("export", str(path), "-q") == (0, [], [])
+    assert [p.name for p in out.iterdir()] == [BATCH]
+    path.write_bytes(older)
+    code, out_lines, _ = run("check", str(path))
+    assert code == 0
+    assert unnamed_note(BATCH, "1001, 1002").replace("beside the workbook", f"in {out}") in (
+        out_lines
+    )

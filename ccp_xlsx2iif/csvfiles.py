@@ -50,6 +50,7 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
 _SAMPLE = 1 << 16
 # A CSV larger than this is refused: it is not an order export.
 LARGEST_CSV = 2 << 30
+GIVE_THE_EXPORT = "Give the CSV file the shop exported, or the workbook saved from it."
 
 
 def is_csv(path: Path) -> bool:
@@ -105,21 +106,23 @@ def read_csv(path: Path) -> tuple[list[list[CellValue]], str, str]:
     try:
         size = path.stat().st_size
         if size > LARGEST_CSV:
-            raise FileProblem(f"{path}: {size:,} bytes is too large for an order export")
+            raise FileProblem(
+                f"{path}: {size:,} bytes is too large for an order export",
+                hint="Export the orders in parts from the shop (a range of dates each).",
+            )
         data = path.read_bytes()
     except IsADirectoryError:
-        raise FileProblem(f"{path}: a folder, not a file") from None
+        raise FileProblem(f"{path}: a folder, not a file", hint=GIVE_THE_EXPORT) from None
     except OSError as error:
         raise unreadable(path, error) from None
     if not data.strip():
-        raise FileProblem(f"{path}: the file is empty")
+        raise FileProblem(
+            f"{path}: the file is empty", hint="Export the orders from the shop again."
+        )
     if b"\x00" in data[:_SAMPLE] and not data.startswith(
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     ):
-        raise FileProblem(
-            f"{path}: not a CSV file (it holds binary data)",
-            hint="Give the CSV file the shop exported, or the workbook saved from it.",
-        )
+        raise FileProblem(f"{path}: not a CSV file (it holds binary data)", hint=GIVE_THE_EXPORT)
     text, encoding = decode(data, path)
     delimiter = "\t" if path.suffix.casefold() == ".tsv" else delimiter_of(text)
     try:
@@ -127,7 +130,11 @@ def read_csv(path: Path) -> tuple[list[list[CellValue]], str, str]:
             list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         ]
     except csv.Error as error:
-        raise FileProblem(f"{path}: not a readable CSV file ({error})") from None
+        raise FileProblem(
+            f"{path}: not a readable CSV file ({error})",
+            hint="Export the orders from the shop again, or open the file in Excel and save it "
+            'as "CSV UTF-8".',
+        ) from None
     return rows, encoding, delimiter
 
 

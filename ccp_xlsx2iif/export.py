@@ -241,12 +241,15 @@ def _check_output_folder(folder: Path) -> None:
     What else the system refuses (a name too long, no permission) goes up as it is: Python's
     own ``is_dir`` hides some of it, differently from one version to the next.
     """
+    hint = "Create the folder, or correct the Output Folder on the Settings sheet."
     try:
         found = folder.stat()
     except FileNotFoundError:
-        raise UsageProblem(f"{folder}: the output folder does not exist") from None
+        raise UsageProblem(f"{folder}: the output folder does not exist", hint=hint) from None
     if not stat.S_ISDIR(found.st_mode):
-        raise UsageProblem(f"{folder}: is a file, not a folder; give the folder to write to")
+        raise UsageProblem(
+            f"{folder}: is a file, not a folder; give the folder to write to", hint=hint
+        )
 
 
 def _table(book: Sheets, spec: SheetSpec, problems: list[Problem]) -> Table | None:

@@ -77,7 +77,9 @@ def write_starter(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise FileProblem(f"{folder}: cannot be created ({error.strerror or error})") from None
+        raise FileProblem(
+            f"{folder}: cannot be created ({error.strerror or error})", hint=DISK_HINT
+        ) from None
     book = Workbook()
     orders = book.active
     assert orders is not None  # noqa: S101 - a new workbook always has one sheet

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,3 +251,34 @@ def test_a_ledger_reached_through_a_link_is_kept_where_it_is(tmp_path: Path) -> 
         "#1004",
         "#1007",
     ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message", "hint"),
+    [
+        (
+            lambda path: path.write_bytes(b" \r\n"),
+            "the file is empty",
+            "Export the orders from the shop again.",
+        ),
+        (
+            lambda path: path.mkdir(),
+            "a folder, not a file",
+            "Give the CSV file the shop exported, or the workbook saved from it.",
+        ),
+        (
+            lambda path: path.write_bytes(b'Name,Note\r\n#1001,"' + b"x" * 200_000 + b'"\r\n'),
+            "not a readable CSV file (field larger than field limit (131072))",
+            "Export the orders from the shop again, or open the file in Excel and save it as "
+            '"CSV UTF-8".',
+        ),
+    ],
+    ids=["empty", "folder", "field too long"],
+)
+def test_a_csv_file_that_cannot_be_read_says_what_to_do(
+    tmp_path: Path, make: Any, message: str, hint: str
+) -> None:
+    path = tmp_path / "orders_export.csv"
+    make(path)
+    code, out, err = run("export", str(path), "--accounts", str(accounts_file(tmp_path)))
+    assert (code, out, err) == (3, [], [f"{path}: {message}", hint])

@@ -193,4 +193,10 @@ def test_an_output_folder_that_is_not_one_is_refused(
     make(tmp_path / "batches")
     path = with_settings(("Output Folder", "batches")).save(tmp_path / "orders.xlsx")
     code, _, err = run("export", str(path))
-    assert (code, err[0]) == (2, f"{tmp_path / 'batches'}: {message}")
+    assert (code, err) == (
+        2,
+        [
+            f"{tmp_path / 'batches'}: {message}",
+            "Create the folder, or correct the Output Folder on the Settings sheet.",
+        ],
+    )

@@ -118,7 +118,9 @@ def workbook_bytes(book: Any) -> bytes:
         with zipfile.ZipFile(content, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             ExcelWriter(book, archive).write_data()
     except OSError as error:
-        failure = OSError(error.errno, error.strerror, error.filename)
+        failure = OSError(*error.args)  # the same error, without the frames that hold openpyxl's
+        if error.filename is not None:
+            failure.filename = error.filename
     else:
         return content.getvalue()
     _drop_quietly()  # the traceback is gone: the writers it held can be collected

@@ -41,6 +41,7 @@ from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.mapping import mapped_table
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.reading import choose_layout
+from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.workbook import Table, check_book_path, open_book
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column, write_marked_copy
 
@@ -114,7 +115,7 @@ def plan_marking(
     workbook = real_file(workbook)
     check_book_path(workbook, writable=True)
     fingerprint = Fingerprint.of(workbook)
-    book = open_book(workbook, writable=True, sheets=(ORDERS.name,))
+    book = open_book(workbook, writable=True, sheets=(ORDERS.name, SETTINGS_SHEET))
     accounts_book = (
         open_book(accounts, writable=False, label=accounts.name) if accounts is not None else book
     )
@@ -124,6 +125,8 @@ def plan_marking(
         name = reading.sheet
         if name is None:
             raise UsageProblem(f'{workbook.name}: there is no sheet "Orders"')
+        settings, _ = read_settings(book)  # where its batch files are (a bad one: beside it)
+        output_folder = settings.get("output_folder")
         sheet_rows = book.read_rows(name)
         table = mapped_table(sheet_rows, name, _MARKING, reading.layout, problems, label=book.label)
         if table is None or problems:
@@ -154,7 +157,8 @@ def plan_marking(
             if named := batch_in_mark(row.exported):
                 marked.setdefault(named, []).append((row.row, row.order_id))
         all_ids = {row.order_id for row in rows}
-        problems += misplaced_marks(marked, table.columns, [workbook.parent], all_ids)
+        folders = [workbook.parent, *([Path(output_folder)] if output_folder else [])]
+        problems += misplaced_marks(marked, table.columns, folders, all_ids)
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
     text = "" if clear else exported_mark(now, "marked by hand")
     _, mark_problems = column.marks({row.row: text for row in changed})

@@ -316,3 +316,21 @@ def test_a_batch_in_the_output_folder_is_found_there(tmp_path: Path) -> None:
     assert unnamed_note(BATCH, "1001, 1002").replace("beside the workbook", f"in {out}") in (
         out_lines
     )
+
+
+def test_marks_are_checked_against_batches_in_the_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "iif").mkdir()
+    book = OrderBook(extra_sheets={"Settings": [["Setting", "Value"], ["Output Folder", "iif"]]})
+    order, line = book.orders[1], book.items[2]
+    for number in range(1003, 1007):
+        book.orders.append(dict(order, **{"Order ID": number}))
+        book.items.append(dict(line, **{"Order ID": number}))
+    path = book.save(tmp_path / "orders.xlsx")
+    assert run("export", str(path), "-q") == (0, [], [])
+    paste_newer_export(path, with_exported=False)
+    before = path.read_bytes()
+    first = f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}"
+    for command in (["check"], ["unmark", "--batch", BATCH, "-y"]):
+        code, _, err = run(*command, str(path))
+        assert (code, err[:2]) == (1, [NOTE, first])
+    assert path.read_bytes() == before

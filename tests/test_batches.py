@@ -32,9 +32,9 @@ NOTE = (
 )
 
 
-def exported_shop(folder: Path) -> Path:
-    """Export orders 1001-1006 of a workbook; return it, marked."""
-    book = OrderBook()
+def exported_shop(folder: Path, **sheets: list[list[Any]]) -> Path:
+    """Export orders 1001-1006 of a workbook (with ``sheets`` besides); return it, marked."""
+    book = OrderBook(extra_sheets=sheets)
     order, line = book.orders[1], book.items[2]
     for number in range(1003, 1007):
         book.orders.append(dict(order, **{"Order ID": number}))
@@ -320,13 +320,8 @@ def test_a_batch_in_the_output_folder_is_found_there(tmp_path: Path) -> None:
 
 def test_marks_are_checked_against_batches_in_the_output_folder(tmp_path: Path) -> None:
     (tmp_path / "iif").mkdir()
-    book = OrderBook(extra_sheets={"Settings": [["Setting", "Value"], ["Output Folder", "iif"]]})
-    order, line = book.orders[1], book.items[2]
-    for number in range(1003, 1007):
-        book.orders.append(dict(order, **{"Order ID": number}))
-        book.items.append(dict(line, **{"Order ID": number}))
-    path = book.save(tmp_path / "orders.xlsx")
-    assert run("export", str(path), "-q") == (0, [], [])
+    path = exported_shop(tmp_path, Settings=[["Setting", "Value"], ["Output Folder", "iif"]])
+    assert [p.name for p in (tmp_path / "iif").iterdir()] == [BATCH]
     paste_newer_export(path, with_exported=False)
     before = path.read_bytes()
     first = f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}"

@@ -70,7 +70,7 @@ from ccp_xlsx2iif.problems import (
 from ccp_xlsx2iif.reading import choose_layout, read_workbook_orders
 from ccp_xlsx2iif.render import TEMPLATE_HINT, prepare_templates, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
-from ccp_xlsx2iif.tally import AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
+from ccp_xlsx2iif.tally import AccountTotal, NotIif, Tally, TallyProcess, tally_for
 from ccp_xlsx2iif.workbook import (
     Sheets,
     Table,
@@ -649,8 +649,9 @@ def _write_files(plan: Plan, fingerprint: Fingerprint, progress: Progress) -> Ex
         )
     )
     large = len(plan.orders) >= TALLY_PROCESS_FROM
+    own_templates = options.templates is not None
     if options.dry_run:
-        with _tallied(large) as tally:
+        with _tallied(large, own_templates=own_templates) as tally:
             for _ in tally.feed(data):
                 pass
             return replace(result, account_totals=tuple(tally.totals()))
@@ -662,7 +663,7 @@ def _write_files(plan: Plan, fingerprint: Fingerprint, progress: Progress) -> Ex
         if copy is None:  # written beside the rendering of the IIF file
             copy = MarkedCopy(plan.target)
         # The tally's process starts after the copier's fork, which would hold its pipe open.
-        with _tallied(large) as tally, writing_to(iif_file.temporary):
+        with _tallied(large, own_templates=own_templates) as tally, writing_to(iif_file.temporary):
             stream = iif_file.open()
             for chunk in tally.feed(data):
                 stream.write(chunk)
@@ -739,12 +740,15 @@ class MarkedCopy:
 
 
 @contextmanager
-def _tallied(large: bool) -> Iterator[Tally | TallyProcess]:
-    """Give the tally of the batch; an AMOUNT that is not an amount is the templates' error."""
+def _tallied(large: bool, *, own_templates: bool) -> Iterator[Tally | TallyProcess]:
+    """Give the tally of the batch; text that is not IIF is the templates' error.
+
+    The rows the user's own templates write are held to their headers as well.
+    """
     try:
-        with tally_for(large) as tally:
+        with tally_for(large, check_rows=own_templates) as tally:
             yield tally
-    except NotAnAmount as error:
+    except NotIif as error:
         raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from None
 
 

@@ -34,8 +34,10 @@ CHUNKS_QUEUED = 4
 SUMS_FOLLOW = b"\0sums\n"
 # An IIF amount, as QuickBooks reads it; an empty AMOUNT counts as 0.
 _AMOUNT = re.compile(rb"-?[0-9]+(?:\.[0-9]{1,2})?")
-# The exit status of the tally's process when an AMOUNT is not an amount.
+# The exit status of the tally's process when the text is not IIF: an AMOUNT that is not an
+# amount, or (rows checked) a row that does not fit its header.
 _NOT_AN_AMOUNT = 3
+_BAD_ROW = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +49,16 @@ class AccountTotal:
     credit: Decimal
 
 
-class NotAnAmount(ValueError):
+class NotIif(ValueError):
+    """The IIF text is not what QuickBooks reads as it was meant."""
+
+
+class NotAnAmount(NotIif):
     """An AMOUNT field of the IIF text is not an amount (``-1234.56``)."""
+
+
+class BadRow(NotIif):
+    """A row of the IIF text has no header, or more fields than its header names."""
 
 
 class Tally:
@@ -57,13 +67,18 @@ class Tally:
     One regular expression per header layout finds the (account, amount) pairs of a chunk,
     and equal pairs are counted together, so that Python works once per distinct pair: most
     amounts of a batch repeat.
+
+    With ``check_rows`` (templates of the user's own), every row is also held to its header:
+    it must start with a keyword a header names and carry no more fields than that header. A
+    row with one field more is read shifted by QuickBooks, without a word.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_rows: bool = False) -> None:
         self._cents: dict[bytes, list[int]] = {}
         self._layouts: dict[bytes, tuple[int, int]] = {}
         self._patterns: list[tuple[re.Pattern[bytes], bool]] = []
         self._rest = b""
+        self._widths: dict[bytes, int] | None = {} if check_rows else None
 
     def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Yield ``chunks`` unchanged, taking in their rows on the way."""
@@ -78,7 +93,9 @@ class Tally:
             self._rest = b""
 
     def _take(self, data: bytes) -> None:
-        if b"!" in data:
+        if self._widths is not None:
+            self._check_rows(data, self._widths)
+        elif b"!" in data:
             for line in data.splitlines():
                 if line.startswith((b"!TRNS\t", b"!SPL\t")):
                     self._learn(line.rstrip(b"\r").split(b"\t"))
@@ -100,6 +117,40 @@ class Tally:
             cents = int(whole + (fraction + b"00")[:2]) if amount else 0
             sums = self._cents.setdefault(account, [0, 0])
             sums[cents < 0] += abs(cents) * times
+
+    def _check_rows(self, data: bytes, widths: dict[bytes, int]) -> None:
+        """Hold each row of ``data`` (whole lines) to its header; learn the headers on the way."""
+        for line in data.split(b"\n"):
+            line = line.removesuffix(b"\r")
+            if not line:
+                continue
+            keyword, _, _ = line.partition(b"\t")
+            if keyword.startswith(b"!"):
+                widths[keyword[1:]] = line.count(b"\t")
+                if keyword in (b"!TRNS", b"!SPL"):
+                    self._learn(line.split(b"\t"))
+                continue
+            width = widths.get(keyword)
+            shown = line[:60].decode("ascii", "replace") + ("..." if len(line) > 60 else "")
+            shown = shown.replace("\t", "\\t").replace("\r", "\\r")
+            if b"\r" in line:
+                raise BadRow(
+                    f'the line "{shown}" holds a line break (a carriage return): QuickBooks would '
+                    "read it as two lines"
+                )
+            if width is None:
+                raise BadRow(
+                    f'the line "{shown}" does not start with a keyword a header names '
+                    "(!TRNS, !SPL, !ENDTRNS...): QuickBooks would not read it as meant"
+                )
+            fields = line.count(b"\t")
+            if fields > width:
+                name = keyword.decode("ascii", "replace")
+                raise BadRow(
+                    f'the {name} row "{shown}" has {fields} field{"s" if fields > 1 else ""}, '
+                    f"more than the {width} its header !{name} names: QuickBooks would read its "
+                    "fields shifted"
+                )
 
     def _learn(self, header: list[bytes]) -> None:
         """Learn where ACCNT and AMOUNT stand in rows of a header's keyword."""
@@ -145,9 +196,9 @@ class TallyProcess:
     what went wrong. ``close`` stops it if it still runs; it is called whatever happens.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_rows: bool = False) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - this file, run by this Python
-            [sys.executable, "-I", __file__],
+            [sys.executable, "-I", __file__, *(["--check-rows"] if check_rows else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -214,6 +265,8 @@ class TallyProcess:
         answer = self._wait()
         if self._process.returncode == _NOT_AN_AMOUNT:
             raise NotAnAmount(answer.decode(errors="replace"))
+        if self._process.returncode == _BAD_ROW:
+            raise BadRow(answer.decode(errors="replace"))
         if self._process.returncode:
             raise _failed("failed", answer)
         return answer
@@ -226,18 +279,18 @@ class TallyProcess:
 
 
 @contextmanager
-def tally_for(large: bool) -> Iterator[Tally | TallyProcess]:
+def tally_for(large: bool, *, check_rows: bool = False) -> Iterator[Tally | TallyProcess]:
     """Give a tally for a batch: for a large one, in a process of its own if one starts.
 
     The process runs this file with this Python: a frozen program, or a module read from a
-    zip file, tallies here.
+    zip file, tallies here. ``check_rows``: see ``Tally``.
     """
     process = None
     if large and sys.executable and not getattr(sys, "frozen", False) and Path(__file__).is_file():
         with contextlib.suppress(OSError):
-            process = TallyProcess()
+            process = TallyProcess(check_rows=check_rows)
     if process is None:
-        yield Tally()
+        yield Tally(check_rows=check_rows)
         return
     try:
         yield process
@@ -258,9 +311,9 @@ def _totals(cents: dict[bytes, list[int]]) -> list[AccountTotal]:
     ]
 
 
-def _tally_piped(source: BinaryIO, out: BinaryIO) -> None:
+def _tally_piped(source: BinaryIO, out: BinaryIO, *, check_rows: bool = False) -> None:
     """Tally the IIF bytes of ``source``; write each account's cents to ``out``."""
-    tally = Tally()
+    tally = Tally(check_rows=check_rows)
     for _ in tally.feed(iter(lambda: source.read(READ_SIZE), b"")):
         pass
     out.write(SUMS_FOLLOW)
@@ -270,7 +323,10 @@ def _tally_piped(source: BinaryIO, out: BinaryIO) -> None:
 
 if __name__ == "__main__":
     try:
-        _tally_piped(sys.stdin.buffer, sys.stdout.buffer)
+        _tally_piped(sys.stdin.buffer, sys.stdout.buffer, check_rows="--check-rows" in sys.argv)
     except NotAnAmount as error:
         sys.stderr.write(str(error))
         sys.exit(_NOT_AN_AMOUNT)
+    except BadRow as error:
+        sys.stderr.write(str(error))
+        sys.exit(_BAD_ROW)

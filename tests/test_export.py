@@ -258,6 +258,17 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
             "IIF template error: a template includes itself, directly or through another "
             "(Python's limit of nested calls was reached)",
         ),
+        # The rows of templates of one's own are held to their headers.
+        (
+            "Paid {{ order.order_id }}\n",
+            'IIF template error: the line "Paid 1001" does not start with a keyword a header '
+            "names (!TRNS, !SPL, !ENDTRNS...): QuickBooks would not read it as meant",
+        ),
+        (
+            "ENDTRNS\t{{ order.order_id }}\n",
+            'IIF template error: the ENDTRNS row "ENDTRNS\\t1001" has 1 field, more than the 0 '
+            "its header !ENDTRNS names: QuickBooks would read its fields shifted",
+        ),
         (
             "TRNS\tPAYMENT\t{{ date }}\tBank\t\t${{ order.total|amount }}\n",
             'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not an '

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 import ccp_xlsx2iif.tally as tally_module
-from ccp_xlsx2iif.tally import READ_SIZE, AccountTotal, NotAnAmount, Tally, TallyProcess, tally_for
+from ccp_xlsx2iif.tally import (
+    READ_SIZE,
+    AccountTotal,
+    BadRow,
+    NotAnAmount,
+    Tally,
+    TallyProcess,
+    tally_for,
+)
 
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands for Python")
 
@@ -197,3 +205,59 @@ def test_a_batch_given_up_stops_the_process() -> None:
         process = tally._process
         assert process.poll() is None
     assert process.returncode == -signal.SIGKILL if sys.platform != "win32" else 1
+
+
+def checked(chunks: Iterable[bytes], *, large: bool) -> list[AccountTotal]:
+    with tally_for(large, check_rows=True) as tally:
+        for _ in tally.feed(chunks):
+            pass
+        return tally.totals()
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("size", [1, 7, len(IIF)])
+def test_rows_that_fit_their_headers_are_tallied_as_before(large: bool, size: int) -> None:
+    assert checked(cut(IIF, size), large=large) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            b"Shipping Income\t\t-5.95\r\n",
+            b"Shipping Income\t\t-5.95\tEXTRA\r\n",
+            'the SPL row "SPL\\tINVOICE\\t03/03/2026\\tShipping Income\\t\\t-5.95\\tEXTRA" has 6 '
+            "fields, more than the 5 its header !SPL names: QuickBooks would read its fields "
+            "shifted",
+        ),
+        (
+            b"ACCNT\tSales\tINC\r\n",
+            b"ACCNT\tSales\tINC\tEXTRA\r\n",
+            'the ACCNT row "ACCNT\\tSales\\tINC\\tEXTRA" has 3 fields, more than the 2 its '
+            "header !ACCNT names: QuickBooks would read its fields shifted",
+        ),
+        (
+            b"\tAda\t40.00\t1001\r\n",
+            b"\tAda\t40.00\t1001\r\nGift wrap\r\n",
+            'the line "Gift wrap" does not start with a keyword a header names (!TRNS, !SPL, '
+            "!ENDTRNS...): QuickBooks would not read it as meant",
+        ),
+        (
+            b"Sales Tax Payable\t\t-2.5\r\n",
+            b"Sales Tax\rPayable\t\t-2.5\r\n",
+            'the line "SPL\\tINVOICE\\t03/02/2026\\tSales Tax\\rPayable\\t\\t-2.5" holds a line '
+            "break (a carriage return): QuickBooks would read it as two lines",
+        ),
+    ],
+    ids=["more fields", "list row", "no keyword", "carriage return"],
+)
+@pytest.mark.parametrize("large", [False, True])
+def test_rows_that_do_not_fit_their_headers_are_refused(
+    large: bool, old: bytes, new: bytes, message: str
+) -> None:
+    text = IIF.replace(old, new, 1)
+    assert text != IIF
+    with pytest.raises(BadRow) as raised:
+        checked(cut(text, 5), large=large)
+    assert str(raised.value) == message
+    assert tallied([text], large=large)  # without the check, the rows are read shifted

@@ -14,19 +14,29 @@ from __future__ import annotations
 import glob
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count
+
+_LONGEST_LINE = 1 << 20
 
 
 def invoice_numbers(path: Path) -> set[str]:
     """Return the numbers (DOCNUM) of the transactions of an IIF file; none if it is unreadable."""
     numbers: set[str] = set()
     column = -1
+    starts_line = True
     try:
         with path.open("rb") as stream:
-            for line in stream:
+            # Lines are read a megabyte at the most (a file that is not IIF has no limit); the
+            # rest of a longer one is not the start of a row.
+            for line in iter(partial(stream.readline, _LONGEST_LINE), b""):
+                if not starts_line:
+                    starts_line = line.endswith(b"\n")
+                    continue
+                starts_line = line.endswith(b"\n")
                 if line.startswith(b"TRNS\t"):
                     if column > 0:
                         fields = line.rstrip(b"\r\n").split(b"\t", column + 1)
@@ -125,7 +135,8 @@ def _batch_files(workbook: Path, folders: Iterable[Path]) -> list[Path]:
     found: dict[str, Path] = {}
     for folder in dict.fromkeys(folders):
         for path in sorted(folder.glob(f"{glob.escape(workbook.stem)}-*.iif")):
-            found.setdefault(path.name, path)
+            if path.is_file():
+                found.setdefault(path.name, path)
     return list(found.values())
 
 

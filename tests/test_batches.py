@@ -168,6 +168,12 @@ def test_the_invoice_numbers_of_a_batch(tmp_path: Path) -> None:
     batch = tmp_path / "week.iif"
     batch.write_bytes(IIF.replace(b"{first}", b"1001").replace(b"{second}", b"1002"))
     assert invoice_numbers(batch) == {"1001", "1002"}
+    # A line of megabytes (not IIF) is read in pieces; the rows after it are read as rows.
+    long_line = b"x" * (3 << 20) + b"TRNS\tINVOICE\t\t\t\t\tNOT-A-ROW\r\n"
+    text = IIF.replace(b"{first}", b"1001").replace(b"{second}", b"1002")
+    row = text.index(b"TRNS\tINVOICE\t03/03/2026")
+    batch.write_bytes(text[:row] + long_line + text[row:])
+    assert invoice_numbers(batch) == {"1001", "1002"}
     batch.write_bytes(b"!TRNS\tTRNSTYPE\tAMOUNT\r\nTRNS\tINVOICE\t40.00\r\n")
     assert invoice_numbers(batch) == set()
     assert invoice_numbers(tmp_path / "gone.iif") == set()
@@ -218,6 +224,7 @@ def test_a_workbook_taken_from_an_older_copy_is_pointed_out(tmp_path: Path) -> N
     assert run("export", str(path), "-q") == (0, [], [])
     path.write_bytes(older)  # last week's marks are lost
     (tmp_path / "orders-chart.iif").write_bytes((tmp_path / BATCH).read_bytes())  # not a batch
+    (tmp_path / "orders-20260101-000000.iif").mkdir()  # nor is a folder
     for command in (["check"], ["export", "--dry-run"]):
         code, out, _ = run(*command, str(path))
         assert code == 0

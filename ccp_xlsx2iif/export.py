@@ -78,6 +78,7 @@ from ccp_xlsx2iif.workbook import (
     open_book,
     read_table,
     required_sheet,
+    unreadable,
 )
 from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
 
@@ -210,7 +211,7 @@ class Fingerprint:
                 while chunk := stream.read(1 << 20):
                     digest.update(chunk)
         except OSError as error:
-            raise FileProblem(f"{path}: cannot be read ({error.strerror or error})") from None
+            raise unreadable(path, error) from None
         return cls(status.st_size, status.st_mtime_ns, digest.hexdigest())
 
 

@@ -263,7 +263,11 @@ def unreadable(path: Path, error: OSError) -> FileProblem:
     if isinstance(error, FileNotFoundError):
         return FileProblem(f"{path}: no such file", hint="Check the folder and the file name.")
     if isinstance(error, PermissionError):
-        return FileProblem(f"{path}: permission denied", hint="Check that you may read the file.")
+        return FileProblem(
+            f"{path}: permission denied",
+            hint="Check that you may read the file, and close it in any program that holds it "
+            "(Excel, a sync client).",
+        )
     return FileProblem(f"{path}: cannot be read ({error.strerror or error})")
 
 

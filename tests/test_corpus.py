@@ -669,8 +669,12 @@ def test_a_workbook_without_read_permission(
     finally:
         monkeypatch.undo()
         path.chmod(0o644)
-    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+    assert (result.exit_code, result.stderr.splitlines()) == (
         3,
-        f"{path}: cannot be read (Permission denied)",
+        [
+            f"{path}: permission denied",
+            "Check that you may read the file, and close it in any program that holds it "
+            "(Excel, a sync client).",
+        ],
     )
     assert path.read_bytes() == before

@@ -11,13 +11,14 @@ a problem.
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from ccp_xlsx2iif.problems import Columns, Problem
+from ccp_xlsx2iif.problems import Columns, Place, Problem
 from ccp_xlsx2iif.report import count
 
 _LONGEST_LINE = 1 << 20
@@ -50,24 +51,42 @@ def invoice_numbers(path: Path) -> set[str]:
     return numbers
 
 
+class BatchFiles:
+    """The batch files of a workbook in its folders, each read once."""
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.folders = list(dict.fromkeys(folders))
+        self._numbers: dict[Path, set[str]] = {}
+
+    def find(self, name: str) -> Path | None:
+        """Return the batch file of this name, in the first folder that holds one."""
+        return next((f / name for f in self.folders if (f / name).is_file()), None)
+
+    def numbers(self, path: Path) -> set[str]:
+        """Return the invoice numbers of a batch file (``invoice_numbers``)."""
+        if path not in self._numbers:
+            self._numbers[path] = invoice_numbers(path)
+        return self._numbers[path]
+
+
 def misplaced_marks(
     marked: Mapping[str, Sequence[tuple[int, str]]],
     columns: Columns | None,
-    folders: Sequence[Path],
+    files: BatchFiles,
     order_ids: Collection[str],
 ) -> list[Problem]:
     """Return a problem for each Exported cell whose batch holds no invoice of its row's order.
 
-    ``marked`` gives per batch the rows whose Exported cell names it, with their Order IDs;
-    the batch files are looked for in ``folders``. A batch file that is gone, or whose invoices
-    are not numbered by the Order IDs of the sheet (templates of one's own), proves nothing.
+    ``marked`` gives per batch the rows whose Exported cell names it, with their Order IDs.
+    A batch file that is gone, or whose invoices are not numbered by the Order IDs of the
+    sheet (templates of one's own), proves nothing.
     """
     problems: list[Problem] = []
     if columns is None:
         return problems
     for batch, rows in sorted(marked.items()):
-        path = next((folder / batch for folder in folders if (folder / batch).is_file()), None)
-        numbers = invoice_numbers(path) if path is not None else set()
+        path = files.find(batch)
+        numbers = files.numbers(path) if path is not None else set()
         if numbers.isdisjoint(order_ids):
             continue
         for row, order_id in rows:
@@ -81,6 +100,38 @@ def misplaced_marks(
                     )
                 )
     return problems
+
+
+# An Exported cell as the tool writes it starts with the day and time it was written.
+_MARK_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2}) \d{1,2}:\d{2}(?=\s)")
+# A shop's day and the computer's may differ by a day (time zones): an order is only held to
+# have been placed after its mark when its date is later than the day after.
+_DAYS_APART = dt.timedelta(days=1)
+
+
+def mark_day(mark: str) -> dt.date | None:
+    """Return the day an Exported cell the tool wrote was written on; ``None`` for others."""
+    found = _MARK_DAY.match(mark)
+    if found is None:
+        return None
+    try:
+        return dt.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        return None
+
+
+def marked_before_placed(
+    place: Place, order_id: str, marked: dt.date, placed: dt.date
+) -> Problem | None:
+    """Return a problem if an order's Exported cell was written before the order was placed."""
+    if placed <= marked + _DAYS_APART:
+        return None
+    return Problem(
+        place,
+        "misplaced-mark",
+        f"says order {order_id} was exported or marked on {marked:%Y-%m-%d}, before its date "
+        f"{placed:%Y-%m-%d}: this mark belongs to another order",
+    )
 
 
 MISPLACED_NOTE = (
@@ -99,34 +150,48 @@ def misplaced_notes(problems: Sequence[Problem]) -> list[str]:
     return [MISPLACED_NOTE] if any(p.code == "misplaced-mark" for p in problems) else []
 
 
-def unnamed_batch_notes(
-    workbook: Path, named: Collection[str], folders: Sequence[Path], exporting: Collection[str]
+def batch_notes(
+    workbook: Path, named: Collection[str], files: BatchFiles, exporting: Collection[str]
 ) -> list[str]:
-    """Say which orders to export are in a batch file of this workbook that no cell names.
+    """Say which orders to export a batch file of this workbook already holds.
 
-    Such a file is left when marks were lost (the workbook taken from an older copy) or
-    cleared on purpose (``unmark``, after deleting the import in QuickBooks): the tool cannot
-    tell which, so the user is told before the orders go out again.
+    Their Exported cells are blank, yet the file holds their invoices: their marks were
+    cleared on purpose (``unmark``, or by hand, after deleting the import in QuickBooks), or
+    lost (the sheet sorted without its Exported column, or taken from an older copy). The tool
+    cannot tell which, so the user is told before the orders go out again. The batches the
+    cells name are looked at, and the files named as this workbook's batches that no cell
+    names.
     """
     if not exporting:
         return []
     pattern = re.compile(re.escape(workbook.stem) + r"-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
+    candidates = {path.name: path for path in _batch_files(workbook, files.folders)}
+    candidates = {name: path for name, path in candidates.items() if pattern.fullmatch(name)}
+    for name in named:
+        if (path := files.find(name)) is not None:
+            candidates[name] = path
     notes = []
-    for path in _batch_files(workbook, folders):
-        if path.name in named or not pattern.fullmatch(path.name):
+    for name, path in sorted(candidates.items()):
+        again = sorted(files.numbers(path).intersection(exporting), key=_by_number)
+        if not again:
             continue
-        again = sorted(invoice_numbers(path).intersection(exporting), key=_by_number)
-        if again:
-            shown = ", ".join(again[:10]) + (
-                f" and {len(again) - 10} more" if len(again) > 10 else ""
-            )
-            where = "beside the workbook" if path.parent == workbook.parent else f"in {path.parent}"
+        shown = ", ".join(again[:10]) + (f" and {len(again) - 10} more" if len(again) > 10 else "")
+        where = "beside the workbook" if path.parent == workbook.parent else f"in {path.parent}"
+        held = (
+            f"{name}, {where}, already holds {count(len(again), 'order')} to export now ({shown})"
+        )
+        if name in named:
             notes.append(
-                f"{path.name}, {where}, already holds {count(len(again), 'order')} to "
-                f"export now ({shown}), and no Exported cell names it. If that file was "
-                "imported in QuickBooks and its transactions are still there, these orders would "
-                "be booked twice: was the workbook taken from an older copy? (After unmark "
-                "--batch, once the import was deleted in QuickBooks, all is well.)"
+                f"{held}, though their Exported cells are blank. If you cleared them after "
+                "deleting them in QuickBooks, all is well; if their marks were lost (the sheet "
+                "sorted without its Exported column, or pasted over), they would be booked twice."
+            )
+        else:
+            notes.append(
+                f"{held}, and no Exported cell names it. If that file was imported in "
+                "QuickBooks and its transactions are still there, these orders would be booked "
+                "twice: was the workbook taken from an older copy? (After unmark --batch, once "
+                "the import was deleted in QuickBooks, all is well.)"
             )
     return notes
 

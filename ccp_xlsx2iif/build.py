@@ -7,6 +7,7 @@ they are skipped. Every unreadable cell becomes a ``Problem``; nothing is raised
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
 from ccp_xlsx2iif import iif
+from ccp_xlsx2iif.batches import mark_day, marked_before_placed
 from ccp_xlsx2iif.cells import (
     EXACT_FLOAT_LIMIT,
     PARSERS,
@@ -495,10 +497,16 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
                     )
                     unclear.add(position)
     batch_of: dict[CellValue | None, str] = {}
+    day_of: dict[CellValue | None, dt.date] = {}
     for mark in set(marks):
-        if mark.__class__ is str and mark and (batch := batch_in_mark(mark)):
-            selection.batches.add(batch)
-            batch_of[mark] = batch
+        if mark.__class__ is str and mark:
+            if batch := batch_in_mark(mark):
+                selection.batches.add(batch)
+                batch_of[mark] = batch
+            if day := mark_day(mark):
+                day_of[mark] = day
+    if day_of and "order_date" in index:
+        _check_mark_days(orders, ids, marks, day_of, problems)
     if batch_of:
         selection.order_columns = orders.columns
         marked = selection.marked
@@ -555,6 +563,29 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
                     )
                 )
     return selection
+
+
+def _check_mark_days(
+    orders: Table,
+    ids: Sequence[Any],
+    marks: Sequence[CellValue | None],
+    day_of: Mapping[CellValue | None, dt.date],
+    problems: list[Problem],
+) -> None:
+    """Note each Exported cell written before its row's order was placed."""
+    at = orders.columns.index["order_date"] - 1
+    parse = PARSERS[Kind.DATE]
+    for position, (order_id, mark, row) in enumerate(zip(ids, marks, orders.rows[1:], strict=True)):
+        day = day_of.get(mark)
+        if day is None or order_id.__class__ is not str or at >= len(row):
+            continue
+        try:
+            placed = parse(row[at])
+        except CellValueError:
+            continue  # an unreadable date of an order not exported is not checked
+        place = orders.columns.place("exported", position + 2)
+        if problem := marked_before_placed(place, order_id, day, placed):
+            problems.append(problem)
 
 
 def attach_lines(

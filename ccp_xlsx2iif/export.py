@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.batches import misplaced_marks, misplaced_notes, unnamed_batch_notes
+from ccp_xlsx2iif.batches import BatchFiles, batch_notes, misplaced_marks, misplaced_notes
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
@@ -405,13 +405,14 @@ def plan_export(
         )
         problems += selection.problems + account_problems
         if ledger is None:
-            places = list(dict.fromkeys([workbook.parent, *folders]))
-            problems += misplaced_marks(
-                selection.marked, selection.order_columns, places, selection.first_row.keys()
+            files = BatchFiles([workbook.parent, *folders])
+            # A mark found out by its day is not told again from its batch file.
+            told = {p.place for p in selection.problems if p.code == "misplaced-mark"}
+            found = misplaced_marks(
+                selection.marked, selection.order_columns, files, selection.first_row.keys()
             )
-            recovered += unnamed_batch_notes(
-                workbook, selection.batches, places, selection.exporting_ids
-            )
+            problems += [problem for problem in found if problem.place not in told]
+            recovered += batch_notes(workbook, selection.batches, files, selection.exporting_ids)
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "

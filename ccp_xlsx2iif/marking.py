@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from ccp_xlsx2iif.batches import misplaced_marks, misplaced_notes
+from ccp_xlsx2iif.batches import (
+    BatchFiles,
+    mark_day,
+    marked_before_placed,
+    misplaced_marks,
+    misplaced_notes,
+)
 from ccp_xlsx2iif.build import IdColumn
-from ccp_xlsx2iif.cells import is_blank, parse_text
+from ccp_xlsx2iif.cells import CellValueError, is_blank, parse_date, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
 from ccp_xlsx2iif.csvfiles import (
     LEDGER_HEADERS,
@@ -47,7 +55,13 @@ from ccp_xlsx2iif.writeback import ExportedColumn, exported_column, write_marked
 
 # The Orders sheet as marking needs it: the Order ID and the Exported cell.
 _MARKING = SheetSpec(
-    "Orders", tuple(c for c in ORDERS.columns if c.field in ("order_id", "exported"))
+    "Orders",
+    tuple(
+        # The order's date is read where there is one: a mark older than its order is not its.
+        replace(c, required=False) if c.field == "order_date" else c
+        for c in ORDERS.columns
+        if c.field in ("order_id", "order_date", "exported")
+    ),
 )
 _RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*\Z")
 MAX_RANGE = 100_000
@@ -151,14 +165,8 @@ def plan_marking(
     chosen = _choose(rows, orders, batch, every=every, clear=clear, problems=problems, sheet=name)
     changed = tuple(row for row in chosen if bool(row.exported) == clear)
     if clear and not every:
-        # Cleared beside other orders, marks would send those orders to the next export.
-        marked: dict[str, list[tuple[int, str]]] = {}
-        for row in changed:
-            if named := batch_in_mark(row.exported):
-                marked.setdefault(named, []).append((row.row, row.order_id))
-        all_ids = {row.order_id for row in rows}
         folders = [workbook.parent, *([Path(output_folder)] if output_folder else [])]
-        problems += misplaced_marks(marked, table.columns, folders, all_ids)
+        problems += _misplaced(changed, {row.order_id for row in rows}, table, folders)
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
     text = "" if clear else exported_mark(now, "marked by hand")
     _, mark_problems = column.marks({row.row: text for row in changed})
@@ -167,6 +175,32 @@ def plan_marking(
     if problems:
         raise ProblemsFound(problems, notes=misplaced_notes(problems))
     return MarkPlan(workbook, column, changed, text, fingerprint, unchanged)
+
+
+def _misplaced(
+    changed: Sequence[MarkedRow], order_ids: set[str], table: Table, folders: list[Path]
+) -> list[Problem]:
+    """Return the marks to clear that sit beside another order than theirs.
+
+    Cleared, such a mark would send the order beside it to the next export. A mark is found
+    out by its day (written before its row's order was placed) or by its batch file.
+    """
+    problems: list[Problem] = []
+    date_at = table.columns.index.get("order_date", 0) - 1
+    marked: dict[str, list[tuple[int, str]]] = {}
+    for row in changed:
+        cells = table.rows[row.row - 1]
+        day = mark_day(row.exported)
+        if day is not None and 0 <= date_at < len(cells):
+            with suppress(CellValueError):
+                place = table.columns.place("exported", row.row)
+                placed = parse_date(cells[date_at])
+                if problem := marked_before_placed(place, row.order_id, day, placed):
+                    problems.append(problem)
+                    continue
+        if named := batch_in_mark(row.exported):
+            marked.setdefault(named, []).append((row.row, row.order_id))
+    return problems + misplaced_marks(marked, table.columns, BatchFiles(folders), order_ids)
 
 
 def _choose(

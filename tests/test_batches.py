@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from ccp_xlsx2iif.batches import invoice_numbers, misplaced_marks
-from ccp_xlsx2iif.problems import Columns
+from ccp_xlsx2iif.batches import (
+    BatchFiles,
+    invoice_numbers,
+    mark_day,
+    marked_before_placed,
+    misplaced_marks,
+)
+from ccp_xlsx2iif.problems import Columns, Place
 from tests.command import run
 from tests.conftest import BATCH
 from tests.workbooks import OrderBook
@@ -32,6 +39,36 @@ NOTE = (
 )
 
 
+def held_note(name: str, orders: str, rest: str) -> str:
+    """Return the note that batch ``name`` already holds ``orders`` to export, then ``rest``."""
+    count = len(orders.split(", "))
+    return (
+        f"{name}, beside the workbook, already holds {count} order{'s' if count > 1 else ''} to "
+        f"export now ({orders}), {rest}"
+    )
+
+
+NAMED = (
+    "though their Exported cells are blank. If you cleared them after deleting them in "
+    "QuickBooks, all is well; if their marks were lost (the sheet sorted without its Exported "
+    "column, or pasted over), they would be booked twice."
+)
+UNNAMED = (
+    "and no Exported cell names it. If that file was imported in QuickBooks and its "
+    "transactions are still there, these orders would be booked twice: was the workbook taken "
+    "from an older copy? (After unmark --batch, once the import was deleted in QuickBooks, all "
+    "is well.)"
+)
+
+
+def named_note(name: str, orders: str) -> str:
+    return held_note(name, orders, NAMED)
+
+
+def problem_lines(err: list[str]) -> list[str]:
+    return [line for line in err if line.startswith("Orders!")]
+
+
 def exported_shop(folder: Path, **sheets: list[list[Any]]) -> Path:
     """Export orders 1001-1006 of a workbook (with ``sheets`` besides); return it, marked."""
     book = OrderBook(extra_sheets=sheets)
@@ -44,18 +81,23 @@ def exported_shop(folder: Path, **sheets: list[list[Any]]) -> Path:
     return path
 
 
-def paste_newer_export(path: Path, *, with_exported: bool) -> None:
+def paste_newer_export(
+    path: Path, *, with_exported: bool, dated: dt.datetime | None = None
+) -> None:
     """Put the shop's newer export, newest first and with orders 1007-1008, over the rows.
 
     As a user pastes it: over the shop's columns only, or (``with_exported``) as whole rows,
-    the way Excel sorts a sheet.
+    the way Excel sorts a sheet. The new orders are ``dated`` (else as the last one).
     """
     book = load_workbook(path)
     orders, items = book["Orders"], book["Items"]
-    exported = [cell.value for cell in orders[1]].index("Exported")
+    headers = [cell.value for cell in orders[1]]
+    exported, order_date = headers.index("Exported"), headers.index("Order Date")
     rows = [[cell.value for cell in row] for row in orders.iter_rows(min_row=2)]
     for number in (1007, 1008):
         rows.append([number, *rows[-1][1:exported], None, *rows[-1][exported + 1 :]])
+        if dated is not None:
+            rows[-1][order_date] = dated
         items.append([number, *[cell.value for cell in items[items.max_row]][1:]])
     for at, row in enumerate(reversed(rows), start=2):
         for column, value in enumerate(row, start=1):
@@ -81,6 +123,7 @@ def test_marks_left_beside_other_orders_stop_the_export(tmp_path: Path) -> None:
         assert code == 1
         assert out == []
         assert err == [
+            named_note(BATCH, "1001, 1002"),
             NOTE,
             f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}",
             f"Orders!O3: says order 1007 went to {BATCH}, {SHIFTED.format(order=1007)}",
@@ -197,7 +240,9 @@ def test_marks_against_their_batch(
     )
     columns = Columns("Orders", {"order_id": 1, "exported": 15})
     marked = {"week.iif": [(2, "1001"), (3, "1002")], "gone.iif": [(4, "1003")]}
-    problems = misplaced_marks(marked, columns, [tmp_path], {"1001", "1002", "1003", "1004"})
+    problems = misplaced_marks(
+        marked, columns, BatchFiles([tmp_path]), {"1001", "1002", "1003", "1004"}
+    )
     assert [(str(p.place), p.code) for p in problems] == [
         (f"Orders!{cell}", "misplaced-mark") for cell, _ in flagged
     ]
@@ -207,15 +252,7 @@ def test_marks_against_their_batch(
 
 
 def unnamed_note(name: str, orders: str) -> str:
-    count = len(orders.split(", "))
-    return (
-        f"{name}, beside the workbook, already holds "
-        f"{count} order{'' if count == 1 else 's'} to export now ({orders}), and no "
-        "Exported cell names it. If that file was imported in QuickBooks and its transactions "
-        "are still there, these orders would be booked twice: was the workbook taken from an "
-        "older copy? (After unmark --batch, once the import was deleted in QuickBooks, all is "
-        "well.)"
-    )
+    return held_note(name, orders, UNNAMED)
 
 
 def test_a_workbook_taken_from_an_older_copy_is_pointed_out(tmp_path: Path) -> None:
@@ -236,7 +273,7 @@ def test_orders_unmarked_by_batch_are_exported_again_with_a_note(tmp_path: Path)
     assert run("unmark", str(path), "--orders", "1006,1003", "-y")[0] == 0
     code, out, _ = run("export", str(path))
     assert code == 0
-    assert unnamed_note(BATCH, "1003, 1006") not in out  # the batch is still named
+    assert named_note(BATCH, "1003, 1006") in out  # cleared on purpose: as the note says
     assert run("unmark", str(path), "--batch", BATCH, "-y")[0] == 0
     code, out, _ = run("export", str(path))
     assert code == 0
@@ -300,7 +337,7 @@ def test_reordered_rows_are_exported_right_or_refused(
         code, _, err = run("export", str(path), "-q")
         if misplaced:
             assert code == 1
-            assert [line.split(" went to")[0] for line in err[1:-1]] == [
+            assert [line.split(" went to")[0] for line in problem_lines(err)] == [
                 f"{cell}: says order {order_id}" for cell, order_id in misplaced
             ]
             return
@@ -334,5 +371,105 @@ def test_marks_are_checked_against_batches_in_the_output_folder(tmp_path: Path) 
     first = f"Orders!O2: says order 1008 went to {BATCH}, {SHIFTED.format(order=1008)}"
     for command in (["check"], ["unmark", "--batch", BATCH, "-y"]):
         code, _, err = run(*command, str(path))
-        assert (code, err[:2]) == (1, [NOTE, first])
+        assert (code, problem_lines(err)[0]) == (1, first)
+        assert NOTE in err
     assert path.read_bytes() == before
+
+
+def test_marks_written_before_their_orders_were_placed_stop_the_export(tmp_path: Path) -> None:
+    """Without the batch file, a mark beside an order placed after it is found by its day."""
+    path = exported_shop(tmp_path)  # orders of March 2 and 3, marked March 14
+    (tmp_path / BATCH).unlink()
+    paste_newer_export(path, with_exported=False, dated=dt.datetime(2026, 3, 16))
+    before = path.read_bytes()
+    code, _, err = run("export", str(path))
+    assert code == 1
+    assert err == [
+        f"The workbook names a batch file that is no longer beside it: {BATCH}. If it was "
+        "imported in QuickBooks, all is well; if not, export its orders again after: "
+        f"ccp-xlsx2iif unmark orders.xlsx --batch {BATCH}",
+        NOTE,
+        *(
+            f"Orders!O{row}: says order {order} was exported or marked on 2026-03-14, before "
+            "its date 2026-03-16: this mark belongs to another order"
+            for row, order in ((2, 1008), (3, 1007))
+        ),
+        "2 problems found; nothing was written.",
+    ]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("mark", "day"),
+    [
+        (MARK, dt.date(2026, 3, 14)),
+        ("2026-03-14 09:30 marked by hand", dt.date(2026, 3, 14)),
+        ("2026-3-14 09:30 x.iif", None),
+        ("2026-02-30 09:30 x.iif", None),
+        ("2026-03-14 x.iif", None),
+        ("done", None),
+    ],
+)
+def test_the_day_of_a_mark(mark: str, day: dt.date | None) -> None:
+    assert mark_day(mark) == day
+
+
+@pytest.mark.parametrize(("days", "flagged"), [(-30, False), (0, False), (1, False), (2, True)])
+def test_an_order_placed_the_day_after_its_mark_is_not_flagged(days: int, flagged: bool) -> None:
+    # The shop's day and the computer's may be a time zone apart.
+    marked = dt.date(2026, 3, 14)
+    placed = marked + dt.timedelta(days=days)
+    problem = marked_before_placed(Place("Orders", 2, 15), "1001", marked, placed)
+    assert (problem is not None) == flagged
+
+
+def test_a_mark_found_out_twice_is_told_once(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    paste_newer_export(path, with_exported=False, dated=dt.datetime(2026, 3, 16))
+    code, _, err = run("check", str(path))
+    assert code == 1
+    assert problem_lines(err) + err[-1:] == [
+        f"Orders!O{row}: says order {order} was exported or marked on 2026-03-14, before its "
+        "date 2026-03-16: this mark belongs to another order"
+        for row, order in ((2, 1008), (3, 1007))
+    ] + ["Not ready: 2 problems would stop an export."]
+
+
+def test_marks_written_before_their_orders_were_placed_are_not_cleared(tmp_path: Path) -> None:
+    path = exported_shop(tmp_path)
+    (tmp_path / BATCH).unlink()
+    paste_newer_export(path, with_exported=False, dated=dt.datetime(2026, 3, 16))
+    before = path.read_bytes()
+    code, _, err = run("unmark", str(path), "--orders", "1008,1005", "-y")
+    assert (code, err) == (
+        1,
+        [
+            NOTE,
+            "Orders!O2: says order 1008 was exported or marked on 2026-03-14, before its date "
+            "2026-03-16: this mark belongs to another order",
+            "Nothing was changed.",
+        ],
+    )
+    assert path.read_bytes() == before
+
+
+def test_a_mark_moved_onto_an_order_its_batch_holds_is_pointed_out(tmp_path: Path) -> None:
+    """A mark moved beside another order of its own batch cannot be told from a right one.
+
+    Order 1001 was cleared to be exported again; the rows were then pasted over in the other
+    order: 1001 now sits beside 1002's mark, and 1002 beside the blank cell. Both orders are in
+    the batch, so no mark is wrong by it; the note names 1002, which would go out again.
+    """
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert run("export", str(path), "-q") == (0, [], [])
+    assert run("unmark", str(path), "--orders", "1001", "-y")[0] == 0
+    book = load_workbook(path)
+    rows = [[cell.value for cell in row] for row in book["Orders"].iter_rows(min_row=2)]
+    for at, row in enumerate(reversed(rows), start=2):
+        for column, value in enumerate(row[:14], start=1):
+            book["Orders"].cell(at, column).value = value
+    book.save(path)
+    code, out, _ = run("export", str(path), "--dry-run")
+    assert code == 0
+    assert out[0] == "Dry run: 1 order would be exported, total 25.95; nothing was written."
+    assert named_note(BATCH, "1002") in out

@@ -3,8 +3,9 @@
 A model keeps the books: each batch the export writes is imported once; `unmark` stands for
 transactions deleted in QuickBooks first, `mark` for orders entered there by hand. Between
 them come new orders, status changes, sorts of whole rows, and a newer export pasted over the
-rows without the Exported column (undone, as the tool asks, when it is refused). After every
-step, an order is booked once exactly when its Exported cell is filled, and never twice.
+rows without the Exported column (undone when `check` refuses it or says orders would be booked
+twice). After every step, an order is booked once exactly when its Exported cell is filled,
+and never twice.
 """
 
 from __future__ import annotations
@@ -92,8 +93,13 @@ class Shop:
             saved = self.path.read_bytes()
             rng.shuffle(rows)
             self.rewrite(rows, columns=EXPORTED - 1)
-            if self.export() != 0:
-                self.path.write_bytes(saved)  # refused: the paste is undone
+            # The user reads what check says first: refused, or told that orders would be
+            # booked twice, the paste is undone.
+            code, out, _ = run("check", str(self.path))
+            if code != 0 or any("would be booked twice" in line for line in out):
+                self.path.write_bytes(saved)
+            else:
+                assert self.export() == 0
         elif action == "unmark-batch" and marked:
             batches = sorted({str(row[-1]).split()[-1] for row in rows if row[-1]} - {"hand"})
             if batches:

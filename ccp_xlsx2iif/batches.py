@@ -1,12 +1,16 @@
-"""The batch files an order workbook's Exported cells name, read back to check those cells.
+"""Exported cells checked against what they claim: their batch files, and their day.
 
 An Exported cell names the batch its order went to, not the order: if the Orders sheet is
 sorted without its Exported column, or a new export of the shop is pasted over the old rows in
 another order, the marks stay where they were and no longer sit beside their orders. Orders
 would then be skipped as exported that never were, and orders exported before would be
-exported again. The batch files still beside the workbook say which orders they hold (each
-invoice's number is its Order ID): a mark whose batch holds no invoice of its row's order is
-a problem.
+exported again. Three things tell:
+
+- the batch files still beside the workbook say which orders they hold (each invoice's number
+  is its Order ID): a mark whose batch holds no invoice of its row's order is a problem;
+- a mark the tool wrote starts with its day: a mark older than its row's order is a problem;
+- a batch that already holds orders about to be exported (their cells blank) is named in a
+  note: marks cleared on purpose leave the same picture as marks lost.
 """
 
 from __future__ import annotations

@@ -106,22 +106,9 @@ def misplaced_marks(
     return problems
 
 
-# An Exported cell as the tool writes it starts with the day and time it was written.
-_MARK_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2}) \d{1,2}:\d{2}(?=\s)")
 # A shop's day and the computer's may differ by a day (time zones): an order is only held to
 # have been placed after its mark when its date is later than the day after.
 _DAYS_APART = dt.timedelta(days=1)
-
-
-def mark_day(mark: str) -> dt.date | None:
-    """Return the day an Exported cell the tool wrote was written on; ``None`` for others."""
-    found = _MARK_DAY.match(mark)
-    if found is None:
-        return None
-    try:
-        return dt.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
-    except ValueError:
-        return None
 
 
 def marked_before_placed(

@@ -18,7 +18,7 @@ from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.batches import mark_day, marked_before_placed
+from ccp_xlsx2iif.batches import marked_before_placed
 from ccp_xlsx2iif.cells import (
     EXACT_FLOAT_LIMIT,
     PARSERS,
@@ -29,7 +29,7 @@ from ccp_xlsx2iif.cells import (
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
-from ccp_xlsx2iif.files import batch_in_mark
+from ccp_xlsx2iif.files import batch_in_mark, mark_day
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Columns, Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table

@@ -175,6 +175,17 @@ def batch_in_mark(mark: str) -> str | None:
     return None if any(separator in name for separator in _PATH_SEPARATORS) else name
 
 
+def mark_day(mark: str) -> dt.date | None:
+    """Return the day an Exported cell was written on, if it starts as ``exported_mark`` writes."""
+    words = mark.split(maxsplit=2)
+    if len(words) < 2 or not _MARK_DATE.fullmatch(words[0]) or not _MARK_TIME.fullmatch(words[1]):
+        return None
+    try:
+        return dt.date.fromisoformat(words[0])
+    except ValueError:
+        return None
+
+
 _MARK_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MARK_TIME = re.compile(r"\d{1,2}:\d{2}")
 _PATH_SEPARATORS = ("/", "\\", ":")

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from ccp_xlsx2iif.batches import (
     BatchFiles,
-    mark_day,
     marked_before_placed,
     misplaced_marks,
     misplaced_notes,
@@ -41,6 +40,7 @@ from ccp_xlsx2iif.files import (
     StagedFile,
     batch_in_mark,
     exported_mark,
+    mark_day,
     real_file,
     temporary_workbook_path,
     writing_to,

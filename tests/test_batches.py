@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from ccp_xlsx2iif.batches import (
     BatchFiles,
     invoice_numbers,
-    mark_day,
     marked_before_placed,
     misplaced_marks,
 )
+from ccp_xlsx2iif.files import mark_day
 from ccp_xlsx2iif.problems import Columns, Place
 from tests.command import run
 from tests.conftest import BATCH

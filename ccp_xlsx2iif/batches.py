@@ -142,7 +142,12 @@ def misplaced_notes(problems: Sequence[Problem]) -> list[str]:
 
 
 def batch_notes(
-    workbook: Path, named: Collection[str], files: BatchFiles, exporting: Collection[str]
+    workbook: Path,
+    named: Collection[str],
+    files: BatchFiles,
+    exporting: Collection[str],
+    *,
+    ledger: str | None = None,
 ) -> list[str]:
     """Say which orders to export a batch file of this workbook already holds.
 
@@ -151,13 +156,19 @@ def batch_notes(
     lost (the sheet sorted without its Exported column, or taken from an older copy). The tool
     cannot tell which, so the user is told before the orders go out again. The batches the
     cells name are looked at, and the files named as this workbook's batches that no cell
-    names.
+    names. For a CSV file (its marks kept in the ``ledger`` beside it), the files named as the
+    batches of any CSV file are: each week's export has a name of its own.
     """
     if not exporting:
         return []
-    pattern = re.compile(re.escape(workbook.stem) + r"-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
-    candidates = {path.name: path for path in _batch_files(workbook, files.folders)}
-    candidates = {name: path for name, path in candidates.items() if pattern.fullmatch(name)}
+    stem = r".+" if ledger else re.escape(workbook.stem)
+    pattern = re.compile(stem + r"-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
+    prefix = "*" if ledger else glob.escape(workbook.stem)
+    candidates = {
+        path.name: path
+        for path in _batch_files(prefix, files.folders)
+        if pattern.fullmatch(path.name)
+    }
     for name in named:
         if (path := files.find(name)) is not None:
             candidates[name] = path
@@ -167,30 +178,45 @@ def batch_notes(
         if not again:
             continue
         shown = ", ".join(again[:10]) + (f" and {len(again) - 10} more" if len(again) > 10 else "")
-        where = "beside the workbook" if path.parent == workbook.parent else f"in {path.parent}"
+        beside = "beside the CSV file" if ledger else "beside the workbook"
+        where = beside if path.parent == workbook.parent else f"in {path.parent}"
         held = (
             f"{name}, {where}, already holds {count(len(again), 'order')} to export now ({shown})"
         )
         if name in named:
+            unmarked = (
+                f"the ledger {ledger} has no mark for them"
+                if ledger
+                else ("their Exported cells are blank")
+            )
+            lost = (
+                ""
+                if ledger
+                else (" (the sheet sorted without its Exported column, or pasted over)")
+            )
             notes.append(
-                f"{held}, though their Exported cells are blank. If you cleared them after "
-                "deleting them in QuickBooks, all is well; if their marks were lost (the sheet "
-                "sorted without its Exported column, or pasted over), they would be booked twice."
+                f"{held}, though {unmarked}. If you cleared them after deleting them in "
+                f"QuickBooks, all is well; if their marks were lost{lost}, they would be booked "
+                "twice."
             )
         else:
+            unnamed = (
+                f"the ledger {ledger} does not name it" if ledger else ("no Exported cell names it")
+            )
+            copy = "the ledger deleted, or taken" if ledger else "the workbook taken"
             notes.append(
-                f"{held}, and no Exported cell names it. If that file was imported in "
-                "QuickBooks and its transactions are still there, these orders would be booked "
-                "twice: was the workbook taken from an older copy? (After unmark --batch, once "
-                "the import was deleted in QuickBooks, all is well.)"
+                f"{held}, and {unnamed}. If that file was imported in QuickBooks and its "
+                "transactions are still there, these orders would be booked twice: was "
+                f"{copy} from an older copy? (After unmark --batch, once the import was deleted "
+                "in QuickBooks, all is well.)"
             )
     return notes
 
 
-def _batch_files(workbook: Path, folders: Iterable[Path]) -> list[Path]:
+def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:
     found: dict[str, Path] = {}
-    for folder in dict.fromkeys(folders):
-        for path in sorted(folder.glob(f"{glob.escape(workbook.stem)}-*.iif")):
+    for folder in folders:
+        for path in sorted(folder.glob(f"{prefix}-*.iif")):
             if path.is_file():
                 found.setdefault(path.name, path)
     return list(found.values())

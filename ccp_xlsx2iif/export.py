@@ -404,15 +404,21 @@ def plan_export(
             marked=marked_file(workbook),
         )
         problems += selection.problems + account_problems
+        files = BatchFiles([workbook.parent, *folders])
         if ledger is None:
-            files = BatchFiles([workbook.parent, *folders])
             # A mark found out by its day is not told again from its batch file.
             told = {p.place for p in selection.problems if p.code == "misplaced-mark"}
             found = misplaced_marks(
                 selection.marked, selection.order_columns, files, selection.first_row.keys()
             )
             problems += [problem for problem in found if problem.place not in told]
-            recovered += batch_notes(workbook, selection.batches, files, selection.exporting_ids)
+        recovered += batch_notes(
+            workbook,
+            selection.batches,
+            files,
+            selection.exporting_ids,
+            ledger=ledger.path.name if ledger is not None else None,
+        )
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "

@@ -63,6 +63,22 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     assert [row[0] for row in calamine_grid(ledger, "Orders")] == [
         "Order ID", "#1001", "#1002", "#1004", "#1007",
     ]  # fmt: skip
+    # Without its ledger, every order would go out again: the batch files name them first.
+    ledger.unlink()
+    code, out, _ = run("check", str(week2), "--accounts", str(accounts))
+    assert code == 0
+    held = [line for line in out if " already holds " in line]
+    assert held == [
+        f"{name}, beside the CSV file, already holds {orders} to export now ({shown}), and the "
+        f"ledger {LEDGER_NAME} does not name it. If that file was imported in QuickBooks and its "
+        "transactions are still there, these orders would be booked twice: was the ledger "
+        "deleted, or taken from an older copy? (After unmark --batch, once the import was "
+        "deleted in QuickBooks, all is well.)"
+        for name, orders, shown in (
+            ("orders_export_1-20260314-093005.iif", "3 orders", "#1001, #1002, #1004"),
+            ("orders_export_2-20260314-093005.iif", "1 order", "#1007"),
+        )
+    ]
 
 
 @pytest.mark.parametrize(

@@ -466,8 +466,14 @@ def _positional(
     ]
 
 
-def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
-    """Choose the orders to export and read their rows (their lines come later)."""
+def read_orders(
+    orders: Table, statuses: Iterable[str], *, marks_in_cells: bool = True
+) -> Selection:
+    """Choose the orders to export and read their rows (their lines come later).
+
+    ``marks_in_cells``: the Exported marks are the sheet's own cells, which a sort or a paste
+    can move away from their orders (not a CSV file's, kept in its ledger by Order ID).
+    """
     keys = status_keys(statuses)
     selection = Selection()
     problems = selection.problems
@@ -505,7 +511,7 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
                 batch_of[mark] = batch
             if day := mark_day(mark):
                 day_of[mark] = day
-    if day_of and "order_date" in index:
+    if marks_in_cells and day_of and "order_date" in index:
         _check_mark_days(orders, ids, marks, day_of, problems)
     if batch_of:
         selection.order_columns = orders.columns

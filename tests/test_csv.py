@@ -298,3 +298,22 @@ def test_a_csv_file_that_cannot_be_read_says_what_to_do(
     make(path)
     code, out, err = run("export", str(path), "--accounts", str(accounts_file(tmp_path)))
     assert (code, out, err) == (3, [], [f"{path}: {message}", hint])
+
+
+def test_the_ledger_marks_of_a_csv_file_are_not_held_to_the_days_of_its_orders(
+    tmp_path: Path,
+) -> None:
+    # The ledger finds each order's mark by its Order ID: no sort or paste can move it, so a
+    # mark dated before the order (a computer's clock set wrong) is still the order's own.
+    shop = shopify_export()
+    for row in shop.rows:
+        row["Created at"] = "2026-03-20 10:00:00 -0800"
+    path = shop.save_csv(tmp_path / "orders_export_1.csv")
+    accounts = accounts_file(tmp_path)
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    code, out, err = run("check", str(path), "--accounts", str(accounts))
+    assert (code, err) == (0, [])
+    assert out[-1] == (
+        "Ready to export: 0 orders, total 0.00; skipped 6 orders: 3 already exported, 1 status "
+        '"partially_refunded", 1 status "pending", 1 status "refunded".'
+    )

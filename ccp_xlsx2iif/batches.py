@@ -21,6 +21,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from ccp_xlsx2iif.problems import Columns, Place, Problem
 from ccp_xlsx2iif.report import count
@@ -123,6 +124,32 @@ def marked_before_placed(
         f"says order {order_id} was exported or marked on {marked:%Y-%m-%d}, before its date "
         f"{placed:%Y-%m-%d}: this mark belongs to another order",
     )
+
+
+class _Dated(Protocol):
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def order_date(self) -> dt.date: ...
+
+
+def ahead_of_the_clock(orders: Iterable[_Dated], today: dt.date) -> list[str]:
+    """Say which orders to export are dated after tomorrow by this computer's clock.
+
+    Their marks will carry an earlier day than the orders, and be taken for marks that left
+    their orders (``marked_before_placed``): a clock set wrong is better set right first.
+    """
+    ahead = [order.order_id for order in orders if order.order_date > today + _DAYS_APART]
+    if not ahead:
+        return []
+    shown = ", ".join(ahead[:10]) + (f" and {len(ahead) - 10} more" if len(ahead) > 10 else "")
+    verb = "is" if len(ahead) == 1 else "are"
+    return [
+        f"{count(len(ahead), 'order')} to export ({shown}) {verb} dated after tomorrow by this "
+        f"computer's clock (today is {today:%Y-%m-%d}). If the clock is wrong, set it right "
+        "before the next export: each Exported cell carries the day it was written, and a mark "
+        "older than its order is taken for one that left its order."
+    ]
 
 
 MISPLACED_NOTE = (

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.batches import BatchFiles, batch_notes, misplaced_marks, misplaced_notes
+from ccp_xlsx2iif.batches import (
+    BatchFiles,
+    ahead_of_the_clock,
+    batch_notes,
+    misplaced_marks,
+    misplaced_notes,
+)
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
@@ -455,6 +461,8 @@ def plan_export(
         )
         problems += name_problems
         problems += check_orders(orders, accounts, now.date())
+        if ledger is None:
+            recovered += ahead_of_the_clock(orders, now.date())
         declarations = Declarations()
         if accounts is not None:
             problems += check_tax_mode(accounts, options.tax_mode)

@@ -21,7 +21,7 @@ from ccp_xlsx2iif.batches import (
 from ccp_xlsx2iif.files import mark_day
 from ccp_xlsx2iif.problems import Columns, Place
 from tests.command import run
-from tests.conftest import BATCH
+from tests.conftest import BATCH, NOW
 from tests.workbooks import OrderBook
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
@@ -473,3 +473,29 @@ def test_a_mark_moved_onto_an_order_its_batch_holds_is_pointed_out(tmp_path: Pat
     assert code == 0
     assert out[0] == "Dry run: 1 order would be exported, total 25.95; nothing was written."
     assert named_note(BATCH, "1002") in out
+
+
+def test_orders_dated_after_tomorrow_are_pointed_out(tmp_path: Path) -> None:
+    """A computer's clock set back would write marks older than their orders."""
+    book = OrderBook()
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1003, "Order Date": NOW}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1003}))
+    book.orders[0]["Order Date"] = dt.datetime(2026, 3, 15)  # tomorrow: a time zone apart
+    book.orders[1]["Order Date"] = dt.datetime(2026, 3, 16)  # NOW is March 14
+    path = book.save(tmp_path / "orders.xlsx")
+    code, out, _ = run("export", str(path))
+    assert code == 0
+    assert (
+        "1 order to export (1002) is dated after tomorrow by this computer's clock (today is "
+        "2026-03-14). If the clock is wrong, set it right before the next export: each "
+        "Exported cell carries the day it was written, and a mark older than its order is taken "
+        "for one that left its order."
+    ) in out
+    code, _, err = run("check", str(path))
+    assert (code, problem_lines(err)) == (
+        1,
+        [
+            "Orders!O3: says order 1002 was exported or marked on 2026-03-14, before its date "
+            "2026-03-16: this mark belongs to another order"
+        ],
+    )

@@ -133,13 +133,15 @@ class _Dated(Protocol):
     def order_date(self) -> dt.date: ...
 
 
-def ahead_of_the_clock(orders: Iterable[_Dated], today: dt.date) -> list[str]:
+def ahead_of_the_clock(orders: Iterable[_Dated], today: dt.date, latest: dt.date) -> list[str]:
     """Say which orders to export are dated after tomorrow by this computer's clock.
 
     Their marks will carry an earlier day than the orders, and be taken for marks that left
     their orders (``marked_before_placed``): a clock set wrong is better set right first.
+    Orders dated after ``latest`` are left out: their date is a problem of its own.
     """
-    ahead = [order.order_id for order in orders if order.order_date > today + _DAYS_APART]
+    tomorrow = today + _DAYS_APART
+    ahead = [order.order_id for order in orders if tomorrow < order.order_date <= latest]
     if not ahead:
         return []
     shown = ", ".join(ahead[:10]) + (f" and {len(ahead) - 10} more" if len(ahead) > 10 else "")

@@ -33,7 +33,7 @@ from ccp_xlsx2iif.batches import (
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
-from ccp_xlsx2iif.checks import check_chart, check_orders, check_tax_mode
+from ccp_xlsx2iif.checks import LATEST_DAYS_AHEAD, check_chart, check_orders, check_tax_mode
 from ccp_xlsx2iif.contract import ACCOUNTS, BOOK_AS, ITEMS, ORDERS, TAX_MODES, SheetSpec
 from ccp_xlsx2iif.csvfiles import (
     CsvBook,
@@ -462,7 +462,8 @@ def plan_export(
         problems += name_problems
         problems += check_orders(orders, accounts, now.date())
         if ledger is None:
-            recovered += ahead_of_the_clock(orders, now.date())
+            latest = now.date() + dt.timedelta(days=LATEST_DAYS_AHEAD)
+            recovered += ahead_of_the_clock(orders, now.date(), latest)
         declarations = Declarations()
         if accounts is not None:
             problems += check_tax_mode(accounts, options.tax_mode)

@@ -310,7 +310,8 @@ class Output:
         if self.as_json:
             self.json(summary.document(workbook))
         elif self.quiet:
-            return
+            for line in summary.result.warnings:  # orders may be booked twice: never quiet
+                typer.echo(line, err=True)
         elif self.terminal:
             summary.show(self.console())
         else:

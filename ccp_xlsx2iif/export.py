@@ -187,6 +187,8 @@ class ExportResult:
     text_changes: tuple[TextChange, ...] = ()
     account_totals: tuple[AccountTotal, ...] = ()
     ledger: Path | None = None
+    # The notes that say orders may be booked twice: shown even with --quiet.
+    warnings: tuple[str, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -297,6 +299,7 @@ class Plan:
     target: MarkTarget | None = None
     environment: Environment | None = None
     copy: MarkedCopy | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def _resolve_chart(
@@ -418,7 +421,7 @@ def plan_export(
                 selection.marked, selection.order_columns, files, selection.first_row.keys()
             )
             problems += [problem for problem in found if problem.place not in told]
-        recovered += batch_notes(
+        warnings = batch_notes(
             workbook,
             selection.batches,
             files,
@@ -463,7 +466,7 @@ def plan_export(
         problems += check_orders(orders, accounts, now.date())
         if ledger is None:
             latest = now.date() + dt.timedelta(days=LATEST_DAYS_AHEAD)
-            recovered += ahead_of_the_clock(orders, now.date(), latest)
+            warnings += ahead_of_the_clock(orders, now.date(), latest)
         declarations = Declarations()
         if accounts is not None:
             problems += check_tax_mode(accounts, options.tax_mode)
@@ -487,7 +490,7 @@ def plan_export(
             ]
             target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
-            raise ProblemsFound(problems, notes=[*recovered, *misplaced_notes(problems)])
+            raise ProblemsFound(problems, notes=[*recovered, *warnings, *misplaced_notes(problems)])
     except BaseException:
         if copy is not None:
             copy.discard()
@@ -495,7 +498,12 @@ def plan_export(
     finally:
         book.close()  # closing again does nothing
         accounts_book.close()
-    notes = (*recovered, *((reading.note,) if reading.note else ()), *_notes(chart, options))
+    notes = (
+        *recovered,
+        *warnings,
+        *((reading.note,) if reading.note else ()),
+        *_notes(chart, options),
+    )
     changes = tuple(selection.text_changes)
     plan = Plan(
         tuple(orders),
@@ -510,6 +518,7 @@ def plan_export(
         target,
         environment,
         copy,
+        tuple(warnings),
     )
     return plan, fingerprint
 
@@ -615,6 +624,7 @@ def _result(plan: Plan, *, dry_run: bool) -> ExportResult:
         plan.declarations,
         plan.text_changes,
         ledger=plan.target.path if plan.orders and plan.marks is None and plan.target else None,
+        warnings=plan.warnings,
     )
 
 

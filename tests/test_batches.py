@@ -173,7 +173,7 @@ def test_orders_cleared_by_hand_are_exported_again(tmp_path: Path) -> None:
     path = exported_shop(tmp_path)
     assert run("unmark", str(path), "--orders", "1002,1005", "-y")[0] == 0
     code, out, err = run("export", str(path), "-q")
-    assert (code, out, err) == (0, [], [])
+    assert (code, out, err) == (0, [], [named_note(BATCH, "1002, 1005")])
     second = "orders-20260314-093005-2.iif"
     assert invoice_numbers(tmp_path / second) == {"1002", "1005"}
 
@@ -499,3 +499,13 @@ def test_orders_dated_after_tomorrow_are_pointed_out(tmp_path: Path) -> None:
             "2026-03-16: this mark belongs to another order"
         ],
     )
+
+
+def test_orders_that_may_be_booked_twice_are_told_even_with_quiet(tmp_path: Path) -> None:
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    older = path.read_bytes()
+    assert run("export", str(path), "-q") == (0, [], [])
+    path.write_bytes(older)  # last week's marks are lost
+    second = "orders-20260314-093005-2.iif"
+    assert run("export", str(path), "-q") == (0, [], [unnamed_note(BATCH, "1001, 1002")])
+    assert invoice_numbers(tmp_path / second) == {"1001", "1002"}

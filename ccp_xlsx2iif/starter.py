@@ -8,6 +8,7 @@ example account names; and two completed example orders that export as they stan
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,6 @@ def write_starter(folder: Path) -> Path:
         )
     if folder.exists() and not folder.is_dir():
         raise FileProblem(f"{folder}: not a folder", hint="Give a folder: ccp-xlsx2iif init FOLDER")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise FileProblem(
-            f"{folder}: cannot be created ({error.strerror or error})", hint=DISK_HINT
-        ) from None
     book = Workbook()
     orders = book.active
     assert orders is not None  # noqa: S101 - a new workbook always has one sheet
@@ -124,19 +119,36 @@ def write_starter(folder: Path) -> Path:
             sheet.column_dimensions[get_column_letter(column)].width = widths[sheet.title]
     orders.column_dimensions["D"].width = 22
     orders.column_dimensions[get_column_letter(len(ORDER_HEADERS))].width = 44
+    made = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     try:
-        create_file(path, workbook_bytes(book))
+        content = workbook_bytes(book)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            _remove_empty(made)
+            raise FileProblem(
+                f"{folder}: cannot be created ({error.strerror or error})", hint=DISK_HINT
+            ) from None
+        create_file(path, content)
     except FileExistsError:
         raise FileProblem(
             f"{path}: the file exists already; init never overwrites a workbook",
             hint="Give another folder: ccp-xlsx2iif init FOLDER",
         ) from None
     except OSError as error:
+        _remove_empty(made)
         raise FileProblem(
             f"{path}: cannot be written ({error.strerror or error}); nothing was written",
             hint=DISK_HINT,
         ) from None
     return path
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders init made for a workbook it could not write, deepest first."""
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()
 
 
 def _format_columns(sheet: Any, spec: SheetSpec) -> None:

@@ -119,10 +119,12 @@ def test_csv_export_and_its_ledger(tmp_path: Path, limit: int, name: str) -> Non
     assert snapshot(shop) == before
 
 
-def test_init(tmp_path: Path) -> None:
-    completed = run_limited(2000, "init", str(tmp_path))
-    assert_stopped_at(completed, tmp_path, "orders.xlsx", "; nothing was written")
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("folder", [".", "books", "shop/books"])
+def test_init(tmp_path: Path, folder: str) -> None:
+    target = tmp_path / folder
+    completed = run_limited(2000, "init", str(target))
+    assert_stopped_at(completed, target, "orders.xlsx", "; nothing was written")
+    assert list(tmp_path.iterdir()) == []  # the folders it made are gone
 
 
 def in_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -214,7 +214,8 @@ class Summary:
         return (
             "Next, in QuickBooks: back up the company file (File > Back Up Company), then "
             f"File > Utilities > Import > IIF Files and open {path.name}; QuickBooks 2019 and "
-            'later ask how: choose "Import without review".'
+            'later ask how: choose "Import without review". Import it once: a file '
+            "imported again is booked again, and QuickBooks has no undo."
         )
 
     def plain_lines(self) -> list[str]:

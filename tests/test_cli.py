@@ -27,7 +27,8 @@ SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "orders.xlsx"
 NEXT_STEP = (
     "Next, in QuickBooks: back up the company file (File > Back Up Company), then "
     f"File > Utilities > Import > IIF Files and open {BATCH}; QuickBooks 2019 and later ask "
-    'how: choose "Import without review".'
+    'how: choose "Import without review". Import it once: a file imported again is '
+    "booked again, and QuickBooks has no undo."
 )
 ACCOUNT_TABLE = [
     "Totals per QuickBooks account:",

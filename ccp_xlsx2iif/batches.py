@@ -201,41 +201,33 @@ def batch_notes(
     for name in named:
         if (path := files.find(name)) is not None:
             candidates[name] = path
+    if ledger:
+        beside, copy = "beside the CSV file", "the ledger deleted, or taken"
+        unmarked, lost = f"the ledger {ledger} has no mark for them", ""
+        unnamed = f"the ledger {ledger} does not name it"
+    else:
+        beside, copy = "beside the workbook", "the workbook taken"
+        unmarked = "their Exported cells are blank"
+        lost = " (the sheet sorted without its Exported column, or pasted over)"
+        unnamed = "no Exported cell names it"
     notes = []
     for name, path in sorted(candidates.items()):
         again = sorted(files.numbers(path).intersection(exporting), key=_by_number)
         if not again:
             continue
         shown = ", ".join(again[:10]) + (f" and {len(again) - 10} more" if len(again) > 10 else "")
-        beside = "beside the CSV file" if ledger else "beside the workbook"
         where = beside if path.parent == workbook.parent else f"in {path.parent}"
-        held = (
-            f"{name}, {where}, already holds {count(len(again), 'order')} to export now ({shown})"
-        )
+        held = f"{name}, {where}, already holds {count(len(again), 'order')} to export now"
         if name in named:
-            unmarked = (
-                f"the ledger {ledger} has no mark for them"
-                if ledger
-                else ("their Exported cells are blank")
-            )
-            lost = (
-                ""
-                if ledger
-                else (" (the sheet sorted without its Exported column, or pasted over)")
-            )
             notes.append(
-                f"{held}, though {unmarked}. If you cleared them after deleting them in "
+                f"{held} ({shown}), though {unmarked}. If you cleared them after deleting them in "
                 f"QuickBooks, all is well; if their marks were lost{lost}, they would be booked "
                 "twice."
             )
         else:
-            unnamed = (
-                f"the ledger {ledger} does not name it" if ledger else ("no Exported cell names it")
-            )
-            copy = "the ledger deleted, or taken" if ledger else "the workbook taken"
             notes.append(
-                f"{held}, and {unnamed}. If that file was imported in QuickBooks and its "
-                "transactions are still there, these orders would be booked twice: was "
+                f"{held} ({shown}), and {unnamed}. If that file was imported in QuickBooks and "
+                "its transactions are still there, these orders would be booked twice: was "
                 f"{copy} from an older copy? (After unmark --batch, once the import was deleted "
                 "in QuickBooks, all is well.)"
             )

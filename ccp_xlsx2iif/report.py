@@ -34,6 +34,9 @@ TAX_REMINDER = (
 )
 
 
+NOTHING_TO_EXPORT = "Nothing to export: no order is both completed and not yet exported"
+
+
 def count(number: int, noun: str) -> str:
     """Return ``1 order``, ``2 orders``."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
@@ -92,9 +95,11 @@ class Summary:
         orders = count(len(result.orders), "order")
         if self.command == "check":
             skipped = f"; skipped {self.skipped}" if result.skipped else ""
+            if not result.orders:
+                return [f"{NOTHING_TO_EXPORT}{skipped}."]
             return [f"Ready to export: {orders}, total {money(result.total)}{skipped}."]
         if not result.orders:
-            lines.append("Nothing to export: no order is both completed and not yet exported.")
+            lines.append(f"{NOTHING_TO_EXPORT}.")
         elif result.dry_run:
             lines.append(
                 f"Dry run: {orders} would be exported, total {money(result.total)}; "

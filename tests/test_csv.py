@@ -314,6 +314,7 @@ def test_the_ledger_marks_of_a_csv_file_are_not_held_to_the_days_of_its_orders(
     code, out, err = run("check", str(path), "--accounts", str(accounts))
     assert (code, err) == (0, [])
     assert out[-1] == (
-        "Ready to export: 0 orders, total 0.00; skipped 6 orders: 3 already exported, 1 status "
-        '"partially_refunded", 1 status "pending", 1 status "refunded".'
+        "Nothing to export: no order is both completed and not yet exported; skipped 6 orders: "
+        '3 already exported, 1 status "partially_refunded", 1 status "pending", 1 status '
+        '"refunded".'
     )

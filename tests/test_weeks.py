@@ -10,20 +10,25 @@ and never twice.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import tempfile
 from collections import Counter
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ccp_xlsx2iif import cli
 from ccp_xlsx2iif.batches import invoice_numbers
+from ccp_xlsx2iif.csvfiles import LEDGER_NAME
 from tests.command import run
+from tests.shops import shopify_export
+from tests.test_layouts import accounts_file
 from tests.workbooks import OrderBook
 
 STEPS = st.lists(
@@ -119,6 +124,8 @@ class Shop:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(STEPS)
+# Always tried first: a paste over an exported order and a new one.
+@example([("export", Random(0)), ("add", Random(0)), ("paste", Random(1))])
 def test_weeks_of_use_book_each_order_once(steps: list[tuple[str, Any]]) -> None:
     clock = [dt.datetime(2026, 3, 2, 9, 0)]
 
@@ -132,5 +139,116 @@ def test_weeks_of_use_book_each_order_once(steps: list[tuple[str, Any]]) -> None
         for action, rng in steps:
             shop.step(action, rng)
             booked = {str(row[0]): int(bool(row[-1])) for row in shop.rows()}
+            assert {order: shop.books[order] for order in booked} == booked, (action, steps)
+            assert max(shop.books.values(), default=0) <= 1
+
+
+CSV_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["week", "again", "unmark-batch", "unmark", "mark", "lose-ledger"]),
+        st.randoms(use_true_random=False),
+    ),
+    min_size=3,
+    max_size=8,
+)
+
+
+class CsvShop:
+    """A folder of a shop's weekly CSV exports, their overlapping orders, and the books."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.accounts = accounts_file(folder / "accounts")
+        shop = shopify_export()
+        self.order_rows = [row for row in shop.rows if row["Name"] == "#1001"]  # paid, 2 lines
+        self.template = shop
+        self.csvs: list[Path] = []
+        self.top = 2000
+        self.books: Counter[str] = Counter()
+
+    @property
+    def ledger(self) -> Path:
+        return self.folder / LEDGER_NAME
+
+    def marked(self) -> dict[str, bool]:
+        if not self.ledger.exists():
+            return {}
+        sheet = load_workbook(self.ledger)["Orders"]
+        return {str(row[0]): bool(row[4]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    def export(self, path: Path) -> None:
+        before = set(self.folder.glob("*.iif"))
+        assert run("export", str(path), "--accounts", str(self.accounts), "-q")[0] == 0
+        for batch in set(self.folder.glob("*.iif")) - before:
+            self.books.update(invoice_numbers(batch))  # imported once
+
+    def step(self, action: str, rng: Any) -> None:
+        marked = self.marked()
+        if action == "week":  # the shop's export of the last days, overlapping the last one
+            first = max(2001, self.top - rng.randint(0, 3))
+            self.top += rng.randint(1, 3)
+            export = copy.deepcopy(self.template)
+            export.rows = [
+                dict(row, Name=f"#{number}")
+                for number in range(first, self.top + 1)
+                for row in self.order_rows
+            ]
+            path = export.save_csv(self.folder / f"orders_export_{len(self.csvs) + 1}.csv")
+            self.csvs.append(path)
+            self.export(path)
+        elif action == "again" and self.csvs:
+            self.export(rng.choice(self.csvs))
+        elif action == "unmark-batch" and self.csvs:
+            batches = sorted(p.name for p in self.folder.glob("*.iif"))
+            named = {o for o, mark in marked.items() if mark}
+            if batches and named:
+                batch = rng.choice(batches)
+                held = invoice_numbers(self.folder / batch)
+                code = run("unmark", str(self.csvs[0]), "--batch", batch, "-y")[0]
+                after = self.marked()
+                self.books.subtract(o for o in held if marked.get(o) and not after.get(o))
+                assert code in (0, 2)  # 2: no mark names that batch any more
+        elif action == "unmark" and any(marked.values()):
+            chosen = rng.sample(sorted(o for o, m in marked.items() if m), 1)
+            self.books.subtract(chosen)  # deleted in QuickBooks first
+            assert run("unmark", str(self.csvs[-1]), "--orders", chosen[0], "-y")[0] == 0
+        elif action == "mark" and self.csvs:
+            names = {f"#{n}" for n in range(2001, self.top + 1)}
+            rows = self.csvs[-1].read_text(encoding="utf-8").splitlines()[1:]
+            present = sorted({line.split(",")[0] for line in rows} & names)
+            free = [o for o in present if not marked.get(o)]
+            if free:
+                chosen = rng.choice(free)
+                self.books.update([chosen])  # entered by hand in QuickBooks
+                assert run("mark", str(self.csvs[-1]), "--orders", chosen, "-y")[0] == 0
+        elif action == "lose-ledger" and self.ledger.exists() and self.csvs:
+            saved = self.ledger.read_bytes()
+            self.ledger.unlink()
+            path = rng.choice(self.csvs)
+            _, out, _ = run("check", str(path), "--accounts", str(self.accounts))
+            if any("would be booked twice" in line for line in out):
+                self.ledger.write_bytes(saved)  # told: the ledger is put back
+            else:
+                self.export(path)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CSV_STEPS)
+# Always tried first: the ledger lost after a week's export.
+@example([("week", Random(0)), ("lose-ledger", Random(0))])
+def test_weeks_of_csv_exports_book_each_order_once(steps: list[tuple[str, Any]]) -> None:
+    clock = [dt.datetime(2026, 3, 2, 9, 0)]
+
+    def now() -> dt.datetime:
+        clock[0] += dt.timedelta(minutes=1)
+        return clock[0]
+
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(cli, "_now", now)
+        (Path(folder) / "accounts").mkdir()
+        shop = CsvShop(Path(folder))
+        for action, rng in steps:
+            shop.step(action, rng)
+            booked = {order: int(mark) for order, mark in shop.marked().items()}
             assert {order: shop.books[order] for order in booked} == booked, (action, steps)
             assert max(shop.books.values(), default=0) <= 1

@@ -18,12 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from ccp_xlsx2iif.problems import Columns, Place, Problem
+from ccp_xlsx2iif.cells import PARSERS, CellValue, CellValueError
+from ccp_xlsx2iif.contract import Kind
+from ccp_xlsx2iif.files import batch_in_mark, mark_day
+from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count
 
 _LONGEST_LINE = 1 << 20
@@ -74,22 +77,51 @@ class BatchFiles:
         return self._numbers[path]
 
 
+class MarkedCell(NamedTuple):
+    """An Exported cell that says something, with its row's order and that order's date."""
+
+    row: int
+    order_id: str
+    mark: str
+    order_date: CellValue | None  # the Order Date cell as read (``None``: there is none)
+
+
 def misplaced_marks(
-    marked: Mapping[str, Sequence[tuple[int, str]]],
+    cells: Iterable[MarkedCell],
     columns: Columns | None,
     files: BatchFiles,
     order_ids: Collection[str],
 ) -> list[Problem]:
-    """Return a problem for each Exported cell whose batch holds no invoice of its row's order.
+    """Return a problem for each Exported cell that sits beside another order than its own.
 
-    ``marked`` gives per batch the rows whose Exported cell names it, with their Order IDs.
-    A batch file that is gone, or whose invoices are not numbered by the Order IDs of the
-    sheet (templates of one's own), proves nothing.
+    A cell is found out by its day (written before its row's order was placed), else by its
+    batch file (which holds no invoice of its row's order); each is told once. A batch file
+    that is gone, or whose invoices are not numbered by the Order IDs of the sheet (templates
+    of one's own), proves nothing.
     """
     problems: list[Problem] = []
     if columns is None:
         return problems
-    for batch, rows in sorted(marked.items()):
+    parse_date = PARSERS[Kind.DATE]
+    read: dict[str, tuple[dt.date | None, str | None]] = {}  # what each distinct mark says
+    by_batch: dict[str, list[tuple[int, str]]] = {}
+    for row, order_id, mark, order_date in cells:
+        if mark not in read:
+            read[mark] = (mark_day(mark), batch_in_mark(mark))
+        day, batch = read[mark]
+        if day is not None and order_date is not None:
+            try:
+                placed = parse_date(order_date)
+            except CellValueError:
+                placed = None  # an unreadable date of an order not exported is not checked
+            if placed is not None and (
+                problem := marked_before_placed(columns, row, order_id, day, placed)
+            ):
+                problems.append(problem)
+                continue
+        if batch is not None:
+            by_batch.setdefault(batch, []).append((row, order_id))
+    for batch, rows in sorted(by_batch.items()):
         path = files.find(batch)
         numbers = files.numbers(path) if path is not None else set()
         if numbers.isdisjoint(order_ids):
@@ -113,13 +145,13 @@ _DAYS_APART = dt.timedelta(days=1)
 
 
 def marked_before_placed(
-    place: Place, order_id: str, marked: dt.date, placed: dt.date
+    columns: Columns, row: int, order_id: str, marked: dt.date, placed: dt.date
 ) -> Problem | None:
-    """Return a problem if an order's Exported cell was written before the order was placed."""
+    """Return a problem if the Exported cell of a row was written before its order was placed."""
     if placed <= marked + _DAYS_APART:
         return None
     return Problem(
-        place,
+        columns.place("exported", row),
         "misplaced-mark",
         f"says order {order_id} was exported or marked on {marked:%Y-%m-%d}, before its date "
         f"{placed:%Y-%m-%d}: this mark belongs to another order",

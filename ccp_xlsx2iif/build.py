@@ -7,7 +7,6 @@ they are skipped. Every unreadable cell becomes a ``Problem``; nothing is raised
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.batches import marked_before_placed
+from ccp_xlsx2iif.batches import MarkedCell
 from ccp_xlsx2iif.cells import (
     EXACT_FLOAT_LIMIT,
     PARSERS,
@@ -29,7 +28,7 @@ from ccp_xlsx2iif.cells import (
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
-from ccp_xlsx2iif.files import batch_in_mark, mark_day
+from ccp_xlsx2iif.files import batch_in_mark
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Columns, Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
@@ -55,8 +54,8 @@ class Selection:
     exporting_ids: set[str] = field(default_factory=set)
     duplicated: set[str] = field(default_factory=set)
     pending: _Rows | None = None
-    # Per batch the Exported cells name: the rows of those cells, and their rows' orders.
-    marked: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # The Exported cells that say something, with their rows' orders (``batches.MarkedCell``).
+    marked: list[MarkedCell] = field(default_factory=list)
     order_columns: Columns | None = None
 
 
@@ -466,14 +465,8 @@ def _positional(
     ]
 
 
-def read_orders(
-    orders: Table, statuses: Iterable[str], *, marks_in_cells: bool = True
-) -> Selection:
-    """Choose the orders to export and read their rows (their lines come later).
-
-    ``marks_in_cells``: the Exported marks are the sheet's own cells, which a sort or a paste
-    can move away from their orders (not a CSV file's, kept in its ledger by Order ID).
-    """
+def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
+    """Choose the orders to export and read their rows (their lines come later)."""
     keys = status_keys(statuses)
     selection = Selection()
     problems = selection.problems
@@ -502,23 +495,26 @@ def read_orders(
                         )
                     )
                     unclear.add(position)
-    batch_of: dict[CellValue | None, str] = {}
-    day_of: dict[CellValue | None, dt.date] = {}
     for mark in set(marks):
-        if mark.__class__ is str and mark:
-            if batch := batch_in_mark(mark):
-                selection.batches.add(batch)
-                batch_of[mark] = batch
-            if day := mark_day(mark):
-                day_of[mark] = day
-    if marks_in_cells and day_of and "order_date" in index:
-        _check_mark_days(orders, ids, marks, day_of, problems)
-    if batch_of:
-        selection.order_columns = orders.columns
-        marked = selection.marked
-        for position, mark in enumerate(marks):
-            if (batch := batch_of.get(mark)) is not None and ids[position].__class__ is str:
-                marked.setdefault(batch, []).append((position + 2, ids[position]))
+        if mark.__class__ is str and mark and (batch := batch_in_mark(mark)):
+            selection.batches.add(batch)
+    selection.order_columns = orders.columns
+    date_at = index.get("order_date", 0) - 1
+    # Marks and dates repeat (one per batch, one per day): each is kept once, not per row.
+    same_mark: dict[str, str] = {}
+    same_date: dict[tuple[type, CellValue | None], CellValue | None] = {}
+    selection.marked = []
+    for position, (order_id, mark, cells) in enumerate(zip(ids, marks, rows, strict=True)):
+        if isinstance(mark, str) and mark and order_id.__class__ is str:
+            date = cells[date_at] if 0 <= date_at < len(cells) else None
+            selection.marked.append(
+                MarkedCell(
+                    position + 2,
+                    order_id,
+                    same_mark.setdefault(mark, mark),
+                    same_date.setdefault((date.__class__, date), date),
+                )
+            )
     reasons = list(map(partial(_skip_reason, keys=keys), statuses_found, marks))
 
     first_row = selection.first_row
@@ -569,29 +565,6 @@ def read_orders(
                     )
                 )
     return selection
-
-
-def _check_mark_days(
-    orders: Table,
-    ids: Sequence[Any],
-    marks: Sequence[CellValue | None],
-    day_of: Mapping[CellValue | None, dt.date],
-    problems: list[Problem],
-) -> None:
-    """Note each Exported cell written before its row's order was placed."""
-    at = orders.columns.index["order_date"] - 1
-    parse = PARSERS[Kind.DATE]
-    for position, (order_id, mark, row) in enumerate(zip(ids, marks, orders.rows[1:], strict=True)):
-        day = day_of.get(mark)
-        if day is None or order_id.__class__ is not str or at >= len(row):
-            continue
-        try:
-            placed = parse(row[at])
-        except CellValueError:
-            continue  # an unreadable date of an order not exported is not checked
-        place = orders.columns.place("exported", position + 2)
-        if problem := marked_before_placed(place, order_id, day, placed):
-            problems.append(problem)
 
 
 def attach_lines(

@@ -414,13 +414,10 @@ def plan_export(
         )
         problems += selection.problems + account_problems
         files = BatchFiles([workbook.parent, *folders])
-        if ledger is None:
-            # A mark found out by its day is not told again from its batch file.
-            told = {p.place for p in selection.problems if p.code == "misplaced-mark"}
-            found = misplaced_marks(
+        if ledger is None:  # a CSV file's marks are found by Order ID: they cannot move
+            problems += misplaced_marks(
                 selection.marked, selection.order_columns, files, selection.first_row.keys()
             )
-            problems += [problem for problem in found if problem.place not in told]
         warnings = batch_notes(
             workbook,
             selection.batches,

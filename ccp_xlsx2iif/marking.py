@@ -12,19 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from ccp_xlsx2iif.batches import (
     BatchFiles,
-    marked_before_placed,
+    MarkedCell,
     misplaced_marks,
     misplaced_notes,
 )
 from ccp_xlsx2iif.build import IdColumn
-from ccp_xlsx2iif.cells import CellValueError, is_blank, parse_date, parse_text
+from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
 from ccp_xlsx2iif.csvfiles import (
     LEDGER_HEADERS,
@@ -40,7 +39,6 @@ from ccp_xlsx2iif.files import (
     StagedFile,
     batch_in_mark,
     exported_mark,
-    mark_day,
     real_file,
     temporary_workbook_path,
     writing_to,
@@ -182,25 +180,18 @@ def _misplaced(
 ) -> list[Problem]:
     """Return the marks to clear that sit beside another order than theirs.
 
-    Cleared, such a mark would send the order beside it to the next export. A mark is found
-    out by its day (written before its row's order was placed) or by its batch file.
+    Cleared, such a mark would send the order beside it to the next export.
     """
-    problems: list[Problem] = []
     date_at = table.columns.index.get("order_date", 0) - 1
-    marked: dict[str, list[tuple[int, str]]] = {}
-    for row in changed:
-        cells = table.rows[row.row - 1]
-        day = mark_day(row.exported)
-        if day is not None and 0 <= date_at < len(cells):
-            with suppress(CellValueError):
-                place = table.columns.place("exported", row.row)
-                placed = parse_date(cells[date_at])
-                if problem := marked_before_placed(place, row.order_id, day, placed):
-                    problems.append(problem)
-                    continue
-        if named := batch_in_mark(row.exported):
-            marked.setdefault(named, []).append((row.row, row.order_id))
-    return problems + misplaced_marks(marked, table.columns, BatchFiles(folders), order_ids)
+    cells = [
+        MarkedCell(row.row, row.order_id, row.exported, _cell(table.rows[row.row - 1], date_at))
+        for row in changed
+    ]
+    return misplaced_marks(cells, table.columns, BatchFiles(folders), order_ids)
+
+
+def _cell(cells: Sequence[CellValue | None], at: int) -> CellValue | None:
+    return cells[at] if 0 <= at < len(cells) else None
 
 
 def _choose(

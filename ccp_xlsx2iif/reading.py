@@ -178,11 +178,11 @@ def read_workbook_orders(
         if items is None:
             return None
         grouped = group_orders(orders, problems)
-        selection = read_orders(grouped.table, statuses, marks_in_cells=ledger_marks is None)
+        selection = read_orders(grouped.table, statuses)
         attach_lines(selection, [items])
         rows_of = grouped.rows_of
     else:
-        selection = read_orders(orders, statuses, marks_in_cells=ledger_marks is None)
+        selection = read_orders(orders, statuses)
         tables = _item_tables(book, layout, problems)
         if tables is None:
             return None

@@ -14,12 +14,13 @@ from openpyxl import load_workbook
 
 from ccp_xlsx2iif.batches import (
     BatchFiles,
+    MarkedCell,
     invoice_numbers,
     marked_before_placed,
     misplaced_marks,
 )
 from ccp_xlsx2iif.files import mark_day
-from ccp_xlsx2iif.problems import Columns, Place
+from ccp_xlsx2iif.problems import Columns
 from tests.command import run
 from tests.conftest import BATCH, NOW
 from tests.workbooks import OrderBook
@@ -239,7 +240,11 @@ def test_marks_against_their_batch(
         IIF.replace(b"{first}", numbers[0]).replace(b"{second}", numbers[1])
     )
     columns = Columns("Orders", {"order_id": 1, "exported": 15})
-    marked = {"week.iif": [(2, "1001"), (3, "1002")], "gone.iif": [(4, "1003")]}
+    marked = [
+        MarkedCell(2, "1001", "2026-03-14 09:30 week.iif", None),
+        MarkedCell(3, "1002", "2026-03-14 09:30 week.iif", None),
+        MarkedCell(4, "1003", "2026-03-14 09:30 gone.iif", None),
+    ]
     problems = misplaced_marks(
         marked, columns, BatchFiles([tmp_path]), {"1001", "1002", "1003", "1004"}
     )
@@ -419,7 +424,7 @@ def test_an_order_placed_the_day_after_its_mark_is_not_flagged(days: int, flagge
     # The shop's day and the computer's may be a time zone apart.
     marked = dt.date(2026, 3, 14)
     placed = marked + dt.timedelta(days=days)
-    problem = marked_before_placed(Place("Orders", 2, 15), "1001", marked, placed)
+    problem = marked_before_placed(Columns("Orders", {"exported": 15}), 2, "1001", marked, placed)
     assert (problem is not None) == flagged
 
 

@@ -131,25 +131,23 @@ class Tally:
                     self._learn(line.split(b"\t"))
                 continue
             width = widths.get(keyword)
-            shown = line[:60].decode("ascii", "replace") + ("..." if len(line) > 60 else "")
-            shown = shown.replace("\t", "\\t").replace("\r", "\\r")
             if b"\r" in line:
                 raise BadRow(
-                    f'the line "{shown}" holds a line break (a carriage return): QuickBooks would '
-                    "read it as two lines"
+                    f'the line "{_shown(line)}" holds a line break (a carriage return): '
+                    "QuickBooks would read it as two lines"
                 )
             if width is None:
                 raise BadRow(
-                    f'the line "{shown}" does not start with a keyword a header names '
+                    f'the line "{_shown(line)}" does not start with a keyword a header names '
                     "(!TRNS, !SPL, !ENDTRNS...): QuickBooks would not read it as meant"
                 )
             fields = line.count(b"\t")
             if fields > width:
                 name = keyword.decode("ascii", "replace")
                 raise BadRow(
-                    f'the {name} row "{shown}" has {fields} field{"s" if fields > 1 else ""}, '
-                    f"more than the {width} its header !{name} names: QuickBooks would read its "
-                    "fields shifted"
+                    f'the {name} row "{_shown(line)}" has {fields} '
+                    f"field{'s' if fields > 1 else ''}, more than the {width} its header !{name} "
+                    "names: QuickBooks would read its fields shifted"
                 )
 
     def _learn(self, header: list[bytes]) -> None:
@@ -296,6 +294,12 @@ def tally_for(large: bool, *, check_rows: bool = False) -> Iterator[Tally | Tall
         yield process
     finally:
         process.close()
+
+
+def _shown(line: bytes) -> str:
+    """Show the start of a row in a message, its TABs and carriage returns visible."""
+    shown = line[:60].decode("ascii", "replace") + ("..." if len(line) > 60 else "")
+    return shown.replace("\t", "\\t").replace("\r", "\\r")
 
 
 def _failed(what: str, answer: bytes) -> RuntimeError:

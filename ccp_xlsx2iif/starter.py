@@ -69,10 +69,7 @@ def write_starter(folder: Path) -> Path:
 
     path = folder / STARTER_NAME
     if path.exists():
-        raise FileProblem(
-            f"{path}: the file exists already; init never overwrites a workbook",
-            hint="Give another folder: ccp-xlsx2iif init FOLDER",
-        )
+        raise _exists(path)
     if folder.exists() and not folder.is_dir():
         raise FileProblem(f"{folder}: not a folder", hint="Give a folder: ccp-xlsx2iif init FOLDER")
     book = Workbook()
@@ -130,11 +127,8 @@ def write_starter(folder: Path) -> Path:
                 f"{folder}: cannot be created ({error.strerror or error})", hint=DISK_HINT
             ) from None
         create_file(path, content)
-    except FileExistsError:
-        raise FileProblem(
-            f"{path}: the file exists already; init never overwrites a workbook",
-            hint="Give another folder: ccp-xlsx2iif init FOLDER",
-        ) from None
+    except FileExistsError:  # made meanwhile
+        raise _exists(path) from None
     except OSError as error:
         _remove_empty(made)
         raise FileProblem(
@@ -142,6 +136,13 @@ def write_starter(folder: Path) -> Path:
             hint=DISK_HINT,
         ) from None
     return path
+
+
+def _exists(path: Path) -> FileProblem:
+    return FileProblem(
+        f"{path}: the file exists already; init never overwrites a workbook",
+        hint="Give another folder: ccp-xlsx2iif init FOLDER",
+    )
 
 
 def _remove_empty(folders: list[Path]) -> None:

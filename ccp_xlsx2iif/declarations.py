@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import Chart, describe_type
 from ccp_xlsx2iif.contract import ROLE_BY_FIELD
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
-from ccp_xlsx2iif.problems import Problem
+from ccp_xlsx2iif.problems import Place, Problem
 
 RULE_FIELDS = (
     "customer",
@@ -206,45 +206,78 @@ def items_to_declare(
     orders: Sequence[Order], accounts: Accounts, chart: Chart | None, *, tax_mode: str
 ) -> tuple[list[NewItem], list[Problem]]:
     """Return the items the batch's invoice lines name, with their types and accounts."""
-    declared: dict[str, NewItem] = {}
-    origins: dict[str, str] = {}
+    named, problems = _named_items(orders, accounts, tax_mode)
+    known = chart.items if chart is not None and chart.items is not None else frozenset()
+    return [item for key, (item, _) in named.items() if key not in known], problems
+
+
+def unknown_items(
+    orders: Sequence[Order], accounts: Accounts, chart: Chart, *, tax_mode: str
+) -> list[Problem]:
+    """Report the items the invoices name that QuickBooks' item list (``chart.items``) lacks.
+
+    QuickBooks would create each on import with a type and account of its own choosing. Each
+    is reported once, where its name is first read.
+    """
+    known = chart.items if chart.items is not None else frozenset()
+    named, _ = _named_items(orders, accounts, tax_mode)
+    return [
+        Problem(
+            place,
+            "unknown-item",
+            f'item "{item.name}" is not in the item list of {chart.source}, and QuickBooks '
+            "would create it with a type and account of its own choosing; create it in "
+            "QuickBooks and export the lists again, or add --declare-items",
+        )
+        for key, (item, place) in named.items()
+        if key not in known
+    ]
+
+
+def _named_items(
+    orders: Sequence[Order], accounts: Accounts, tax_mode: str
+) -> tuple[dict[str, tuple[NewItem, Place]], list[Problem]]:
+    """Return the items the invoices name, by QuickBooks' key, each with where it is first read.
+
+    Also return the problems of names that are one QuickBooks item written two ways.
+    """
+    named: dict[str, tuple[NewItem, Place]] = {}
     problems: list[Problem] = []
 
-    def declare(item: NewItem, where: str) -> Problem | None:
+    def name(item: NewItem, place: Place) -> None:
         key = item.name.casefold()
-        first = declared.setdefault(key, item)
-        if first is item:
-            origins[key] = where
-            return None
-        if (first.name, first.item_type) != (item.name, item.item_type):
-            return Problem(
-                None,
-                "item-name-conflict",
-                f'item "{item.name}" ({where}) is the same QuickBooks item as "{first.name}" '
-                f"({origins[key]}); QuickBooks item names ignore case, so make them differ",
+        first, first_place = named.setdefault(key, (item, place))
+        if first is not item and (first.name, first.item_type) != (item.name, item.item_type):
+            problems.append(
+                Problem(
+                    place,
+                    "item-name-conflict",
+                    f'item "{item.name}" ({place}) is the same QuickBooks item as '
+                    f'"{first.name}" ({first_place}); QuickBooks item names ignore case, so '
+                    "make them differ",
+                )
             )
-        return None
 
     products = accounts.item_subtotal
     product_type = products.item_type or "PART"
     for order in orders:
         for line in order.lines:
-            name = iif.clean_text(products.item or line.sku)
-            item = NewItem(name, product_type, line.description, products.account, line.taxable)
-            conflict = declare(item, str(line.origin.place("sku")))
-            if conflict:
-                problems.append(replace(conflict, place=line.origin.place("sku")))
+            item_name = iif.clean_text(products.item or line.sku)
+            where = products.origin.place("item") if products.item else line.origin.place("sku")
+            name(
+                NewItem(item_name, product_type, line.description, products.account, line.taxable),
+                where,
+            )
     for field, item_type, used in _role_items(orders, tax_mode):
         row: RoleAccount | None = getattr(accounts, field)
         if row is None or not row.item or not used:
             continue
         vendor = accounts.tax_agency.account if field == "sales_tax" and accounts.tax_agency else ""
-        item = NewItem(row.item, item_type, row.role, row.account, None, vendor)
-        conflict = declare(item, str(row.origin.place("item")))
-        if conflict:
-            problems.append(replace(conflict, place=row.origin.place("item")))
-    known = chart.items if chart is not None and chart.items is not None else frozenset()
-    return [item for key, item in declared.items() if key not in known], problems
+        name(
+            NewItem(row.item, item_type, row.role, row.account, None, vendor),
+            row.origin.place("item"),
+        )
+    return named, problems
 
 
 def _role_items(orders: Sequence[Order], tax_mode: str) -> Iterable[tuple[str, str, bool]]:

@@ -52,6 +52,7 @@ from ccp_xlsx2iif.declarations import (
     customers_to_declare,
     items_to_declare,
     name_customers,
+    unknown_items,
 )
 from ccp_xlsx2iif.files import (
     StagedFile,
@@ -534,6 +535,8 @@ def _declarations(
     if options.declare_items:
         items, item_problems = items_to_declare(orders, accounts, chart, tax_mode=options.tax_mode)
         problems += item_problems
+    elif chart is not None and chart.items is not None:
+        problems += unknown_items(orders, accounts, chart, tax_mode=options.tax_mode)
     customers = customers_to_declare(orders, chart) if options.declare_customers else []
     return Declarations(tuple(new_accounts), tuple(items), tuple(customers)), problems
 
@@ -541,7 +544,8 @@ def _declarations(
 def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
     if chart is None:
         return (NOT_VERIFIED,)
-    notes = [f"Account names were checked against {chart.source}."]
+    names = "Account" if chart.items is None else "Account and item"
+    notes = [f"{names} names were checked against {chart.source}."]
     if options.declare_items and chart.items is None:
         notes.append(
             "Every item the batch uses is declared, because the chart lists no items; give "

@@ -20,7 +20,7 @@ from ccp_xlsx2iif.report import TAX_REMINDER
 from tests.command import run
 from tests.conftest import BATCH, NOW
 from tests.iif_reader import read_iif
-from tests.workbooks import OrderBook
+from tests.workbooks import OrderBook, company_lists
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "orders.xlsx"
@@ -570,7 +570,7 @@ def test_check_prints_every_problem_and_a_verdict(tmp_path: Path) -> None:
     book.accounts[6][1] = "Shiping Income"
     path = book.save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
-    chart = Path(__file__).parent / "golden" / "chart-all-lists.iif"
+    chart = company_lists(tmp_path)
     assert run("check", str(path), "--chart", str(chart)) == (
         1,
         [],

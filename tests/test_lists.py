@@ -5,7 +5,6 @@ Accounts, items and customers are declared only when asked, each with its type.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ from ccp_xlsx2iif.problems import UsageProblem
 from tests.conftest import NOW
 from tests.expect import problems
 from tests.iif_reader import read_iif
-from tests.workbooks import OrderBook
+from tests.workbooks import ALL_LISTS, OrderBook, company_lists
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-ALL_LISTS = GOLDEN / "chart-all-lists.iif"
 ACCOUNTS_ONLY = GOLDEN / "chart-accounts-only.iif"
 
 
@@ -40,8 +38,38 @@ def exported(book: OrderBook, tmp_path: Path, **options: Any) -> bytes:
 
 def test_accounts_that_match_the_chart_pass_and_the_summary_says_so(tmp_path: Path) -> None:
     path = chart_book().save(tmp_path / "orders.xlsx")
-    result = export_workbook(path, ExportOptions(chart=ALL_LISTS, dry_run=True), NOW)
-    assert result.notes == ("Account names were checked against chart-all-lists.iif.",)
+    result = export_workbook(path, ExportOptions(chart=company_lists(tmp_path), dry_run=True), NOW)
+    assert result.notes == ("Account and item names were checked against lists.iif.",)
+    options = ExportOptions(chart=ACCOUNTS_ONLY, create_accounts=True, dry_run=True)
+    result = export_workbook(path, options, NOW)
+    assert result.notes == ("Account names were checked against chart-accounts-only.iif.",)
+
+
+def test_items_the_company_lacks_are_problems_where_their_names_are_read(tmp_path: Path) -> None:
+    # QuickBooks would create them on import, with a type and account it chooses; the export
+    # of all lists says which items the company has (names that differ in case are one).
+    book = chart_book()
+    book.items[0]["SKU"] = "mug-11"  # MUG-11 to QuickBooks
+    path = book.save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    lacks = (
+        ", and QuickBooks would create it with a type and account of its own choosing; create "
+        "it in QuickBooks and export the lists again, or add --declare-items"
+    )
+    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+        f'Items!B3: item "CARD-5" is not in the item list of chart-all-lists.iif{lacks}',
+        f'Items!B4: item "TEE-M" is not in the item list of chart-all-lists.iif{lacks}',
+        f'Accounts!C5: item "State Tax" is not in the item list of chart-all-lists.iif{lacks}',
+        f'Accounts!C8: item "Discount" is not in the item list of chart-all-lists.iif{lacks}',
+    ]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
+    # One item for every product line: it is read from the Accounts sheet.
+    assert book.accounts is not None
+    book.accounts[3][2] = "Web Sale"
+    assert problems(book, tmp_path / "one item", chart=ALL_LISTS)[:1] == [
+        f'Accounts!C4: item "Web Sale" is not in the item list of chart-all-lists.iif{lacks}'
+    ]
 
 
 def test_near_misses_are_errors_with_a_suggestion(tmp_path: Path) -> None:
@@ -51,7 +79,7 @@ def test_near_misses_are_errors_with_a_suggestion(tmp_path: Path) -> None:
     book.accounts[1][1] = "accounts receivable"
     book.accounts[3][1] = "Web Store"
     book.accounts[7][1] = "Advertising"
-    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+    assert problems(book, tmp_path, chart=company_lists(tmp_path)) == [
         'Accounts!B2: "accounts receivable" is not in the chart of accounts; did you mean '
         '"Accounts Receivable"?',
         'Accounts!B4: "Web Store" is not in the chart of accounts; did you mean "Sales:Web Store"?',
@@ -69,7 +97,7 @@ def test_account_types_must_fit_their_roles(tmp_path: Path) -> None:
     book.accounts[3][1] = "Undeposited Funds"  # Item Subtotal
     book.accounts[7][1] = "Merchant Account Fees"  # Discount: an expense fits
     book.accounts[1] = ["Accounts Receivable", "Accounts Receivable", "", "Bank"]
-    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+    assert problems(book, tmp_path, chart=company_lists(tmp_path)) == [
         'Accounts!D2: the Type is Bank (BANK), but QuickBooks has "Accounts Receivable" as '
         "Accounts Receivable (AR)",
         'Accounts!B3: account "Sales Tax Payable" is Other Current Liability (OCLIAB); the role '
@@ -91,10 +119,10 @@ def test_the_accounts_sheet_can_name_the_chart_file(tmp_path: Path) -> None:
     assert book.accounts is not None
     book.accounts.append(["Chart File", "lists/chart.iif"])
     (tmp_path / "lists").mkdir()
-    shutil.copyfile(ALL_LISTS, tmp_path / "lists" / "chart.iif")
+    company_lists(tmp_path / "lists", "chart.iif")
     path = book.save(tmp_path / "orders.xlsx")
     result = export_workbook(path, ExportOptions(dry_run=True), NOW)
-    assert result.notes == ("Account names were checked against chart.iif.",)
+    assert result.notes == ("Account and item names were checked against chart.iif.",)
 
 
 def test_a_chart_of_accounts_sheet_in_the_accounts_workbook(tmp_path: Path) -> None:
@@ -190,7 +218,8 @@ def test_declare_customers_with_addresses_and_contacts(tmp_path: Path) -> None:
     book.orders[1].update({"Email": "grace@example.com", "Phone": "555-0102", "Company": "Navy"})
     book.orders.append(dict(book.orders[1], **{"Order ID": 1003}))
     book.items.append(dict(book.items[2], **{"Order ID": 1003}))
-    iif = read_iif(exported(book, tmp_path, chart=ALL_LISTS, declare_customers=True))
+    lists = company_lists(tmp_path)
+    iif = read_iif(exported(book, tmp_path, chart=lists, declare_customers=True))
     assert iif.lists["CUST"] == [
         {
             "NAME": "Grace Hopper",
@@ -267,7 +296,7 @@ def test_a_rule_that_formats_a_field_is_reported(tmp_path: Path, rule: str, show
 def test_a_customer_named_like_a_vendor_or_employee_is_reported(tmp_path: Path) -> None:
     book = chart_book()
     book.orders[1]["Customer"] = "Rosalind Franklin"
-    assert problems(book, tmp_path, chart=ALL_LISTS) == [
+    assert problems(book, tmp_path, chart=company_lists(tmp_path)) == [
         'Orders!D3: customer "Rosalind Franklin" is the name of a employee in QuickBooks, which '
         'keeps one list of names for customers, vendors and employees; add a "Customer Name '
         'Rule" row on the Accounts sheet to name customers differently (order 1002)'

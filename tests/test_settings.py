@@ -17,7 +17,7 @@ from tests.command import run
 from tests.conftest import BATCH, NOW
 from tests.expect import problems
 from tests.iif_reader import IifFile, read_iif
-from tests.workbooks import ACCOUNT_ROWS, OrderBook, save_sheets
+from tests.workbooks import ACCOUNT_ROWS, OrderBook, company_lists, save_sheets
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
 
@@ -147,11 +147,10 @@ def test_terms_and_rep_longer_than_quickbooks_takes(tmp_path: Path) -> None:
 
 
 def test_a_chart_file_setting_is_read_beside_the_workbook(tmp_path: Path) -> None:
-    chart = Path(__file__).parent / "golden" / "chart-all-lists.iif"
-    (tmp_path / "lists.iif").write_bytes(chart.read_bytes())
+    company_lists(tmp_path)
     path = with_settings(("Chart File", "lists.iif")).save(tmp_path / "orders.xlsx")
     code, out, _ = run("check", str(path))
-    assert (code, out[0]) == (0, "Account names were checked against lists.iif.")
+    assert (code, out[0]) == (0, "Account and item names were checked against lists.iif.")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the POSIX limit on a name's length")

@@ -98,6 +98,22 @@ def default_items() -> Rows:
     ]
 
 
+ALL_LISTS = Path(__file__).resolve().parent / "golden" / "chart-all-lists.iif"
+# The items OrderBook's invoices name that chart-all-lists.iif does not list.
+UNLISTED_ITEMS = ("CARD-5", "TEE-M", "State Tax", "Discount")
+
+
+def company_lists(folder: Path, name: str = "lists.iif") -> Path:
+    """Write QuickBooks' export of all lists of a company that has every item ``OrderBook`` names.
+
+    It is chart-all-lists.iif with the items it lacks added to its item list.
+    """
+    rows = "".join(f"INVITEM\t{item}\r\n" for item in UNLISTED_ITEMS)
+    path = folder / name
+    path.write_bytes(ALL_LISTS.read_bytes() + rows.encode("ascii"))
+    return path
+
+
 def headers_of(rows: Rows) -> list[str]:
     headers: list[str] = []
     for row in rows:

@@ -51,6 +51,13 @@ OTHER_NAME_LISTS: Mapping[str, str] = {
     "EMP": "employee",
     "OTHERNAME": "other name",
 }
+# The lists whose entries an invoice names by NAME, and which QuickBooks adds to on import.
+SIMPLE_LISTS: Mapping[str, str] = {
+    "CLASS": "class",
+    "TERMS": "terms",
+    "SHIPMETH": "ship method",
+    "PAYMETH": "payment method",
+}
 HOW_TO_EXPORT = (
     "In QuickBooks: File > Utilities > Export > Lists to IIF Files, tick Chart of Accounts "
     "(or every list), save the file, and give it with --chart FILE."
@@ -75,7 +82,9 @@ class Chart:
     """The accounts of a QuickBooks company file, by full name, and the other lists if known.
 
     ``items``, ``customers`` and ``other_names`` are ``None`` when the source does not list
-    them (an Account Listing, or an IIF export of the chart of accounts alone).
+    them (an Account Listing, or an IIF export of the chart of accounts alone). ``lists``
+    holds the names of the other lists an IIF file names entries of (``CLASS``, ``TERMS``,
+    ``SHIPMETH``, ``PAYMETH``), by keyword, for those the export holds.
     """
 
     source: str
@@ -83,6 +92,7 @@ class Chart:
     items: frozenset[str] | None = None
     customers: frozenset[str] | None = None
     other_names: Mapping[str, str] | None = None
+    lists: Mapping[str, frozenset[str]] = field(default_factory=dict)
     _by_key: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def type_of(self, name: str) -> str | None:
@@ -172,16 +182,23 @@ def parse_iif_lists(data: bytes, source: str) -> Chart:
     def names(keyword: str) -> Iterable[str]:
         return (row["NAME"].casefold() for row in rows.get(keyword, []) if row.get("NAME"))
 
+    def listed(keyword: str) -> frozenset[str] | None:
+        # A list the export leaves out (not ticked, or empty) is not known: None.
+        return frozenset(names(keyword)) if keyword in headers else None
+
     return Chart(
         source,
         accounts,
-        items=frozenset(names("INVITEM")) if full_export else None,
-        customers=frozenset(names("CUST")) if full_export else None,
+        items=listed("INVITEM"),
+        customers=listed("CUST"),
         other_names={
             name: kind for keyword, kind in OTHER_NAME_LISTS.items() for name in names(keyword)
         }
         if full_export
         else None,
+        lists={
+            keyword: known for keyword in SIMPLE_LISTS if (known := listed(keyword)) is not None
+        },
     )
 
 

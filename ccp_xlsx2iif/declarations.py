@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.chart import Chart, describe_type
+from ccp_xlsx2iif.chart import SIMPLE_LISTS, Chart, describe_type
 from ccp_xlsx2iif.contract import ROLE_BY_FIELD
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
 from ccp_xlsx2iif.problems import Place, Problem
@@ -232,6 +232,67 @@ def unknown_items(
         for key, (item, place) in named.items()
         if key not in known
     ]
+
+
+# The lists whose new entries change the books (a class splits the class reports, terms
+# without their days make invoices due at once): a name they lack is a problem. A new ship or
+# payment method is only a label, and is pointed out.
+_LISTS_THAT_STOP = frozenset({"CLASS", "TERMS"})
+
+
+def unknown_list_entries(
+    orders: Sequence[Order], chart: Chart, *, default_class: str, payment_methods: bool
+) -> tuple[list[Problem], list[str]]:
+    """Find the classes, terms, ship and payment methods that QuickBooks' lists lack.
+
+    QuickBooks adds each to its list on import, silently: a misspelt class becomes a class
+    of its own. Only the lists the chart holds (``chart.lists``) are checked, each entry once,
+    where it is first read. Return the problems (classes and terms) and a note naming the
+    new ship and payment methods. Payment methods count when the file writes them
+    (``payment_methods``: with payments, or sales receipts).
+    """
+    fields = {"CLASS": "class_name", "TERMS": "terms", "SHIPMETH": "ship_method"}
+    if payment_methods:
+        fields["PAYMETH"] = "payment_method"
+    problems: list[Problem] = []
+    labels: list[str] = []
+    for keyword, field in fields.items():
+        known = chart.lists.get(keyword)
+        if known is None:
+            continue
+        first: dict[str, Order] = {}
+        for order in orders:
+            first.setdefault(getattr(order, field), order)
+        what = SIMPLE_LISTS[keyword]
+        for value, order in first.items():
+            place: Place | None = order.origin.place(field)
+            if not value and field == "class_name":
+                value, place = default_class, None
+            if not value or value.casefold() in known:
+                continue
+            if keyword not in _LISTS_THAT_STOP:
+                labels.append(f'{what} "{value}" ({place})')
+                continue
+            given = " (the class of orders without one, from --class or the Settings sheet)"
+            problems.append(
+                Problem(
+                    place,
+                    "unknown-list-entry",
+                    f'{what} "{value}"{given if place is None else ""} is not on the {what} '
+                    f"list of {chart.source}, and QuickBooks would add it there on import; add "
+                    f"it in QuickBooks and export the lists again, or write the {what} as "
+                    "QuickBooks has it",
+                )
+            )
+    notes = (
+        [
+            f"QuickBooks will add to its lists what {chart.source} does not have: "
+            f"{', '.join(labels)}. If one is misspelt, correct it in the workbook first."
+        ]
+        if labels
+        else []
+    )
+    return problems, notes
 
 
 def _named_items(

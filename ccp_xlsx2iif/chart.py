@@ -84,7 +84,8 @@ class Chart:
     ``items``, ``customers`` and ``other_names`` are ``None`` when the source does not list
     them (an Account Listing, or an IIF export of the chart of accounts alone). ``lists``
     holds the names of the other lists an IIF file names entries of (``CLASS``, ``TERMS``,
-    ``SHIPMETH``, ``PAYMETH``), by keyword, for those the export holds.
+    ``SHIPMETH``, ``PAYMETH``, and the vendors, ``VEND``), by keyword, for those the export
+    holds.
     """
 
     source: str
@@ -197,7 +198,9 @@ def parse_iif_lists(data: bytes, source: str) -> Chart:
         if full_export
         else None,
         lists={
-            keyword: known for keyword in SIMPLE_LISTS if (known := listed(keyword)) is not None
+            keyword: known
+            for keyword in (*SIMPLE_LISTS, "VEND")
+            if (known := listed(keyword)) is not None
         },
     )
 

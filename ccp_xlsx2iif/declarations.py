@@ -18,6 +18,7 @@ from ccp_xlsx2iif.contract import ROLE_BY_FIELD
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
 from ccp_xlsx2iif.problems import Place, Problem
 
+NEW_CUSTOMERS_SHOWN = 10
 RULE_FIELDS = (
     "customer",
     "company",
@@ -123,9 +124,18 @@ def name_customers(
 
 
 def check_names(
-    orders: Sequence[Order], accounts: Accounts, chart: Chart | None, *, declare_customers: bool
+    orders: Sequence[Order],
+    accounts: Accounts,
+    chart: Chart | None,
+    *,
+    declare_customers: bool,
+    tax_mode: str = "lines",
 ) -> list[Problem]:
-    """Check the names that share QuickBooks' one name list: customers, vendors, employees."""
+    """Check the names that share QuickBooks' one name list: customers, vendors, employees.
+
+    With QuickBooks' own sales tax (``tax_mode``), the tax agency must be one of the vendors
+    the chart lists, when it lists them.
+    """
     problems: list[Problem] = []
     first_by_name: dict[str, Order] = {}
     for order in orders:
@@ -167,7 +177,50 @@ def check_names(
                 "one list of names, so the tax agency needs a name of its own",
             )
         )
+    if (
+        tax_mode == "quickbooks"
+        and agency is not None
+        and chart is not None
+        and (vendors := chart.lists.get("VEND")) is not None
+        and agency.account.casefold() not in vendors
+    ):
+        problems.append(
+            Problem(
+                agency.origin.place("account"),
+                "unknown-vendor",
+                f'tax agency "{agency.account}" is not a vendor in {chart.source}; '
+                "the sales tax is owed to it, so write the name of the vendor your sales tax "
+                "item names, as QuickBooks has it",
+            )
+        )
     return problems
+
+
+def new_customers(orders: Sequence[Order], chart: Chart) -> list[str]:
+    """Name the customers of the batch that QuickBooks' customer list (``chart.customers``) lacks.
+
+    QuickBooks creates each from its name alone; a returning customer written another way
+    (accents, spacing) becomes a second one. Return a note, or nothing.
+    """
+    if chart.customers is None:
+        return []
+    new: dict[str, str] = {}
+    for order in orders:
+        name = iif.clean_text(order.quickbooks_name)
+        if name.casefold() not in chart.customers:
+            new.setdefault(name.casefold(), name)
+    if not new:
+        return []
+    shown = list(new.values())[:NEW_CUSTOMERS_SHOWN]
+    more = len(new) - len(shown)
+    names = ", ".join(shown) + (f" and {more:,} more" if more else "")
+    count = f"{len(new):,} customer{'s' if len(new) > 1 else ''}"
+    return [
+        f"{count} of the batch {'are' if len(new) > 1 else 'is'} not in {chart.source}: {names}. "
+        "QuickBooks creates each from its name alone (a customer it has under another spelling "
+        "becomes a second one); add --declare-customers to create them with their addresses, "
+        "email and phone."
+    ]
 
 
 def _different(first: str, second: str) -> bool:

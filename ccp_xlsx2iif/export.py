@@ -52,6 +52,7 @@ from ccp_xlsx2iif.declarations import (
     customers_to_declare,
     items_to_declare,
     name_customers,
+    new_customers,
     unknown_items,
     unknown_list_entries,
 )
@@ -471,7 +472,11 @@ def plan_export(
         if accounts is not None:
             problems += check_tax_mode(accounts, options.tax_mode)
             problems += check_names(
-                orders, accounts, chart, declare_customers=options.declare_customers
+                orders,
+                accounts,
+                chart,
+                declare_customers=options.declare_customers,
+                tax_mode=options.tax_mode,
             )
             declarations, declaration_problems = _declarations(orders, accounts, chart, options)
             problems += declaration_problems
@@ -483,6 +488,8 @@ def plan_export(
                 payment_methods=options.payments or options.book_as == "sales-receipt",
             )
             problems += list_problems
+            if not options.declare_customers:
+                list_notes += new_customers(orders, chart)
         problems += mark_problems
         if ledger is not None:
             entries = [

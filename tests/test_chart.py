@@ -42,7 +42,7 @@ def test_iif_full_list_export_gives_items_customers_and_other_names() -> None:
     assert chart.items == frozenset({"mug-11", "shipping"})
     assert chart.customers == frozenset({"ada lovelace"})
     assert chart.other_names == {"state comptroller": "vendor", "rosalind franklin": "employee"}
-    assert chart.lists == {}
+    assert chart.lists == {"VEND": frozenset({"state comptroller"})}
 
 
 def test_a_list_the_export_leaves_out_is_not_known_and_an_empty_one_is() -> None:

@@ -230,6 +230,47 @@ def test_classes_and_terms_the_company_lacks_are_problems_new_labels_a_note(
     assert result.notes == ("Account and item names were checked against lists.iif.",)
 
 
+def test_customers_quickbooks_lacks_are_named_in_a_note(tmp_path: Path) -> None:
+    # QuickBooks creates them from their names alone: the note says which, and how to give
+    # them their addresses. A customer QuickBooks has under another spelling is named too.
+    book = chart_book()
+    book.orders += [
+        dict(book.orders[1], **{"Order ID": 1000 + n, "Customer": f"Buyer {n}"})
+        for n in range(3, 15)
+    ]
+    book.items += [dict(book.items[2], **{"Order ID": 1000 + n}) for n in range(3, 15)]
+    book.orders[1]["Customer"] = "Ada  Lovelace"
+    path = book.save(tmp_path / "orders.xlsx")
+    lists = company_lists(tmp_path, customers=())
+    result = export_workbook(path, ExportOptions(chart=lists, dry_run=True), NOW)
+    assert result.notes[1:] == (
+        "13 customers of the batch are not in lists.iif: Ada  Lovelace, Buyer 3, Buyer 4, "
+        "Buyer 5, Buyer 6, Buyer 7, Buyer 8, Buyer 9, Buyer 10, Buyer 11 and 3 more. QuickBooks "
+        "creates each from its name alone (a customer it has under another spelling becomes a "
+        "second one); add --declare-customers to create them with their addresses, email and "
+        "phone.",
+    )
+    options = ExportOptions(chart=lists, dry_run=True, declare_customers=True)
+    assert not any(
+        "customers of the batch" in note for note in export_workbook(path, options, NOW).notes
+    )
+
+
+def test_quickbooks_tax_owed_to_a_vendor_quickbooks_lacks_is_a_problem(tmp_path: Path) -> None:
+    book = quickbooks_tax_book()
+    assert book.accounts is not None
+    book.accounts[-1][1] = "State Comptroler"
+    lists = company_lists(tmp_path)
+    assert problems(book, tmp_path, chart=lists, tax_mode="quickbooks", declare_items=True) == [
+        'Accounts!B11: tax agency "State Comptroler" is not a vendor in lists.iif; the sales '
+        "tax is owed to it, so write the name of the vendor your sales tax item names, as "
+        "QuickBooks has it"
+    ]
+    book.accounts[-1][1] = "state comptroller"  # QuickBooks' names ignore case
+    (tmp_path / "ok").mkdir()
+    assert exported(book, tmp_path / "ok", chart=lists, tax_mode="quickbooks", declare_items=True)
+
+
 def test_declare_items_with_their_types_and_accounts(tmp_path: Path) -> None:
     book = chart_book()
     assert book.accounts is not None
@@ -260,7 +301,7 @@ def test_declare_customers_with_addresses_and_contacts(tmp_path: Path) -> None:
     book.orders[1].update({"Email": "grace@example.com", "Phone": "555-0102", "Company": "Navy"})
     book.orders.append(dict(book.orders[1], **{"Order ID": 1003}))
     book.items.append(dict(book.items[2], **{"Order ID": 1003}))
-    lists = company_lists(tmp_path)
+    lists = company_lists(tmp_path, customers=())
     iif = read_iif(exported(book, tmp_path, chart=lists, declare_customers=True))
     assert iif.lists["CUST"] == [
         {

@@ -99,18 +99,22 @@ def default_items() -> Rows:
 
 
 ALL_LISTS = Path(__file__).resolve().parent / "golden" / "chart-all-lists.iif"
-# The items OrderBook's invoices name that chart-all-lists.iif does not list.
+# The items and customers of OrderBook's invoices that chart-all-lists.iif does not list.
 UNLISTED_ITEMS = ("CARD-5", "TEE-M", "State Tax", "Discount")
+UNLISTED_CUSTOMERS = ("Grace Hopper",)
 
 
-def company_lists(folder: Path, name: str = "lists.iif") -> Path:
-    """Write QuickBooks' export of all lists of a company that has every item ``OrderBook`` names.
+def company_lists(
+    folder: Path, name: str = "lists.iif", *, customers: tuple[str, ...] = UNLISTED_CUSTOMERS
+) -> Path:
+    """Write QuickBooks' export of all lists of a company that has what ``OrderBook`` names.
 
-    It is chart-all-lists.iif with the items it lacks added to its item list.
+    It is chart-all-lists.iif with the items it lacks, and ``customers``, added to its lists.
     """
-    rows = "".join(f"INVITEM\t{item}\r\n" for item in UNLISTED_ITEMS)
+    rows = [f"INVITEM\t{item}\r\n" for item in UNLISTED_ITEMS]
+    rows += [f"CUST\t{customer}\r\n" for customer in customers]
     path = folder / name
-    path.write_bytes(ALL_LISTS.read_bytes() + rows.encode("ascii"))
+    path.write_bytes(ALL_LISTS.read_bytes() + "".join(rows).encode("ascii"))
     return path
 
 

@@ -29,6 +29,12 @@ _TEXT_LIMITS: tuple[tuple[str, iif.Limit], ...] = (
     ("terms", iif.TERMS),
     ("rep", iif.REP),
 )
+# What a total that leaves the taxes out says: the shop's prices include them.
+TAXES_INCLUDED = (
+    "; it would match with the taxes included in the prices, which the tool does not take (it "
+    "books prices before tax, as QuickBooks' sales tax does): enter such orders in QuickBooks "
+    "by hand, then mark them with ccp-xlsx2iif mark"
+)
 _NOT_NEGATIVE = (
     ("discount", "Discount"),
     ("sale", "Sale"),
@@ -147,7 +153,8 @@ def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list
             f"total {amount(order.total)} does not match subtotal {amount(order.item_subtotal)}"
             f" - discount {amount(order.discount)} - sale {amount(order.sale)}"
             f" + taxes {amount(order.state_tax + order.country_tax)}"
-            f" + shipping {amount(order.shipping)} = {amount(expected)}",
+            f" + shipping {amount(order.shipping)} = {amount(expected)}"
+            + (TAXES_INCLUDED if order.taxes and order.total == expected - order.taxes else ""),
         )
 
     problems.extend(_text_problems(order, context))

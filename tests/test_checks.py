@@ -140,6 +140,19 @@ def test_total_must_match_its_parts_to_the_cent(tmp_path: Path) -> None:
     ]
 
 
+def test_a_total_with_the_taxes_included_in_the_prices_is_told_as_such(tmp_path: Path) -> None:
+    # A shop whose prices include tax (VAT, GST) writes them in the subtotal and in Taxes.
+    book = OrderBook()
+    book.orders[0]["Total"] = 37.5
+    assert problems(book, tmp_path) == [
+        "Orders!M2: total 37.50 does not match subtotal 37.50 - discount 0.00 - sale 0.00 + "
+        "taxes 2.50 + shipping 0.00 = 40.00; it would match with the taxes included in the "
+        "prices, which the tool does not take (it books prices before tax, as QuickBooks' "
+        "sales tax does): enter such orders in QuickBooks by hand, then mark them with "
+        "ccp-xlsx2iif mark (order 1001)"
+    ]
+
+
 def test_total_without_subtotal_column_uses_the_item_lines(tmp_path: Path) -> None:
     book = OrderBook()
     for row in book.orders:

@@ -152,6 +152,33 @@ def check_names(
                     "such as {customer} ({email}) or {company}",
                 )
             )
+    rule = accounts.customer_name_rule
+    jobs = rule is not None and ":" in rule.account  # a rule may name jobs on purpose
+    for order in first_by_name.values():
+        name = order.quickbooks_name
+        if jobs and ":" in name and not all(part.strip() for part in name.split(":")):
+            problems.append(
+                Problem(
+                    order.origin.place("customer"),
+                    "job-name",
+                    f'customer "{name}" has an empty part before or after a ":" (Customer:Job); '
+                    "fill the fields the Customer Name Rule names, or change the rule (order "
+                    f"{order.order_id})",
+                )
+            )
+        elif not jobs:
+            customer, colon, job = name.partition(":")
+            if colon:
+                problems.append(
+                    Problem(
+                        order.origin.place("customer"),
+                        "job-name",
+                        f'customer "{order.quickbooks_name}" has a ":", which QuickBooks reads '
+                        f'as Customer:Job: the order would go to a job "{job.strip()}" of a '
+                        f'customer "{customer.strip()}"; write the name without ":" (order '
+                        f"{order.order_id})",
+                    )
+                )
     if chart is not None and chart.other_names is not None:
         for key, order in first_by_name.items():
             kind = chart.other_names.get(key)

@@ -376,6 +376,36 @@ def test_a_rule_that_formats_a_field_is_reported(tmp_path: Path, rule: str, show
     ]
 
 
+def test_a_colon_in_a_customer_name_is_reported_unless_a_rule_names_jobs(tmp_path: Path) -> None:
+    # QuickBooks reads "Re:Design Studio" as the job "Design Studio" of a customer "Re".
+    book = OrderBook()
+    book.orders[0]["Customer"] = "Re:Design Studio"
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1003, "Customer": "Re:Design Studio"}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1003}))  # one problem for both
+    assert problems(book, tmp_path) == [
+        'Orders!D2: customer "Re:Design Studio" has a ":", which QuickBooks reads as '
+        'Customer:Job: the order would go to a job "Design Studio" of a customer "Re"; write the '
+        'name without ":" (order 1001)'
+    ]
+    assert book.accounts is not None
+    book.orders[0]["Company"] = "Re:Design"
+    book.accounts.append(["Customer Name Rule", "{company}:{customer}"])
+    assert problems(book, tmp_path / "jobs") == [
+        'Orders!D3: customer ":Grace Hopper" has an empty part before or after a ":" '
+        "(Customer:Job); fill the fields the Customer Name Rule names, or change the rule "
+        "(order 1002)",
+        'Orders!D4: customer ":Re:Design Studio" has an empty part before or after a ":" '
+        "(Customer:Job); fill the fields the Customer Name Rule names, or change the rule "
+        "(order 1003)",
+    ]
+    book.orders[1]["Company"] = book.orders[2]["Company"] = "Navy"
+    iif = read_iif(exported(book, tmp_path / "jobs"))
+    assert [t.trns["NAME"] for t in iif.transactions][:2] == [
+        "Re:Design:Re:Design Studio",
+        "Re:Design:Re:Design Studio",
+    ]
+
+
 def test_a_customer_named_like_a_vendor_or_employee_is_reported(tmp_path: Path) -> None:
     book = chart_book()
     book.orders[1]["Customer"] = "Rosalind Franklin"

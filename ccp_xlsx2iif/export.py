@@ -106,9 +106,15 @@ CHART_SHEET = "Chart of Accounts"
 # Items sheet, read last, is parsed while the rows of the Orders sheet are worked through.
 SHEETS_READ = (SETTINGS_SHEET, ACCOUNTS.name, CHART_SHEET, ORDERS.name, ITEMS.name)
 NOT_VERIFIED = (
-    "Account names were not checked against QuickBooks, which creates any account it does not "
-    "know. To check them, export the chart of accounts from QuickBooks (File > Utilities > "
-    "Export > Lists to IIF Files, Chart of Accounts) and give it with --chart FILE."
+    "Account and item names were not checked against QuickBooks, which creates any account or "
+    "item it does not know. To check them, export the lists from QuickBooks (File > Utilities "
+    "> Export > Lists to IIF Files, every list, or Chart of Accounts for the accounts alone) "
+    "and give the file with --chart FILE."
+)
+ITEMS_NOT_VERIFIED = (
+    "Item names were not checked: the chart lists no items. To check them, give QuickBooks' "
+    "export of every list with --chart (File > Utilities > Export > Lists to IIF Files), or "
+    "declare the items with --declare-items."
 )
 
 
@@ -564,6 +570,8 @@ def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
         return (NOT_VERIFIED,)
     names = "Account" if chart.items is None else "Account and item"
     notes = [f"{names} names were checked against {chart.source}."]
+    if chart.items is None and not options.declare_items:
+        notes.append(ITEMS_NOT_VERIFIED)
     if options.declare_items and chart.items is None:
         notes.append(
             "Every item the batch uses is declared, because the chart lists no items; give "

@@ -42,7 +42,12 @@ def test_accounts_that_match_the_chart_pass_and_the_summary_says_so(tmp_path: Pa
     assert result.notes == ("Account and item names were checked against lists.iif.",)
     options = ExportOptions(chart=ACCOUNTS_ONLY, create_accounts=True, dry_run=True)
     result = export_workbook(path, options, NOW)
-    assert result.notes == ("Account names were checked against chart-accounts-only.iif.",)
+    assert result.notes == (
+        "Account names were checked against chart-accounts-only.iif.",
+        "Item names were not checked: the chart lists no items. To check them, give "
+        "QuickBooks' export of every list with --chart (File > Utilities > Export > Lists to IIF "
+        "Files), or declare the items with --declare-items.",
+    )
 
 
 def test_items_the_company_lacks_are_problems_where_their_names_are_read(tmp_path: Path) -> None:
@@ -107,7 +112,7 @@ def test_without_a_chart_the_export_says_once_that_names_were_not_checked(tmp_pa
     path = OrderBook().save(tmp_path / "orders.xlsx")
     result = export_workbook(path, ExportOptions(dry_run=True), NOW)
     assert len(result.notes) == 1
-    assert result.notes[0].startswith("Account names were not checked against QuickBooks")
+    assert result.notes[0].startswith("Account and item names were not checked against QuickBooks")
 
 
 def test_the_accounts_sheet_can_name_the_chart_file(tmp_path: Path) -> None:

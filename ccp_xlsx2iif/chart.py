@@ -51,12 +51,13 @@ OTHER_NAME_LISTS: Mapping[str, str] = {
     "EMP": "employee",
     "OTHERNAME": "other name",
 }
-# The lists whose entries an invoice names by NAME, and which QuickBooks adds to on import.
+# The lists whose entries an invoice names (a sales rep by its initials).
 SIMPLE_LISTS: Mapping[str, str] = {
     "CLASS": "class",
     "TERMS": "terms",
     "SHIPMETH": "ship method",
     "PAYMETH": "payment method",
+    "SALESREP": "sales rep",
 }
 HOW_TO_EXPORT = (
     "In QuickBooks: File > Utilities > Export > Lists to IIF Files, tick Chart of Accounts "
@@ -84,8 +85,8 @@ class Chart:
     ``items``, ``customers`` and ``other_names`` are ``None`` when the source does not list
     them (an Account Listing, or an IIF export of the chart of accounts alone). ``lists``
     holds the names of the other lists an IIF file names entries of (``CLASS``, ``TERMS``,
-    ``SHIPMETH``, ``PAYMETH``, and the vendors, ``VEND``), by keyword, for those the export
-    holds.
+    ``SHIPMETH``, ``PAYMETH``, ``SALESREP`` and the vendors, ``VEND``), by keyword, for those
+    the export holds.
     """
 
     source: str
@@ -181,7 +182,8 @@ def parse_iif_lists(data: bytes, source: str) -> Chart:
     full_export = any(keyword in headers for keyword in ("CUST", "INVITEM", *OTHER_NAME_LISTS))
 
     def names(keyword: str) -> Iterable[str]:
-        return (row["NAME"].casefold() for row in rows.get(keyword, []) if row.get("NAME"))
+        key = "INITIALS" if keyword == "SALESREP" else "NAME"  # a rep is named by initials
+        return (row[key].casefold() for row in rows.get(keyword, []) if row.get(key))
 
     def listed(keyword: str) -> frozenset[str] | None:
         # A list the export leaves out (not ticked, or empty) is not known: None.

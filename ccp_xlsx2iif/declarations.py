@@ -315,23 +315,28 @@ def unknown_items(
 
 
 # The lists whose new entries change the books (a class splits the class reports, terms
-# without their days make invoices due at once): a name they lack is a problem. A new ship or
-# payment method is only a label, and is pointed out.
-_LISTS_THAT_STOP = frozenset({"CLASS", "TERMS"})
+# without their days make invoices due at once, a sales rep is one of the company's names): a
+# name they lack is a problem. A new ship or payment method is only a label, and is pointed out.
+_LISTS_THAT_STOP = frozenset({"CLASS", "TERMS", "SALESREP"})
+_ADDED = {
+    "CLASS": ", and QuickBooks would add it there on import",
+    "TERMS": ", and QuickBooks would add it there on import",
+}
 
 
 def unknown_list_entries(
     orders: Sequence[Order], chart: Chart, *, default_class: str, payment_methods: bool
 ) -> tuple[list[Problem], list[str]]:
-    """Find the classes, terms, ship and payment methods that QuickBooks' lists lack.
+    """Find the classes, terms, sales reps, ship and payment methods QuickBooks' lists lack.
 
-    QuickBooks adds each to its list on import, silently: a misspelt class becomes a class
-    of its own. Only the lists the chart holds (``chart.lists``) are checked, each entry once,
-    where it is first read. Return the problems (classes and terms) and a note naming the
+    QuickBooks adds a class, terms, ship or payment method it lacks to its list on import,
+    silently: a misspelt class becomes a class of its own; a sales rep must be one it has
+    (its initials). Only the lists the chart holds (``chart.lists``) are checked, each entry once,
+    where it is first read. Return the problems (classes, terms, reps) and a note naming the
     new ship and payment methods. Payment methods count when the file writes them
     (``payment_methods``: with payments, or sales receipts).
     """
-    fields = {"CLASS": "class_name", "TERMS": "terms", "SHIPMETH": "ship_method"}
+    fields = {"CLASS": "class_name", "TERMS": "terms", "SHIPMETH": "ship_method", "SALESREP": "rep"}
     if payment_methods:
         fields["PAYMETH"] = "payment_method"
     problems: list[Problem] = []
@@ -359,9 +364,8 @@ def unknown_list_entries(
                     place,
                     "unknown-list-entry",
                     f'{what} "{value}"{given if place is None else ""} is not on the {what} '
-                    f"list of {chart.source}, and QuickBooks would add it there on import; add "
-                    f"it in QuickBooks and export the lists again, or write the {what} as "
-                    "QuickBooks has it",
+                    f"list of {chart.source}{_ADDED.get(keyword, '')}; add it in QuickBooks and "
+                    f"export the lists again, or write the {what} as QuickBooks has it",
                 )
             )
     notes = (

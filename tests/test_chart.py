@@ -53,6 +53,7 @@ def test_a_list_the_export_leaves_out_is_not_known_and_an_empty_one_is() -> None
         b"!CLASS\tNAME\tREFNUM\r\nCLASS\tWeb\t1\r\nCLASS\tWeb:Wholesale\t2\r\n"
         b"!TERMS\tNAME\r\n"
         b"!SHIPMETH\tNAME\r\nSHIPMETH\tUPS Ground\r\n"
+        b"!SALESREP\tINITIALS\tASSOCIATEDNAME\r\nSALESREP\tJD\tJane Doe\r\n"
     )
     chart = parse_iif_lists(data, "lists.iif")
     assert (chart.items, chart.customers) == (None, frozenset({"ada lovelace"}))
@@ -60,6 +61,7 @@ def test_a_list_the_export_leaves_out_is_not_known_and_an_empty_one_is() -> None
         "CLASS": frozenset({"web", "web:wholesale"}),
         "TERMS": frozenset(),
         "SHIPMETH": frozenset({"ups ground"}),
+        "SALESREP": frozenset({"jd"}),  # a sales rep is named by its initials
     }
 
 

@@ -201,11 +201,13 @@ def test_classes_and_terms_the_company_lacks_are_problems_new_labels_a_note(
 ) -> None:
     book = chart_book()
     book.orders[0].update({"Class": "web", "Terms": "Net 30", "Ship Method": "UPS Ground"})
-    book.orders[1].update({"Terms": "Net 03", "Ship Method": "Pigeon"})
+    book.orders[1].update({"Terms": "Net 03", "Ship Method": "Pigeon", "Rep": "RF"})
+    book.orders[0]["Rep"] = "jd"
     lists = with_lists(
         tmp_path,
         "!CLASS\tNAME\nCLASS\tWeb\n!TERMS\tNAME\nTERMS\tNet 30\n"
-        "!SHIPMETH\tNAME\nSHIPMETH\tUPS Ground\n!PAYMETH\tNAME\nPAYMETH\tVisa\n",
+        "!SHIPMETH\tNAME\nSHIPMETH\tUPS Ground\n!PAYMETH\tNAME\nPAYMETH\tVisa\n"
+        "!SALESREP\tINITIALS\tASSOCIATEDNAME\nSALESREP\tJD\tJane Doe\n",
     )
     assert problems(book, tmp_path, chart=lists, class_name="Retail") == [
         'class "Retail" (the class of orders without one, from --class or the Settings sheet) '
@@ -215,8 +217,10 @@ def test_classes_and_terms_the_company_lacks_are_problems_new_labels_a_note(
         'Orders!Q3: terms "Net 03" is not on the terms list of lists.iif, and QuickBooks would '
         "add it there on import; add it in QuickBooks and export the lists again, or write the "
         "terms as QuickBooks has it",
+        'Orders!S3: sales rep "RF" is not on the sales rep list of lists.iif; add it in '
+        "QuickBooks and export the lists again, or write the sales rep as QuickBooks has it",
     ]
-    book.orders[1]["Terms"] = "NET 30"
+    book.orders[1].update({"Terms": "NET 30", "Rep": "JD"})
     path = book.save(tmp_path / "orders.xlsx")
     result = export_workbook(path, ExportOptions(chart=lists, dry_run=True), NOW)
     assert result.notes[1:] == (

@@ -405,14 +405,22 @@ def _named_items(
 
     products = accounts.item_subtotal
     product_type = products.item_type or "PART"
+    cleaned: dict[str, str] = {}  # each SKU is cleaned once
     for order in orders:
         for line in order.lines:
-            item_name = iif.clean_text(products.item or line.sku)
-            where = products.origin.place("item") if products.item else line.origin.place("sku")
-            name(
-                NewItem(item_name, product_type, line.description, products.account, line.taxable),
-                where,
-            )
+            written = products.item or line.sku
+            item_name = cleaned.get(written)
+            if item_name is None:
+                item_name = cleaned[written] = iif.clean_text(written)
+            first = named.get(item_name.casefold())
+            # A line names the item its first line named unless written otherwise: a record
+            # (and a place) is made for the first line of each item only.
+            if first is None or first[0].name != item_name:
+                where = products.origin.place("item") if products.item else line.origin.place("sku")
+                item = NewItem(
+                    item_name, product_type, line.description, products.account, line.taxable
+                )
+                name(item, where)
     for field, item_type, used in _role_items(orders, tax_mode):
         row: RoleAccount | None = getattr(accounts, field)
         if row is None or not row.item or not used:

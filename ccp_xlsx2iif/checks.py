@@ -8,7 +8,8 @@ checked against what QuickBooks will see.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import Chart, describe_type
@@ -71,6 +72,32 @@ def check_orders(
             continue
         problems.extend(check_order(order, accounts, today))
     return problems
+
+
+def check_currencies(orders: Sequence[Order], currency: str = "") -> list[Problem]:
+    """Report the orders in another currency than the company's, or than the batch's others.
+
+    QuickBooks books every amount of an IIF file in the company's own currency: an order paid
+    in another (a shop that sells abroad in its buyers' currencies) would be booked at the
+    wrong value. ``currency`` is the company's (the Settings sheet's Currency); without it,
+    the currency of most of the batch's orders is taken. A blank currency cell says nothing.
+    """
+    found = Counter(order.currency.upper() for order in orders if order.currency)
+    if not found or (not currency and len(found) == 1):
+        return []
+    expected = currency or found.most_common(1)[0][0]
+    against = "the company's currency" if currency else "the other orders of the batch"
+    return [
+        Problem(
+            order.origin.place("currency"),
+            "other-currency",
+            f"the order is in {order.currency}, {against} in {expected}; QuickBooks books every "
+            "amount in the company's currency, so enter this order by hand at its value in "
+            f"{expected}, then mark it with ccp-xlsx2iif mark (order {order.order_id})",
+        )
+        for order in orders
+        if order.currency and order.currency.upper() != expected
+    ]
 
 
 def _plain_line(line: OrderLine, skus_named: bool) -> bool:

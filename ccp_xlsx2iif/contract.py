@@ -97,6 +97,7 @@ ORDERS = SheetSpec(
         Column("class_name", "Class", _T),
         Column("terms", "Terms", _T),
         Column("rep", "Rep", _T),
+        Column("currency", "Currency", _T),
         Column("exported", "Exported", Kind.RAW),
     ),
 )

@@ -33,7 +33,13 @@ from ccp_xlsx2iif.batches import (
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import read_accounts
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
-from ccp_xlsx2iif.checks import LATEST_DAYS_AHEAD, check_chart, check_orders, check_tax_mode
+from ccp_xlsx2iif.checks import (
+    LATEST_DAYS_AHEAD,
+    check_chart,
+    check_currencies,
+    check_orders,
+    check_tax_mode,
+)
 from ccp_xlsx2iif.contract import ACCOUNTS, BOOK_AS, ITEMS, ORDERS, TAX_MODES, SheetSpec
 from ccp_xlsx2iif.csvfiles import (
     CsvBook,
@@ -164,6 +170,7 @@ class ExportOptions:
     book_as: str = "invoice"
     date_format: str = iif.US_DATE_FORMAT
     class_name: str = ""
+    currency: str = ""
     output_folder: Path | None = None
     layout: str | None = None
     given: frozenset[str] | None = None
@@ -470,6 +477,7 @@ def plan_export(
         )
         problems += name_problems
         problems += check_orders(orders, accounts, now.date())
+        problems += check_currencies(orders, options.currency)
         if ledger is None:
             latest = now.date() + dt.timedelta(days=LATEST_DAYS_AHEAD)
             warnings += ahead_of_the_clock(orders, now.date(), latest)

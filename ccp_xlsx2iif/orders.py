@@ -93,6 +93,7 @@ class Order(NamedTuple):
     terms: str = ""
     rep: str = ""
     customer_name: str = ""
+    currency: str = ""
 
     @property
     def quickbooks_name(self) -> str:

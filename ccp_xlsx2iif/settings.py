@@ -71,6 +71,16 @@ def _flag(text: str) -> bool:
         raise SettingError(str(error)) from None
 
 
+def _currency(text: str) -> str:
+    code = text.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise SettingError(
+            f'"{text}" is not a currency code; write the three letters of the company\'s '
+            "currency, such as USD or CAD"
+        )
+    return code
+
+
 def _statuses(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -94,6 +104,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Date Format", "date_format", date_pattern),
     Setting("Tax Mode", "tax_mode", _choice(TAX_MODES)),
     Setting("Class", "class_name", str),
+    Setting("Currency", "currency", _currency),
     Setting("Payments", "payments", _flag),
     Setting("Create Accounts", "create_accounts", _flag),
     Setting("Declare Items", "declare_items", _flag),

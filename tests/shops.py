@@ -306,7 +306,7 @@ def shopify_export() -> ShopExport:
                         "Paid at": order["created"],
                         "Fulfillment Status": "fulfilled",
                         "Accepts Marketing": "no",
-                        "Currency": "CAD" if country == "CA" else "USD",
+                        "Currency": "USD",  # the shop's currency, whatever the buyer's country
                         "Subtotal": items - discount,
                         "Shipping": shipping,
                         "Taxes": taxes,

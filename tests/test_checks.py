@@ -153,6 +153,35 @@ def test_a_total_with_the_taxes_included_in_the_prices_is_told_as_such(tmp_path:
     ]
 
 
+def test_an_order_in_another_currency_than_the_others_is_a_problem(tmp_path: Path) -> None:
+    # QuickBooks books every amount in the company's currency: 25.95 EUR is not 25.95 USD.
+    book = OrderBook()
+    book.orders.append(dict(book.orders[0], **{"Order ID": 1003}))
+    book.items += [dict(item, **{"Order ID": 1003}) for item in book.items[:2]]
+    for order, currency in zip(book.orders, ["usd", "EUR", "USD"], strict=True):
+        order["Currency"] = currency
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1004, "Currency": None}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1004}))
+    assert problems(book, tmp_path) == [
+        "Orders!P3: the order is in EUR, the other orders of the batch in USD; QuickBooks books "
+        "every amount in the company's currency, so enter this order by hand at its value in "
+        "USD, then mark it with ccp-xlsx2iif mark (order 1002)"
+    ]
+    # With the company's currency on the Settings sheet, a batch all in another is refused.
+    book.orders[1]["Currency"] = "USD"
+    book.extra_sheets["Settings"] = [["Setting", "Value"], ["Currency", "cad"]]
+    assert codes(book, tmp_path / "cad") == [
+        ("Orders!P2", "other-currency"),
+        ("Orders!P3", "other-currency"),
+        ("Orders!P4", "other-currency"),
+    ]
+    book.extra_sheets["Settings"] = [["Setting", "Value"], ["Currency", "US Dollar"]]
+    assert problems(book, tmp_path / "bad") == [
+        'Settings!B2: "US Dollar" is not a currency code; write the three letters of the '
+        "company's currency, such as USD or CAD"
+    ]
+
+
 def test_total_without_subtotal_column_uses_the_item_lines(tmp_path: Path) -> None:
     book = OrderBook()
     for row in book.orders:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl.utils import get_column_letter
 
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from tests.command import run
@@ -101,6 +102,24 @@ def test_shopify_marks_every_row_of_an_order_and_reexports_by_the_one_sheet_rule
     again = export_workbook(path, ExportOptions(accounts=accounts), NOW)
     assert [order.order_id for order in again.orders] == ["#1001"]
     assert again.skipped["already exported"] == 2
+
+
+def test_a_shopify_order_in_its_buyers_currency_is_a_problem(tmp_path: Path) -> None:
+    # A shop that sells abroad in its buyers' currencies exports their orders in them.
+    export = shopify_export()
+    exported = [
+        row for row in export.rows if row.get("Currency") and row["Name"] in export.expected
+    ]
+    exported[1]["Currency"] = "CAD"
+    path = export.save_xlsx(tmp_path / "orders.xlsx")
+    name = exported[1]["Name"]
+    row = export.rows.index(exported[1]) + 2
+    column = get_column_letter(export.headers.index("Currency") + 1)
+    assert [str(p) for p in failed_export(path, accounts=accounts_file(tmp_path))] == [
+        f"orders_export_1!{column}{row}: the order is in CAD, the other orders of the batch in "
+        "USD; QuickBooks books every amount in the company's currency, so enter this order by "
+        f"hand at its value in USD, then mark it with ccp-xlsx2iif mark (order {name})"
+    ]
 
 
 def test_the_rows_of_an_order_must_agree(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ def test_unknown_settings_and_bad_values_are_problems(tmp_path: Path) -> None:
     assert problems(book, tmp_path) == [
         'Settings!A2: "Colour" is not a setting; the settings are "Accounts File", '
         '"Chart File", "Output Folder", "Status", "Book As", "Date Format", "Tax Mode", '
-        '"Class", "Payments", "Create Accounts", "Declare Items", "Declare Customers", '
+        '"Class", "Currency", "Payments", "Create Accounts", "Declare Items", "Declare Customers", '
         '"Layout"',
         'Settings!B3: "%Y-%m" is not a date format; write us (MM/DD/YYYY), uk (DD/MM/YYYY) or '
         "a pattern with %d, %m and %Y, such as %d.%m.%Y",

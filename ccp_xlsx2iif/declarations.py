@@ -131,10 +131,12 @@ def check_names(
     declare_customers: bool,
     tax_mode: str = "lines",
 ) -> list[Problem]:
-    """Check the names that share QuickBooks' one name list: customers, vendors, employees.
+    """Check the customers' names, and the names that share QuickBooks' one name list.
 
-    With QuickBooks' own sales tax (``tax_mode``), the tax agency must be one of the vendors
-    the chart lists, when it lists them.
+    A ``:`` in a customer's name makes it a job of another customer, unless the Customer Name
+    Rule writes one on purpose. Customers, vendors and employees share one list. With
+    QuickBooks' own sales tax (``tax_mode``), the tax agency must be one of the vendors the
+    chart lists, when it lists them.
     """
     problems: list[Problem] = []
     first_by_name: dict[str, Order] = {}
@@ -173,7 +175,7 @@ def check_names(
                     Problem(
                         order.origin.place("customer"),
                         "job-name",
-                        f'customer "{order.quickbooks_name}" has a ":", which QuickBooks reads '
+                        f'customer "{name}" has a ":", which QuickBooks reads '
                         f'as Customer:Job: the order would go to a job "{job.strip()}" of a '
                         f'customer "{customer.strip()}"; write the name without ":" (order '
                         f"{order.order_id})",

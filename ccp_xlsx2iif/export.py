@@ -495,15 +495,8 @@ def plan_export(
             declarations, declaration_problems = _declarations(orders, accounts, chart, options)
             problems += declaration_problems
         if chart is not None:
-            list_problems, list_notes = unknown_list_entries(
-                orders,
-                chart,
-                default_class=options.class_name,
-                payment_methods=options.payments or options.book_as == "sales-receipt",
-            )
+            list_problems, list_notes = _against_lists(orders, chart, options)
             problems += list_problems
-            if not options.declare_customers:
-                list_notes += new_customers(orders, chart)
         problems += mark_problems
         if ledger is not None:
             entries = [
@@ -571,6 +564,21 @@ def _declarations(
         problems += unknown_items(orders, accounts, chart, tax_mode=options.tax_mode)
     customers = customers_to_declare(orders, chart) if options.declare_customers else []
     return Declarations(tuple(new_accounts), tuple(items), tuple(customers)), problems
+
+
+def _against_lists(
+    orders: list[Order], chart: Chart, options: ExportOptions
+) -> tuple[list[Problem], list[str]]:
+    """Hold the other names of the batch to the lists the chart holds; say which are new."""
+    problems, notes = unknown_list_entries(
+        orders,
+        chart,
+        default_class=options.class_name,
+        payment_methods=options.payments or options.book_as == "sales-receipt",
+    )
+    if not options.declare_customers:
+        notes += new_customers(orders, chart)
+    return problems, notes
 
 
 def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import Chart, describe_type
-from ccp_xlsx2iif.contract import ROLE_BY_FIELD, header_key
+from ccp_xlsx2iif.contract import ORDERS, ROLE_BY_FIELD, header_key
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order, OrderLine
 from ccp_xlsx2iif.problems import Place, Problem
 
@@ -36,6 +36,13 @@ TAXES_INCLUDED = (
     "books prices before tax, as QuickBooks' sales tax does): enter such orders in QuickBooks "
     "by hand, then mark them with ccp-xlsx2iif mark"
 )
+# Labels a shop's export repeats order after order: read as shorter ones once for all.
+_HEADERS = {
+    column.field: column.header
+    for column in ORDERS.columns
+    if column.field in ("payment_method", "ship_method", "terms", "rep")
+}
+_READ_AS = ', or read it as a shorter one with a row of a Columns sheet ({}: "{} -> ...")'
 _NOT_NEGATIVE = (
     ("discount", "Discount"),
     ("sale", "Sale"),
@@ -206,7 +213,9 @@ def _text_problems(order: Order, context: str) -> list[Problem]:
         value = getattr(order, field)
         if len(value) > limit.length:
             place = order.origin.place("customer" if field == "quickbooks_name" else field)
-            problems.append(Problem(place, "too-long", f"{iif.too_long(value, limit)}{context}"))
+            way_out = _READ_AS.format(_HEADERS[field], value) if field in _HEADERS else ""
+            too_long = f"{iif.too_long(value, limit)}{way_out}{context}"
+            problems.append(Problem(place, "too-long", too_long))
     if order.class_name and (message := iif.list_name_problem(order.class_name, "class")):
         problems.append(Problem(order.origin.place("class_name"), "bad-name", message + context))
     longest = iif.ADDRESS_LINE.length

@@ -24,9 +24,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, header_key
+from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, Kind, header_key
 
-STATUS_ARROW = re.compile(r"\s*(.+?)\s*(?:->|→|=>)\s*(.+?)\s*\Z")
+VALUE_ARROW = re.compile(r"\s*(.+?)\s*(?:->|→|=>)\s*(.+?)\s*\Z")
 _ARROWS = re.compile(r"->|→|=>")
 # Tax names that mark a national tax (booked to the Country Tax account); the others are
 # state, provincial, county or city taxes.
@@ -109,26 +109,35 @@ class Source:
 
 @dataclass(frozen=True)
 class Layout:
-    """How a shop's export is read: its fields' sources and its statuses.
+    """How a shop's export is read: its fields' sources and the values it reads as others.
 
-    ``one_sheet``: the orders and their items are on one sheet, a row per item.
+    ``values``: per text field, the shop's values (any case) read as others, such as a
+    status ``paid`` read as ``Completed``, or a ship method too long for QuickBooks read as a
+    shorter one. ``one_sheet``: the orders and their items are on one sheet, a row per item.
     ``signature``: header keys that, all present, identify the layout.
     """
 
     key: str
     title: str
     sources: Mapping[str, Source] = field(default_factory=dict)
-    statuses: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     one_sheet: bool = False
     signature: frozenset[str] = frozenset()
+
+    @property
+    def statuses(self) -> Mapping[str, str]:
+        """The shop's statuses read as others (``paid`` -> ``Completed``)."""
+        return self.values.get("status", {})
 
     def source(self, field_name: str) -> Source:
         """Return the source of a field: the layout's, else the contract's header."""
         return self.sources.get(field_name) or Source((FIELDS[field_name].header,))
 
-    def with_columns(self, sources: Mapping[str, Source], statuses: Mapping[str, str]) -> Layout:
-        """Return this layout with the fields and statuses of a Columns sheet over it."""
-        if not sources and not statuses:
+    def with_columns(
+        self, sources: Mapping[str, Source], values: Mapping[str, Mapping[str, str]]
+    ) -> Layout:
+        """Return this layout with the fields and values of a Columns sheet over it."""
+        if not sources and not values:
             return self
         return replace(
             self,
@@ -138,8 +147,15 @@ class Layout:
                 else f"{self.title}, with the Columns sheet"
             ),
             sources={**self.sources, **sources},
-            statuses={**self.statuses, **statuses},
+            values=merged_values(self.values, values),
         )
+
+
+def merged_values(
+    under: Mapping[str, Mapping[str, str]], over: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Return the value mappings of ``under`` with those of ``over``, which win, field by field."""
+    return {name: {**under.get(name, {}), **over.get(name, {})} for name in {*under, *over}}
 
 
 UNMAPPED = Source()
@@ -213,7 +229,7 @@ SHOPIFY = Layout(
             taxes=TaxSplit(_SHOPIFY_TAX_NAMES, _SHOPIFY_TAX_VALUES, national=True)
         ),
     },
-    statuses={"paid": "Completed"},
+    values={"status": {"paid": "Completed"}},
     one_sheet=True,
     signature=frozenset({"name", "financialstatus", "lineitemquantity", "lineitemname"}),
 )
@@ -290,14 +306,15 @@ class ColumnsRow:
 
 def read_columns(
     rows: Sequence[ColumnsRow],
-) -> tuple[dict[str, Source], dict[str, str], str | None, list[tuple[int, str, str]]]:
-    """Read the rows of a Columns sheet into field sources and status mappings.
+) -> tuple[dict[str, Source], dict[str, dict[str, str]], str | None, list[tuple[int, str, str]]]:
+    """Read the rows of a Columns sheet into field sources and value mappings.
 
-    Return (sources, statuses, layout key or None, problems as (row, column, message)); a
-    ``Layout`` row names the built-in layout to start from.
+    Return (sources, values by field, layout key or None, problems as (row, column, message));
+    a ``Layout`` row names the built-in layout to start from. A text field's row ``A -> B``
+    reads the value A (any case) as B.
     """
     sources: dict[str, Source] = {}
-    statuses: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
     problems: list[tuple[int, str, str]] = []
     layout = None
     valid = ", ".join(f'"{column.header}"' for column in FIELDS.values())
@@ -318,14 +335,19 @@ def read_columns(
                 (row.row, "Field", f'"{row.field}" is not a field; the fields are {valid}')
             )
             continue
-        arrow = STATUS_ARROW.match(row.text) if _ARROWS.search(row.text) else None
+        arrow = VALUE_ARROW.match(row.text) if _ARROWS.search(row.text) else None
         if arrow is not None:
-            if column.field != "status":
+            if column.kind is not Kind.TEXT:
                 problems.append(
-                    (row.row, "Header", "only the Status field maps values (paid -> Completed)")
+                    (
+                        row.row,
+                        "Header",
+                        f'only text fields read values as others ("paid -> Completed"); '
+                        f"{column.header} is not text",
+                    )
                 )
             else:
-                statuses[arrow.group(1).casefold()] = arrow.group(2)
+                values.setdefault(column.field, {})[arrow.group(1).casefold()] = arrow.group(2)
             continue
         if column.field in sources:
             problems.append(
@@ -336,7 +358,7 @@ def read_columns(
             sources[column.field] = Source.parse(row.text)
         except LayoutError as error:
             problems.append((row.row, "Header", str(error)))
-    return sources, statuses, layout, problems
+    return sources, values, layout, problems
 
 
 def national(name: object) -> bool:

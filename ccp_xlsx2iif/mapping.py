@@ -92,8 +92,8 @@ def mapped_table(
                     else f'"{wanted}" (for {column.header})'
                 )
             continue
-        statuses = column.field == "status" and bool(layout.statuses)
-        if source.is_direct and not statuses:
+        mapped_values = bool(layout.values.get(column.field))
+        if source.is_direct and not mapped_values:
             index[column.field] = found.columns[0]
         else:
             derived.append((column.field, found))
@@ -189,9 +189,9 @@ def _computer(name: str, found: Found, layout: Layout) -> Callable[[list[CellVal
         value = lambda row: _joined(row, at)  # noqa: E731
     else:  # the first filled
         value = lambda row: next((row[i] for i in at if not is_blank(row[i])), "")  # noqa: E731
-    if name == "status" and layout.statuses:
-        statuses = layout.statuses
-        return lambda row: _status(value(row), statuses)
+    mapped = layout.values.get(name)
+    if mapped:
+        return lambda row: _mapped(value(row), mapped)
     return value
 
 
@@ -241,10 +241,11 @@ def _tax_split(
     return split
 
 
-def _status(value: CellValue, statuses: Mapping[str, str]) -> CellValue:
+def _mapped(value: CellValue, mapped: Mapping[str, str]) -> CellValue:
+    """Return the value a Columns sheet (or the layout) reads ``value`` as, else ``value``."""
     if is_blank(value):
         return value
-    return statuses.get(parse_text(value).strip().casefold(), value)
+    return mapped.get(parse_text(value).strip().casefold(), value)
 
 
 # --- one sheet, a row per item -----------------------------------------------------------

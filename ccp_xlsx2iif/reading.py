@@ -16,7 +16,16 @@ from ccp_xlsx2iif.build import Selection, attach_lines, read_orders
 from ccp_xlsx2iif.cells import CellValue
 from ccp_xlsx2iif.contract import ITEMS, ORDERS, Column, Kind, SheetSpec
 from ccp_xlsx2iif.csvfiles import with_ledger_marks
-from ccp_xlsx2iif.layouts import CCP, LAYOUTS, ColumnsRow, Layout, Source, detect, read_columns
+from ccp_xlsx2iif.layouts import (
+    CCP,
+    LAYOUTS,
+    ColumnsRow,
+    Layout,
+    Source,
+    detect,
+    merged_values,
+    read_columns,
+)
 from ccp_xlsx2iif.mapping import (
     LEDGER_COLUMN,
     find_source,
@@ -67,10 +76,10 @@ def choose_layout(
     book: Sheets, accounts_book: Sheets, wanted: str | None, problems: list[Problem]
 ) -> Reading:
     """Decide how to read the orders of ``book`` (see the module's description)."""
-    overrides, statuses, named = _columns_sheet(accounts_book, problems)
+    overrides, values, named = _columns_sheet(accounts_book, problems)
     if named is None and accounts_book is not book:
-        overrides2, statuses2, named = _columns_sheet(book, problems)
-        overrides, statuses = {**overrides2, **overrides}, {**statuses2, **statuses}
+        overrides2, values2, named = _columns_sheet(book, problems)
+        overrides, values = {**overrides2, **overrides}, merged_values(values2, values)
     key = wanted or named
     sheet = book.find_sheet(ORDERS.name)
     detected = None
@@ -86,7 +95,7 @@ def choose_layout(
     layout = LAYOUTS[key] if key else None
     if layout is None and sheet is not None:
         layout = detected or detect(_headers(book, sheet)) or CCP
-    layout = (layout or CCP).with_columns(overrides, statuses)
+    layout = (layout or CCP).with_columns(overrides, values)
     if sheet is None:
         return Reading(layout, None, one_sheet=False)
     one_sheet = (
@@ -100,7 +109,7 @@ def choose_layout(
             "as asked"
             if key
             else "as the Columns sheet says"
-            if overrides
+            if overrides or values
             else ("as its headers show")
         )
         rows = "a row per item" if one_sheet else "with an Items sheet"
@@ -115,7 +124,7 @@ def _headers(book: Sheets, sheet: str) -> list[CellValue]:
 
 def _columns_sheet(
     book: Sheets, problems: list[Problem]
-) -> tuple[dict[str, Source], dict[str, str], str | None]:
+) -> tuple[dict[str, Source], dict[str, dict[str, str]], str | None]:
     """Read the Columns sheet of ``book``, if it has one."""
     sheet = book.find_sheet(COLUMNS_SHEET)
     if sheet is None:
@@ -130,11 +139,11 @@ def _columns_sheet(
         text = cells[header_at] if header_at < len(cells) else ""
         if str(name).strip():
             rows.append(ColumnsRow(row_number, str(name), str(text)))
-    sources, statuses, layout, found = read_columns(rows)
+    sources, values, layout, found = read_columns(rows)
     for row_number, column, message in found:
         place = table.columns.place(column.casefold(), row_number)
         problems.append(Problem(place, "bad-columns-row", message))
-    return sources, statuses, layout
+    return sources, values, layout
 
 
 def read_workbook_orders(
@@ -347,7 +356,7 @@ def _where(
     if found.per is not None:
         return True, f"{cell(found.columns[0])} / {cell(found.per)}", (*found.columns, found.per)
     where = " + ".join(cell(position) for position in found.columns)
-    if name == "status" and layout.statuses:
-        mapped = ", ".join(f"{shop} -> {ours}" for shop, ours in layout.statuses.items())
+    if layout.values.get(name):
+        mapped = ", ".join(f"{shop} -> {ours}" for shop, ours in layout.values[name].items())
         where = f"{where}, read as: {mapped}"
     return True, where, found.columns

@@ -239,7 +239,8 @@ def test_values_over_quickbooks_limits_are_reported_not_cut(tmp_path: Path) -> N
         f'Orders!P3: PO number "{"P" * 26}" is 26 characters; QuickBooks allows 25, so shorten '
         "it in the workbook (order 1002)",
         'Orders!Q3: ship method "Overnight Express" is 17 characters; QuickBooks allows 15, so '
-        "shorten it in the workbook (order 1002)",
+        "shorten it in the workbook, or read it as a shorter one with a row of a Columns sheet "
+        '(Ship Method: "Overnight Express -> ...") (order 1002)',
         f'Items!B4: SKU "{"S" * 32}" has a part "{"S" * 32}" of 32 characters; QuickBooks '
         "allows 31 for each part of a name; QuickBooks uses the SKU as the item name (order 1002)",
     ]

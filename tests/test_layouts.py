@@ -122,6 +122,30 @@ def test_a_shopify_order_in_its_buyers_currency_is_a_problem(tmp_path: Path) -> 
     ]
 
 
+def test_a_columns_sheet_reads_a_shops_long_labels_as_shorter_ones(tmp_path: Path) -> None:
+    # A shop's export comes anew each week: a label QuickBooks finds too long is read as a
+    # shorter one once for all, any case, rather than shortened in every week's file.
+    export = shopify_export()
+    first = next(row for row in export.rows if row["Name"] in export.expected)
+    first["Shipping Method"] = "USPS Priority Mail Express"
+    path = export.save_xlsx(tmp_path / "orders.xlsx")
+    column = get_column_letter(export.headers.index("Shipping Method") + 1)
+    row = export.rows.index(first) + 2
+    assert [str(p) for p in failed_export(path, accounts=accounts_file(tmp_path))] == [
+        f'orders_export_1!{column}{row}: ship method "USPS Priority Mail Express" is 26 '
+        "characters; QuickBooks allows 15, so shorten it in the workbook, or read it as a "
+        'shorter one with a row of a Columns sheet (Ship Method: "USPS Priority Mail Express '
+        f'-> ...") (order {first["Name"]})'
+    ]
+    columns = [["Field", "Header"], ["Ship Method", "usps priority mail EXPRESS -> USPS Express"]]
+    (tmp_path / "mapped").mkdir()
+    accounts = accounts_file(tmp_path / "mapped", ("Columns", columns))
+    result = export_workbook(path, ExportOptions(accounts=accounts, dry_run=True), NOW)
+    assert {order.order_id: order.ship_method for order in result.orders} == {
+        name: "USPS Express" if name == first["Name"] else "Standard" for name in export.expected
+    }
+
+
 def test_the_rows_of_an_order_must_agree(tmp_path: Path) -> None:
     export = woocommerce_export()
     export.rows[1]["order_total"] = Decimal("99.99")  # the second row of order 2001
@@ -222,7 +246,8 @@ def test_bad_columns_rows_are_problems_with_their_cells(tmp_path: Path) -> None:
         '[accounts.xlsx]Columns!A2: "Colour" is not a field; the fields are '
         + ", ".join(f'"{header}"' for header in _field_headers()),
         '[accounts.xlsx]Columns!A4: "SKU" is mapped twice; keep one of its rows',
-        "[accounts.xlsx]Columns!B5: only the Status field maps values (paid -> Completed)",
+        '[accounts.xlsx]Columns!B5: only text fields read values as others ("paid -> '
+        'Completed"); Total is not text',
         '[accounts.xlsx]Columns!B6: "Lineitem price /" is not a column divided by another, '
         'such as "Item Subtotal / Item Quantity"',
         '[accounts.xlsx]Columns!B7: "bigcommerce" is not a layout; the layouts are ccp, '

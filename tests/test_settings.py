@@ -140,9 +140,11 @@ def test_terms_and_rep_longer_than_quickbooks_takes(tmp_path: Path) -> None:
     book.orders[0].update({"Terms": "Net 30 but only on Tuesdays, please", "Rep": "JDOE12"})
     assert problems(book, tmp_path) == [
         'Orders!P2: terms "Net 30 but only on Tuesdays, please" is 35 characters; QuickBooks '
-        "allows 31, so shorten it in the workbook (order 1001)",
+        "allows 31, so shorten it in the workbook, or read it as a shorter one with a row of a "
+        'Columns sheet (Terms: "Net 30 but only on Tuesdays, please -> ...") (order 1001)',
         'Orders!Q2: sales rep "JDOE12" is 6 characters; QuickBooks allows 5, so shorten it in the '
-        "workbook (order 1001)",
+        "workbook, or read it as a shorter one with a row of a Columns sheet (Rep: "
+        '"JDOE12 -> ...") (order 1001)',
     ]
 
 

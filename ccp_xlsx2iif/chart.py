@@ -82,8 +82,9 @@ def describe_type(code: str) -> str:
 class Chart:
     """The accounts of a QuickBooks company file, by full name, and the other lists if known.
 
-    ``items``, ``customers`` and ``other_names`` are ``None`` when the source does not list
-    them (an Account Listing, or an IIF export of the chart of accounts alone). ``lists``
+    ``items`` (and their types, ``item_types``), ``customers`` and ``other_names`` are
+    ``None`` when the source does not list them (an Account Listing, or an IIF export of the
+    chart of accounts alone). ``lists``
     holds the names of the other lists an IIF file names entries of (``CLASS``, ``TERMS``,
     ``SHIPMETH``, ``PAYMETH``, ``SALESREP`` and the vendors, ``VEND``), by keyword, for those
     the export holds.
@@ -92,6 +93,7 @@ class Chart:
     source: str
     accounts: Mapping[str, str]
     items: frozenset[str] | None = None
+    item_types: Mapping[str, str] | None = None
     customers: frozenset[str] | None = None
     other_names: Mapping[str, str] | None = None
     lists: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -193,6 +195,13 @@ def parse_iif_lists(data: bytes, source: str) -> Chart:
         source,
         accounts,
         items=listed("INVITEM"),
+        item_types={
+            row["NAME"].casefold(): row.get("INVITEMTYPE", "").strip().upper()
+            for row in rows.get("INVITEM", [])
+            if row.get("NAME")
+        }
+        if "INVITEM" in headers
+        else None,
         customers=listed("CUST"),
         other_names={
             name: kind for keyword, kind in OTHER_NAME_LISTS.items() for name in names(keyword)

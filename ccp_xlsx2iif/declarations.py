@@ -19,6 +19,8 @@ from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
 from ccp_xlsx2iif.problems import Place, Problem
 
 NEW_CUSTOMERS_SHOWN = 10
+# The item types an AUTOSTAX line may name: a sales tax item, or a group of them.
+SALES_TAX_ITEM_TYPES = frozenset({"COMPTAX", "STAX"})
 RULE_FIELDS = (
     "customer",
     "company",
@@ -136,7 +138,7 @@ def check_names(
     A ``:`` in a customer's name makes it a job of another customer, unless the Customer Name
     Rule writes one on purpose. Customers, vendors and employees share one list. With
     QuickBooks' own sales tax (``tax_mode``), the tax agency must be one of the vendors the
-    chart lists, when it lists them.
+    chart lists, and the sales tax item a sales tax item, when the chart lists them.
     """
     problems: list[Problem] = []
     first_by_name: dict[str, Order] = {}
@@ -222,6 +224,19 @@ def check_names(
                 "item names, as QuickBooks has it",
             )
         )
+    item = accounts.sales_tax
+    if tax_mode == "quickbooks" and item is not None and item.item and chart is not None:
+        found = (chart.item_types or {}).get(item.item.casefold())
+        if found and found not in SALES_TAX_ITEM_TYPES:
+            problems.append(
+                Problem(
+                    item.origin.place("item"),
+                    "wrong-item-type",
+                    f'item "{item.item}" is of the type {found} in {chart.source}; '
+                    "the sales tax line needs a sales tax item (COMPTAX) or a sales tax group "
+                    "(STAX): name one in Item",
+                )
+            )
     return problems
 
 

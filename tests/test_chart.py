@@ -40,6 +40,7 @@ def test_iif_full_list_export_gives_items_customers_and_other_names() -> None:
     chart = read_chart_file(GOLDEN / "chart-all-lists.iif")
     assert chart.type_of("Sales:Web Store") == "INC"
     assert chart.items == frozenset({"mug-11", "shipping"})
+    assert chart.item_types == {"mug-11": "PART", "shipping": "OTHC"}
     assert chart.customers == frozenset({"ada lovelace"})
     assert chart.other_names == {"state comptroller": "vendor", "rosalind franklin": "employee"}
     assert chart.lists == {"VEND": frozenset({"state comptroller"})}

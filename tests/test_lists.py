@@ -280,6 +280,29 @@ def test_quickbooks_tax_owed_to_a_vendor_quickbooks_lacks_is_a_problem(tmp_path:
     assert exported(book, tmp_path / "ok", chart=lists, tax_mode="quickbooks", declare_items=True)
 
 
+@pytest.mark.parametrize(
+    ("item_type", "refused"), [("OTHC", True), ("COMPTAX", False), ("STAX", False)]
+)
+def test_the_sales_tax_item_must_be_one_in_quickbooks(
+    tmp_path: Path, item_type: str, refused: bool
+) -> None:
+    # The AUTOSTAX line names a sales tax item (or group); an item of another type QuickBooks
+    # has under that name does not do.
+    lists = with_lists(
+        tmp_path, f"!INVITEM\tNAME\tINVITEMTYPE\nINVITEM\tor sales tax\t{item_type}\n"
+    )
+    options = {"chart": lists, "tax_mode": "quickbooks", "dry_run": True}
+    if not refused:
+        assert export_workbook(
+            quickbooks_tax_book().save(tmp_path / "orders.xlsx"), ExportOptions(**options), NOW
+        ).orders
+        return
+    assert problems(quickbooks_tax_book(), tmp_path, **options) == [
+        'Accounts!C10: item "OR Sales Tax" is of the type OTHC in lists.iif; the sales tax '
+        "line needs a sales tax item (COMPTAX) or a sales tax group (STAX): name one in Item"
+    ]
+
+
 def test_declare_items_with_their_types_and_accounts(tmp_path: Path) -> None:
     book = chart_book()
     assert book.accounts is not None

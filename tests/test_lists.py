@@ -291,13 +291,12 @@ def test_the_sales_tax_item_must_be_one_in_quickbooks(
     lists = with_lists(
         tmp_path, f"!INVITEM\tNAME\tINVITEMTYPE\nINVITEM\tor sales tax\t{item_type}\n"
     )
-    options = {"chart": lists, "tax_mode": "quickbooks", "dry_run": True}
+    options = ExportOptions(chart=lists, tax_mode="quickbooks", dry_run=True)
     if not refused:
-        assert export_workbook(
-            quickbooks_tax_book().save(tmp_path / "orders.xlsx"), ExportOptions(**options), NOW
-        ).orders
+        path = quickbooks_tax_book().save(tmp_path / "orders.xlsx")
+        assert export_workbook(path, options, NOW).orders
         return
-    assert problems(quickbooks_tax_book(), tmp_path, **options) == [
+    assert problems(quickbooks_tax_book(), tmp_path, chart=lists, tax_mode="quickbooks") == [
         'Accounts!C10: item "OR Sales Tax" is of the type OTHC in lists.iif; the sales tax '
         "line needs a sales tax item (COMPTAX) or a sales tax group (STAX): name one in Item"
     ]

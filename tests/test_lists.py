@@ -259,9 +259,10 @@ def test_customers_quickbooks_lacks_are_named_in_a_note(tmp_path: Path) -> None:
         "second one); add --declare-customers to create them with their addresses, email and "
         "phone.",
     )
+    # Declared, they are created with their addresses: no note.
     options = ExportOptions(chart=lists, dry_run=True, declare_customers=True)
-    assert not any(
-        "customers of the batch" in note for note in export_workbook(path, options, NOW).notes
+    assert export_workbook(path, options, NOW).notes == (
+        "Account and item names were checked against lists.iif.",
     )
 
 
@@ -277,7 +278,12 @@ def test_quickbooks_tax_owed_to_a_vendor_quickbooks_lacks_is_a_problem(tmp_path:
     ]
     book.accounts[-1][1] = "state comptroller"  # QuickBooks' names ignore case
     (tmp_path / "ok").mkdir()
-    assert exported(book, tmp_path / "ok", chart=lists, tax_mode="quickbooks", declare_items=True)
+    iif = read_iif(
+        exported(book, tmp_path / "ok", chart=lists, tax_mode="quickbooks", declare_items=True)
+    )
+    assert {s["NAME"] for t in iif.transactions for s in t.splits if s["EXTRA"] == "AUTOSTAX"} == {
+        "state comptroller"
+    }
 
 
 @pytest.mark.parametrize(
@@ -294,7 +300,10 @@ def test_the_sales_tax_item_must_be_one_in_quickbooks(
     options = ExportOptions(chart=lists, tax_mode="quickbooks", dry_run=True)
     if not refused:
         path = quickbooks_tax_book().save(tmp_path / "orders.xlsx")
-        assert export_workbook(path, options, NOW).orders
+        assert [order.order_id for order in export_workbook(path, options, NOW).orders] == [
+            "1001",
+            "1002",
+        ]
         return
     assert problems(quickbooks_tax_book(), tmp_path, chart=lists, tax_mode="quickbooks") == [
         'Accounts!C10: item "OR Sales Tax" is of the type OTHC in lists.iif; the sales tax '

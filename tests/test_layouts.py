@@ -16,7 +16,7 @@ from tests.expect import failed_export
 from tests.grids import calamine_grid, changed_cells, openpyxl_grid
 from tests.iif_reader import IifFile, read_iif
 from tests.shops import ShopExport, shopify_export, woocommerce_export
-from tests.workbooks import ACCOUNT_ROWS, save_sheets
+from tests.workbooks import ACCOUNT_ROWS, OrderBook, save_sheets
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
 ACCOUNTS = dict(row[:2] for row in ACCOUNT_ROWS[1:])
@@ -170,6 +170,21 @@ def test_woocommerce_statuses_and_a_status_mapping(tmp_path: Path) -> None:
     )
     assert [order.order_id for order in result.orders] == ["2001", "2002", "2005"]
     assert result.skipped == {'status "cancelled"': 1, 'status "refunded"': 1}
+
+
+def test_a_columns_sheet_reads_values_of_the_items_sheet_too(tmp_path: Path) -> None:
+    # A workbook of the contract's own headers, with a Columns sheet that only renames a SKU:
+    # its Items sheet is read through the mapping as its Orders sheet is.
+    book = OrderBook()
+    book.extra_sheets["Columns"] = [["Field", "Header"], ["SKU", "mug-11 -> MUG-11-BLUE"]]
+    path = book.save(tmp_path / "orders.xlsx")
+    output = tmp_path / "out.iif"
+    export_workbook(path, ExportOptions(output=output), NOW)
+    iif = read_iif(output.read_bytes())
+    assert [s["INVITEM"] for t in iif.transactions for s in t.splits][:2] == [
+        "MUG-11-BLUE",
+        "CARD-5",
+    ]
 
 
 def test_a_columns_sheet_maps_another_shops_export(tmp_path: Path) -> None:

@@ -114,7 +114,8 @@ class Layout:
     ``values``: per text field, the shop's values (any case) read as others, such as a
     status ``paid`` read as ``Completed``, or a ship method too long for QuickBooks read as a
     shorter one. ``one_sheet``: the orders and their items are on one sheet, a row per item.
-    ``signature``: header keys that, all present, identify the layout.
+    ``signature``: header keys that, all present, identify the layout. ``given``: the fields a
+    Columns sheet says where to find, which must then be there, required or not.
     """
 
     key: str
@@ -123,6 +124,7 @@ class Layout:
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     one_sheet: bool = False
     signature: frozenset[str] = frozenset()
+    given: frozenset[str] = frozenset()
 
     @property
     def statuses(self) -> Mapping[str, str]:
@@ -148,6 +150,7 @@ class Layout:
             ),
             sources={**self.sources, **sources},
             values=merged_values(self.values, values),
+            given=self.given | frozenset(sources),
         )
 
 

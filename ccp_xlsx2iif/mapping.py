@@ -84,7 +84,9 @@ def mapped_table(
             continue
         found = find_source(source, positions)
         if found is None:
-            if column.required:
+            # A field the Columns sheet places must be there: a misspelt header would else
+            # leave an optional field (a class, a memo) out of every invoice without a word.
+            if column.required or column.field in layout.given:
                 wanted = source.describe()
                 missing.append(
                     f'"{wanted}"'

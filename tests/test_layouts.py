@@ -187,6 +187,30 @@ def test_a_columns_sheet_reads_values_of_the_items_sheet_too(tmp_path: Path) -> 
     ]
 
 
+def test_a_field_the_columns_sheet_places_must_be_there_even_when_optional(
+    tmp_path: Path,
+) -> None:
+    # A misspelt header left the field out of every invoice without a word: classes gone.
+    book = OrderBook()
+    book.orders[0]["Class"] = "Web"
+    book.extra_sheets["Columns"] = [["Field", "Header"], ["Class", "Clas"]]
+    found = [str(p) for p in failed_export(book.save(tmp_path / "orders.xlsx"))]
+    assert found == [
+        'Orders: missing column "Clas" (for Class) (layout of the Columns sheet); the header row '
+        'must be row 1 (columns found there: "Order ID", "Order Date", "Status", "Customer", '
+        '"Bill Address 1", "Bill City", "Bill State", "Bill Zip", "Subtotal", "Discount", '
+        '"State Tax", "Shipping", "Total", "Payment Method", "Exported", "Class")'
+    ]
+    # A shop's layout names optional columns its export may lack: those may be missing.
+    export = shopify_export()
+    export.headers.remove("Notes")
+    path = export.save_xlsx(tmp_path / "shop.xlsx")
+    result = export_workbook(
+        path, ExportOptions(accounts=accounts_file(tmp_path), dry_run=True), NOW
+    )
+    assert sorted(order.order_id for order in result.orders) == sorted(export.expected)
+
+
 def test_a_columns_sheet_maps_another_shops_export(tmp_path: Path) -> None:
     """A cart export with its own headers, a status to translate and a constant class."""
     headers = [

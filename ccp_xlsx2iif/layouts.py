@@ -338,8 +338,20 @@ def read_columns(
                 (row.row, "Field", f'"{row.field}" is not a field; the fields are {valid}')
             )
             continue
-        arrow = VALUE_ARROW.match(row.text) if _ARROWS.search(row.text) else None
+        arrows = len(_ARROWS.findall(row.text))
+        arrow = VALUE_ARROW.match(row.text) if arrows else None
+        if arrows and (arrow is None or arrows > 1):
+            problems.append(
+                (
+                    row.row,
+                    "Header",
+                    f'"{row.text}" is not one value read as another; write the shop\'s value, '
+                    '"->" and the value to read, such as "paid -> Completed"',
+                )
+            )
+            continue
         if arrow is not None:
+            shop_value, ours = arrow.group(1).casefold(), arrow.group(2)
             if column.kind is not Kind.TEXT:
                 problems.append(
                     (
@@ -349,8 +361,17 @@ def read_columns(
                         f"{column.header} is not text",
                     )
                 )
-            else:
-                values.setdefault(column.field, {})[arrow.group(1).casefold()] = arrow.group(2)
+            elif (read_as := values.setdefault(column.field, {})).setdefault(
+                shop_value, ours
+            ) != ours:
+                problems.append(
+                    (
+                        row.row,
+                        "Header",
+                        f'"{arrow.group(1)}" is read as "{read_as[shop_value]}" on another row; '
+                        "keep one of them",
+                    )
+                )
             continue
         if column.field in sources:
             problems.append(

@@ -300,6 +300,25 @@ def _field_headers() -> list[str]:
     return [column.header for column in FIELDS.values()]
 
 
+def test_value_rows_that_say_no_one_thing_are_problems_with_their_cells(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.extra_sheets["Columns"] = [
+        ["Field", "Header"],
+        ["Ship Method", "USPS Priority Mail Express ->"],
+        ["Ship Method", "a -> b -> c"],
+        ["Ship Method", "UPS Ground -> UPS"],
+        ["Ship Method", "ups ground -> Ground"],
+        ["Ship Method", "UPS GROUND -> UPS"],  # the same again: no harm
+    ]
+    assert [str(p) for p in failed_export(book.save(tmp_path / "orders.xlsx"))] == [
+        'Columns!B2: "USPS Priority Mail Express ->" is not one value read as another; write '
+        'the shop\'s value, "->" and the value to read, such as "paid -> Completed"',
+        'Columns!B3: "a -> b -> c" is not one value read as another; write the shop\'s value, '
+        '"->" and the value to read, such as "paid -> Completed"',
+        'Columns!B5: "ups ground" is read as "UPS" on another row; keep one of them',
+    ]
+
+
 def test_the_layout_can_be_named_and_a_shop_export_without_item_columns_is_refused(
     tmp_path: Path,
 ) -> None:

@@ -83,10 +83,18 @@ def mapped_table(
         if source.is_unmapped:
             continue
         found = find_source(source, positions)
-        if found is None:
-            # A field the Columns sheet places must be there: a misspelt header would else
-            # leave an optional field (a class, a memo) out of every invoice without a word.
-            if column.required or column.field in layout.given:
+        # A field the Columns sheet places must be there, each of its headers: a misspelt one
+        # would else leave an optional field (a class, a memo) or a part of one out of every
+        # invoice without a word. A built-in layout's columns may be missing.
+        absent = (
+            [header for header in source.headers if header_key(header) not in positions]
+            if column.field in layout.given and found is not None and source.constant is None
+            else []
+        )
+        if found is None or absent:
+            if absent:
+                missing += [f'"{header}" (for {column.header})' for header in absent]
+            elif column.required or column.field in layout.given:
                 wanted = source.describe()
                 missing.append(
                     f'"{wanted}"'

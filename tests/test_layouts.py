@@ -193,13 +193,18 @@ def test_a_field_the_columns_sheet_places_must_be_there_even_when_optional(
     # A misspelt header left the field out of every invoice without a word: classes gone.
     book = OrderBook()
     book.orders[0]["Class"] = "Web"
-    book.extra_sheets["Columns"] = [["Field", "Header"], ["Class", "Clas"]]
+    book.extra_sheets["Columns"] = [
+        ["Field", "Header"],
+        ["Class", "Clas"],
+        ["Memo", "Payment Method + Shipp Method"],  # a part of the memo would be lost
+    ]
     found = [str(p) for p in failed_export(book.save(tmp_path / "orders.xlsx"))]
     assert found == [
-        'Orders: missing column "Clas" (for Class) (layout of the Columns sheet); the header row '
-        'must be row 1 (columns found there: "Order ID", "Order Date", "Status", "Customer", '
-        '"Bill Address 1", "Bill City", "Bill State", "Bill Zip", "Subtotal", "Discount", '
-        '"State Tax", "Shipping", "Total", "Payment Method", "Exported", "Class")'
+        'Orders: missing columns "Shipp Method" (for Memo), "Clas" (for Class) (layout of the '
+        'Columns sheet); the header row must be row 1 (columns found there: "Order ID", "Order '
+        'Date", "Status", "Customer", "Bill Address 1", "Bill City", "Bill State", "Bill Zip", '
+        '"Subtotal", "Discount", "State Tax", "Shipping", "Total", "Payment Method", '
+        '"Exported", "Class")'
     ]
     # A shop's layout names optional columns its export may lack: those may be missing.
     export = shopify_export()

@@ -69,6 +69,11 @@ class Source:
     def parse(cls, text: str) -> Source:
         """Read a source as written in the Header column of a Columns sheet."""
         text = text.strip()
+        if not text:
+            raise LayoutError(
+                'Header is empty; write the header of the column that holds the field, or "" '
+                "to leave the field empty"
+            )
         if len(text) >= 2 and text[0] == text[-1] == '"':
             return cls(constant=text[1:-1])
         if "/" in text:

@@ -139,6 +139,10 @@ def _columns_sheet(
         text = cells[header_at] if header_at < len(cells) else ""
         if str(name).strip():
             rows.append(ColumnsRow(row_number, str(name), str(text)))
+        elif str(text).strip():  # a header for no field: a row the tool would pass over
+            place = table.columns.place("field", row_number)
+            message = f'Field is empty; write the field that "{text}" holds, such as Memo'
+            problems.append(Problem(place, "bad-columns-row", message))
     sources, values, layout, found = read_columns(rows)
     for row_number, column, message in found:
         place = table.columns.place(column.casefold(), row_number)

@@ -324,6 +324,21 @@ def test_value_rows_that_say_no_one_thing_are_problems_with_their_cells(tmp_path
     ]
 
 
+def test_a_columns_row_without_its_field_or_its_header_is_a_problem(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.extra_sheets["Columns"] = [
+        ["Field", "Header"],
+        ["Memo", ""],
+        [None, "Order Notes"],
+        ["PO Number", '""'],  # an empty text on purpose: no PO number
+    ]
+    assert [str(p) for p in failed_export(book.save(tmp_path / "orders.xlsx"))] == [
+        "Columns!B2: Header is empty; write the header of the column that holds the field, or "
+        '"" to leave the field empty',
+        'Columns!A3: Field is empty; write the field that "Order Notes" holds, such as Memo',
+    ]
+
+
 def test_the_layout_can_be_named_and_a_shop_export_without_item_columns_is_refused(
     tmp_path: Path,
 ) -> None:

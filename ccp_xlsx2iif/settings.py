@@ -130,6 +130,15 @@ def read_settings(book: Sheets) -> tuple[dict[str, Any], list[Problem]]:
         name = parse_text(row[0]) if row and not is_blank(row[0]) else ""
         raw = row[1] if len(row) > 1 else ""
         if not name:
+            if not is_blank(raw):  # a value for no setting: a row the tool would pass over
+                problems.append(
+                    Problem(
+                        Place(sheet, index, 1, book.label),
+                        "unknown-setting",
+                        f'Setting is empty; write the setting that "{parse_text(raw)}" is for; '
+                        f"the settings are {valid}",
+                    )
+                )
             continue
         setting = _BY_KEY.get(header_key(name))
         if setting is None:

@@ -103,6 +103,7 @@ def test_unknown_settings_and_bad_values_are_problems(tmp_path: Path) -> None:
         ("Date Format", "%Y-%m"),
         ("Book As", "bill"),
         ("Payments", "perhaps"),
+        ("", "USD"),  # the setting's name left out: the row would be passed over
     )
     assert problems(book, tmp_path) == [
         'Settings!A2: "Colour" is not a setting; the settings are "Accounts File", '
@@ -113,6 +114,10 @@ def test_unknown_settings_and_bad_values_are_problems(tmp_path: Path) -> None:
         "a pattern with %d, %m and %Y, such as %d.%m.%Y",
         'Settings!B4: "bill" is not one of invoice, sales-receipt',
         'Settings!B5: "perhaps" is not yes or no; write Y or N',
+        'Settings!A6: Setting is empty; write the setting that "USD" is for; the settings are '
+        '"Accounts File", "Chart File", "Output Folder", "Status", "Book As", "Date Format", '
+        '"Tax Mode", "Class", "Currency", "Payments", "Create Accounts", "Declare Items", '
+        '"Declare Customers", "Layout"',
     ]
 
 

@@ -97,6 +97,8 @@ class Chart:
     customers: frozenset[str] | None = None
     other_names: Mapping[str, str] | None = None
     lists: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Accounts a chart sheet names with a type that is not one (or none), as written.
+    untyped: Mapping[str, str] = field(default_factory=dict)
     _by_key: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def type_of(self, name: str) -> str | None:
@@ -144,13 +146,20 @@ def chart_from_rows(rows: Sequence[Sequence[CellValue]], source: str) -> Chart:
         )
     index, name_at, type_at = header
     accounts: dict[str, str] = {}
+    untyped: dict[str, str] = {}
     for row in rows[index + 1 :]:
-        if len(row) <= max(name_at, type_at) or is_blank(row[name_at]) or is_blank(row[type_at]):
+        if len(row) <= name_at or is_blank(row[name_at]):
             continue
-        code = account_type(parse_text(row[type_at]))
+        name = strip_account_numbers(parse_text(row[name_at]))
+        written = (
+            parse_text(row[type_at]) if type_at < len(row) and not is_blank(row[type_at]) else ""
+        )
+        code = account_type(written) if written else None
         if code is not None:
-            accounts[strip_account_numbers(parse_text(row[name_at]))] = code
-    return Chart(source, accounts)
+            accounts[name] = code
+        else:
+            untyped[name] = written
+    return Chart(source, accounts, untyped=untyped)
 
 
 def _unquote(value: str) -> str:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ccp_xlsx2iif import iif
-from ccp_xlsx2iif.chart import Chart, describe_type
+from ccp_xlsx2iif.chart import ACCOUNT_TYPES, Chart, describe_type
 from ccp_xlsx2iif.contract import ORDERS, ROLE_BY_FIELD, header_key
 from ccp_xlsx2iif.orders import ZERO, Accounts, Order, OrderLine
 from ccp_xlsx2iif.problems import Place, Problem
@@ -278,6 +278,18 @@ def check_chart(accounts: Accounts, chart: Chart, *, create: bool) -> list[Probl
         role = ROLE_BY_FIELD[field]
         place = row.origin.place("account")
         found = chart.type_of(row.account)
+        if found is None and row.account in chart.untyped:
+            written = chart.untyped[row.account]
+            what = f'the type "{written}", which is not an account type' if written else "no type"
+            problems.append(
+                Problem(
+                    place,
+                    "unknown-account-type",
+                    f'"{row.account}" is in {chart.source} with {what}; write its type there, '
+                    f"one of {', '.join(ACCOUNT_TYPES.values())}",
+                )
+            )
+            continue
         if found is None:
             suggestion = chart.suggestion(row.account)
             same_but_spelling = suggestion is not None and header_key(suggestion) == header_key(

@@ -145,6 +145,41 @@ def test_a_chart_of_accounts_sheet_in_the_accounts_workbook(tmp_path: Path) -> N
     ]
 
 
+def test_an_account_of_the_chart_sheet_without_a_type_it_can_read_is_told_as_such(
+    tmp_path: Path,
+) -> None:
+    # It was passed over, and the account then said to be missing from the chart.
+    book = chart_book()
+    chart = [["Account", "Type"], *(line.split("|") for line in CHART_ROWS)]
+    chart[4][1] = "Incme"  # Sales:Web Store
+    chart[6][1] = ""  # GST Payable
+    book.extra_sheets["Chart of Accounts"] = chart
+    types = (
+        "one of Accounts Receivable, Accounts Payable, Bank, Credit Card, Cost of Goods Sold, "
+        "Equity, Other Expense, Other Income, Expense, Fixed Asset, Income, Long Term Liability, "
+        "Non-Posting, Other Asset, Other Current Asset, Other Current Liability"
+    )
+    assert problems(book, tmp_path) == [
+        'Accounts!B4: "Sales:Web Store" is in sheet "Chart of Accounts" with the type "Incme", '
+        f"which is not an account type; write its type there, {types}",
+        'Accounts!B6: "GST Payable" is in sheet "Chart of Accounts" with no type; write its type '
+        f"there, {types}",
+    ]
+
+
+CHART_ROWS = (
+    "Accounts Receivable|Accounts Receivable",
+    "Undeposited Funds|Other Current Asset",
+    "Sales|Income",
+    "Sales:Web Store|Income",
+    "Sales Tax Payable|Other Current Liability",
+    "GST Payable|Other Current Liability",
+    "Shipping Income|Income",
+    "Sales Discounts|Income",
+    "Sales Discounts:Sale Markdowns|Income",
+)
+
+
 def test_create_accounts_needs_the_chart(tmp_path: Path) -> None:
     path = OrderBook().save(tmp_path / "orders.xlsx")
     with pytest.raises(UsageProblem, match="--create-accounts needs the chart of accounts"):

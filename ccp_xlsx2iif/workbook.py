@@ -102,6 +102,8 @@ class Book:
     )
     _closed: bool = field(default=False, repr=False)
     started: list[str] = field(default_factory=list)  # sheets whose parsing began, in order
+    # An .xlsx or .xlsm file's inspector: every sheet is scanned before it is parsed.
+    inspector: PackageInspector | None = field(default=None, repr=False)
 
     @property
     def single_table(self) -> bool:
@@ -121,8 +123,15 @@ class Book:
         return continuation_sheets(self.sheet_names, wanted)
 
     def prefetch(self, sheet: str) -> None:
-        """Start parsing ``sheet`` (once)."""
+        """Start parsing ``sheet`` (once), after scanning it if it is not scanned yet.
+
+        Every sheet read is scanned first, whichever the reading asks for (a shop's export
+        on its first sheet, a Columns sheet): else one with an absurd extent would make the
+        reader ask for the whole grid.
+        """
         if sheet not in self._loaded and sheet not in self._rows:
+            if self.inspector is not None and sheet not in self.facts:
+                self.facts[sheet] = self.inspector.scan(sheet)
             self._loaded[sheet] = self._reader_thread.submit(self._load, sheet)
             self.started.append(sheet)
 
@@ -216,6 +225,8 @@ class Book:
         if not self._closed:
             self._closed = True
             self.reader.close()
+            if self.inspector is not None:
+                self.inspector.close()
 
 
 def is_panic(error: BaseException) -> bool:
@@ -319,23 +330,20 @@ def open_book(
     book = None
     try:
         book = _open_reader(path, label)
+        book.inspector, inspector = inspector, None  # the book's now: closed with it
         names = list(book.sheet_names if sheets is None else sheets)
         for name in continued:
             names[names.index(name) + 1 : names.index(name) + 1] = book.continuations(name)
         for wanted in names:
             sheet = book.find_sheet(wanted)
-            if sheet is None or sheet in book.facts:
-                continue
-            if inspector is not None:
-                book.facts[sheet] = inspector.scan(sheet)
-            book.prefetch(sheet)
+            if sheet is not None:
+                book.prefetch(sheet)  # scanned first
     except BaseException:
         if book is not None:
             book.close()  # its reader thread ends, and the file is let go of
-        raise
-    finally:
         if inspector is not None:
             inspector.close()
+        raise
     return book
 
 

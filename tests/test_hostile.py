@@ -20,7 +20,8 @@ import pytest
 
 from tests.ods import content, row, table, text_cell, write_ods
 from tests.rich_workbook import build_rich_workbook
-from tests.workbooks import OrderBook, replace_member, sheet_xml
+from tests.shops import shopify_export
+from tests.workbooks import ACCOUNT_ROWS, OrderBook, replace_member, save_sheets, sheet_xml
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
 
@@ -187,6 +188,50 @@ def test_a_stray_cell_at_the_last_cell_of_excel(tmp_path: Path, written: str) ->
         f'{path}: sheet "Orders" spans 1,048,576 rows and 16,384 columns, more than the tool '
         "reads (80,000,000 cells)",
     )
+
+
+STRAY = b'<row r="1048576"><c r="XFD1048576" t="inlineStr">' + X + b"</c></row></sheetData>"
+TOO_WIDE = "spans 1,048,576 rows and 16,384 columns, more than the tool reads (80,000,000 cells)"
+
+
+def test_a_shops_export_on_its_first_sheet_is_scanned_before_it_is_read(tmp_path: Path) -> None:
+    # Its sheet is not called Orders: it is found by its headers, and was read unscanned.
+    path = shopify_export().save_xlsx(tmp_path / "orders.xlsx")
+    replace_member(
+        path, "xl/worksheets/sheet1.xml", sheet_xml(path, 1).replace(b"</sheetData>", STRAY)
+    )
+    (tmp_path / "accounts").mkdir()
+    accounts = save_sheets(tmp_path / "accounts" / "accounts.xlsx", {"Accounts": ACCOUNT_ROWS})
+    before = path.read_bytes()
+    completed = run_limited("export", str(path), "--accounts", str(accounts))
+    assert (completed.returncode, completed.stderr.splitlines()[0]) == (
+        3,
+        f'{path}: sheet "orders_export_1" {TOO_WIDE}',
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["export", "unmark"])
+def test_a_columns_sheet_of_the_accounts_workbook_is_scanned_before_it_is_read(
+    tmp_path: Path, command: str
+) -> None:
+    orders = OrderBook().save(tmp_path / "orders.xlsx")
+    accounts = save_sheets(
+        tmp_path / "accounts.xlsx",
+        {"Accounts": ACCOUNT_ROWS, "Columns": [["Field", "Header"], ["Memo", "Memo"]]},
+    )
+    replace_member(
+        accounts, "xl/worksheets/sheet2.xml", sheet_xml(accounts, 2).replace(b"</sheetData>", STRAY)
+    )
+    before = orders.read_bytes()
+    more = ("--all", "--yes") if command == "unmark" else ()
+    completed = run_limited(command, str(orders), "--accounts", str(accounts), *more)
+    assert (completed.returncode, completed.stderr.splitlines()[0]) == (
+        3,
+        f'{accounts}: sheet "Columns" {TOO_WIDE}',
+    )
+    assert "Traceback" not in completed.stderr
+    assert orders.read_bytes() == before
 
 
 def test_cells_without_references_that_reach_far_right(tmp_path: Path) -> None:

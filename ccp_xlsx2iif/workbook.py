@@ -104,6 +104,8 @@ class Book:
     started: list[str] = field(default_factory=list)  # sheets whose parsing began, in order
     # An .xlsx or .xlsm file's inspector: every sheet is scanned before it is parsed.
     inspector: PackageInspector | None = field(default=None, repr=False)
+    # The sheets of an .xls or .xlsb file read by a trial (trial.py); None: no trial needed.
+    tried: set[str] | None = field(default=None, repr=False)
 
     @property
     def single_table(self) -> bool:
@@ -132,6 +134,9 @@ class Book:
         if sheet not in self._loaded and sheet not in self._rows:
             if self.inspector is not None and sheet not in self.facts:
                 self.facts[sheet] = self.inspector.scan(sheet)
+            if self.tried is not None and sheet not in self.tried:
+                check_by_trial(self.path, [sheet], ())
+                self.tried.add(sheet)
             self._loaded[sheet] = self._reader_thread.submit(self._load, sheet)
             self.started.append(sheet)
 
@@ -327,6 +332,8 @@ def open_book(
         check_opendocument(path)
     elif trial:
         check_by_trial(path, sheets, continued)
+    # A binary file's sheets are read by a trial first: those asked for now, others when read.
+    binary_tried = trial and path.suffix.casefold() not in (*WRITABLE_SUFFIXES, ".ods")
     book = None
     try:
         book = _open_reader(path, label)
@@ -334,10 +341,11 @@ def open_book(
         names = list(book.sheet_names if sheets is None else sheets)
         for name in continued:
             names[names.index(name) + 1 : names.index(name) + 1] = book.continuations(name)
-        for wanted in names:
-            sheet = book.find_sheet(wanted)
-            if sheet is not None:
-                book.prefetch(sheet)  # scanned first
+        found = [sheet for sheet in map(book.find_sheet, names) if sheet is not None]
+        if binary_tried:
+            book.tried = set(found)
+        for sheet in found:
+            book.prefetch(sheet)  # scanned first
     except BaseException:
         if book is not None:
             book.close()  # its reader thread ends, and the file is let go of

@@ -94,6 +94,21 @@ def test_only_the_sheets_the_tool_reads_are_tried(tmp_path: Path) -> None:
         trial.check_by_trial(path, None, ())  # a chart of accounts: every sheet is read
 
 
+def test_a_sheet_read_later_than_the_book_was_opened_is_tried_first(tmp_path: Path) -> None:
+    # A Columns sheet, say, read only when the layout is chosen: it is tried when it is read.
+    path = note_moved_to(tmp_path / "accounts.xls", 65_000, 65_000)
+    book = open_book(path, writable=False, sheets=("Accounts",))
+    try:
+        assert len(book.read_rows("Accounts")) == len(ACCOUNT_ROWS)
+        with pytest.raises(FileProblem) as caught:
+            book.read_rows("Notes")
+    finally:
+        book.close()
+    assert caught.value.message.startswith(
+        f"{path}: the file is damaged: reading it stopped the process that read it"
+    )
+
+
 def test_a_file_the_reader_refuses_with_a_message_passes_and_says_it(tmp_path: Path) -> None:
     path = tmp_path / "accounts.xls"
     path.write_bytes(b"Role,Account\n")

@@ -23,8 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from ccp_xlsx2iif.cells import PARSERS, CellValue, CellValueError
-from ccp_xlsx2iif.contract import Kind
+from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
 from ccp_xlsx2iif.files import batch_in_mark, mark_day
 from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count
@@ -91,6 +90,8 @@ def misplaced_marks(
     columns: Columns | None,
     files: BatchFiles,
     order_ids: Collection[str],
+    *,
+    day_first: bool = False,
 ) -> list[Problem]:
     """Return a problem for each Exported cell that sits beside another order than its own.
 
@@ -102,7 +103,7 @@ def misplaced_marks(
     problems: list[Problem] = []
     if columns is None:
         return problems
-    parse_date = PARSERS[Kind.DATE]
+    parse_date = DATE_PARSERS[day_first]  # the orders' dates, as the Date Format writes them
     read: dict[str, tuple[dt.date | None, str | None]] = {}  # what each distinct mark says
     by_batch: dict[str, list[tuple[int, str]]] = {}
     for row, order_id, mark, order_date in cells:

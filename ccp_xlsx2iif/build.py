@@ -19,6 +19,7 @@ from typing import Any
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.batches import MarkedCell
 from ccp_xlsx2iif.cells import (
+    DATE_PARSERS,
     EXACT_FLOAT_LIMIT,
     PARSERS,
     CellValue,
@@ -101,7 +102,7 @@ class _Unreadable:
 
 
 def _cell_reader(
-    kind: Kind, failures: list[_Unreadable], *, written: bool, empty: Any
+    kind: Kind, failures: list[_Unreadable], *, written: bool, empty: Any, day_first: bool = False
 ) -> Callable[[CellValue | None], Any]:
     """Return the parser of one cell of a kind, which also tells empty and unreadable cells.
 
@@ -109,7 +110,7 @@ def _cell_reader(
     one), and an ``_Unreadable`` (also kept in ``failures``) for a value that cannot be
     read. Text the IIF file carries is returned cleaned for it.
     """
-    parse = PARSERS[kind]
+    parse = DATE_PARSERS[day_first] if kind is Kind.DATE else PARSERS[kind]
     if kind is Kind.TEXT and written:
         clean_text = iif.clean_text
 
@@ -278,11 +279,17 @@ class ColumnReader:
     """
 
     def __init__(
-        self, table: Table, defaults: Mapping[str, Any], *, skip: Iterable[str] = ()
+        self,
+        table: Table,
+        defaults: Mapping[str, Any],
+        *,
+        skip: Iterable[str] = (),
+        day_first: bool = False,
     ) -> None:
         index = table.columns.index
         self.table = table
         self.defaults = defaults
+        self.day_first = day_first
         self.columns = [
             (column, index[column.field] - 1)
             for column in table.spec.columns
@@ -318,7 +325,9 @@ class ColumnReader:
             written = name in WRITTEN_TEXT
             default = self.defaults.get(name, "" if column.kind is Kind.TEXT else None)
             empty = _EMPTY if column.required else default
-            read = _cell_reader(column.kind, failures, written=written, empty=empty)
+            read = _cell_reader(
+                column.kind, failures, written=written, empty=empty, day_first=self.day_first
+            )
             raws = cells.column(index)
             values = _read_column(column.kind, read, raws, failures, empty, written=written)
             if self.table.facts_found:  # error values and uncalculated formulas read as empty
@@ -465,8 +474,11 @@ def _positional(
     ]
 
 
-def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
-    """Choose the orders to export and read their rows (their lines come later)."""
+def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = False) -> Selection:
+    """Choose the orders to export and read their rows (their lines come later).
+
+    ``day_first``: dates written as text with slashes are day first (``14/03/2026``).
+    """
     keys = status_keys(statuses)
     selection = Selection()
     problems = selection.problems
@@ -543,7 +555,9 @@ def read_orders(orders: Table, statuses: Iterable[str]) -> Selection:
     order_ids = [ids[position] for position in exporting]
     selection.exporting_ids.update(order_ids)
     origins = list(map(Origin, repeat(orders.columns), [position + 2 for position in exporting]))
-    reader = ColumnReader(orders, _ORDER_DEFAULTS, skip=("order_id", "exported"))
+    reader = ColumnReader(
+        orders, _ORDER_DEFAULTS, skip=("order_id", "exported"), day_first=day_first
+    )
     values, unreadable = reader.read(
         [rows[position] for position in exporting], origins, order_ids, problems,
         selection.text_changes,

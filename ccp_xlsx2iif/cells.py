@@ -193,8 +193,11 @@ def parse_price(value: CellValue) -> Decimal:
     return number
 
 
-def parse_date(value: CellValue) -> dt.date:
-    """Read a date: a real date cell, or text as ``2026-03-14`` or ``03/14/2026``."""
+def parse_date(value: CellValue, *, day_first: bool = False) -> dt.date:
+    """Read a date: a real date cell, or text as ``2026-03-14`` or ``03/14/2026``.
+
+    With ``day_first``, text with slashes is read day first (``14/03/2026``).
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -205,14 +208,23 @@ def parse_date(value: CellValue) -> dt.date:
             iso = _ISO_DATE.match(text)
             if iso:
                 return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-            us = _US_DATE.match(text)
-            if us:
-                return dt.date(int(us.group(3)), int(us.group(1)), int(us.group(2)))
+            slashed = _US_DATE.match(text)
+            if slashed:
+                first, second = int(slashed.group(1)), int(slashed.group(2))
+                month, day = (second, first) if day_first else (first, second)
+                return dt.date(int(slashed.group(3)), month, day)
         except ValueError:
             pass
+        written = "DD/MM/YYYY (14/03/2026)" if day_first else "MM/DD/YYYY (03/14/2026)"
+        other = (
+            "dates written month first are read so with the Date Format us"
+            if day_first
+            else "dates written day first are read so with the Date Format uk"
+        )
         raise CellValueError(
             f"{shown(value)} is not a date; write it as YYYY-MM-DD (2026-03-14) or "
-            "MM/DD/YYYY (03/14/2026), or format the cell as a date"
+            f"{written}, or format the cell as a date"
+            + (f" ({other})" if _date_the_other_way(text, day_first) else "")
         )
     raise CellValueError(f"{shown(value)} is not a date; format the cell as a date")
 
@@ -275,6 +287,32 @@ PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
     Kind.PRICE: remembered(parse_price),
     Kind.FLAG: remembered(parse_flag),
     Kind.RAW: parse_raw,
+}
+
+
+def _date_the_other_way(text: str, day_first: bool) -> bool:
+    """Whether text with slashes is a date read in the other order (``14/03/2026``)."""
+    slashed = _US_DATE.match(text)
+    if slashed is None:
+        return False
+    first, second = int(slashed.group(1)), int(slashed.group(2))
+    month, day = (first, second) if day_first else (second, first)
+    try:
+        dt.date(int(slashed.group(3)), month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_day_first_date(value: CellValue) -> dt.date:
+    """Read a date, text with slashes day first (``14/03/2026``)."""
+    return parse_date(value, day_first=True)
+
+
+# The date parser by whether text dates are written day first (the Date Format setting says).
+DATE_PARSERS: dict[bool, Callable[[CellValue], Any]] = {
+    False: PARSERS[Kind.DATE],
+    True: remembered(_parse_day_first_date),
 }
 
 

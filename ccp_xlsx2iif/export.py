@@ -415,6 +415,7 @@ def plan_export(
             options.statuses,
             problems,
             ledger_marks=ledger.marks if ledger is not None else None,
+            day_first=iif.day_first(options.date_format),
         )
         if read is None or accounts_table is None:
             raise ProblemsFound(problems)
@@ -432,7 +433,11 @@ def plan_export(
         files = BatchFiles([workbook.parent, *folders])
         if ledger is None:  # a CSV file's marks are found by Order ID: they cannot move
             problems += misplaced_marks(
-                selection.marked, selection.order_columns, files, selection.first_row.keys()
+                selection.marked,
+                selection.order_columns,
+                files,
+                selection.first_row.keys(),
+                day_first=iif.day_first(options.date_format),
             )
         warnings = batch_notes(
             workbook,

@@ -158,6 +158,11 @@ def format_price(price: Decimal) -> str:
     return decimal_text(price)
 
 
+def day_first(pattern: str) -> bool:
+    """Whether a date pattern writes the day before the month (``%d/%m/%Y``)."""
+    return 0 <= pattern.find("%d") < pattern.find("%m")
+
+
 @lru_cache(maxsize=8192)
 def format_date(date: dt.date, pattern: str = US_DATE_FORMAT) -> str:
     """Write a date in the pattern QuickBooks reads (``MM/DD/YYYY`` for US editions)."""

@@ -43,6 +43,7 @@ from ccp_xlsx2iif.files import (
     temporary_workbook_path,
     writing_to,
 )
+from ccp_xlsx2iif.iif import US_DATE_FORMAT, day_first
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.mapping import mapped_table
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
@@ -137,8 +138,12 @@ def plan_marking(
         name = reading.sheet
         if name is None:
             raise UsageProblem(f'{workbook.name}: there is no sheet "Orders"')
-        settings, _ = read_settings(book)  # where its batch files are (a bad one: beside it)
+        # Where its batch files are (a bad setting: beside it), and how its dates are written.
+        settings, _ = read_settings(book)
+        if accounts_book is not book:
+            settings = {**read_settings(accounts_book)[0], **settings}
         output_folder = settings.get("output_folder")
+        date_pattern = settings.get("date_format", US_DATE_FORMAT)
         sheet_rows = book.read_rows(name)
         table = mapped_table(sheet_rows, name, _MARKING, reading.layout, problems, label=book.label)
         if table is None or problems:
@@ -164,7 +169,9 @@ def plan_marking(
     changed = tuple(row for row in chosen if bool(row.exported) == clear)
     if clear and not every:
         folders = [workbook.parent, *([Path(output_folder)] if output_folder else [])]
-        problems += _misplaced(changed, {row.order_id for row in rows}, table, folders)
+        problems += _misplaced(
+            changed, {row.order_id for row in rows}, table, folders, day_first(date_pattern)
+        )
     unchanged = tuple(row for row in chosen if bool(row.exported) != clear)
     text = "" if clear else exported_mark(now, "marked by hand")
     _, mark_problems = column.marks({row.row: text for row in changed})
@@ -176,7 +183,11 @@ def plan_marking(
 
 
 def _misplaced(
-    changed: Sequence[MarkedRow], order_ids: set[str], table: Table, folders: list[Path]
+    changed: Sequence[MarkedRow],
+    order_ids: set[str],
+    table: Table,
+    folders: list[Path],
+    dates_day_first: bool,
 ) -> list[Problem]:
     """Return the marks to clear that sit beside another order than theirs.
 
@@ -187,7 +198,9 @@ def _misplaced(
         MarkedCell(row.row, row.order_id, row.exported, _cell(table.rows[row.row - 1], date_at))
         for row in changed
     ]
-    return misplaced_marks(cells, table.columns, BatchFiles(folders), order_ids)
+    return misplaced_marks(
+        cells, table.columns, BatchFiles(folders), order_ids, day_first=dates_day_first
+    )
 
 
 def _cell(cells: Sequence[CellValue | None], at: int) -> CellValue | None:

@@ -157,11 +157,13 @@ def read_workbook_orders(
     problems: list[Problem],
     *,
     ledger_marks: Mapping[str, str] | None = None,
+    day_first: bool = False,
 ) -> Orders | None:
     """Read the orders to export and their items; ``None`` when the sheets cannot be used.
 
     ``ledger_marks`` are the Exported marks of a CSV file's orders, by Order ID (kept in
-    ``csvfiles.Ledger``): they stand for the file's own Exported column.
+    ``csvfiles.Ledger``): they stand for the file's own Exported column. ``day_first``: dates
+    written as text with slashes are day first.
     """
     if reading.sheet is None:
         required_sheet(book, ORDERS.name, problems)
@@ -171,7 +173,7 @@ def read_workbook_orders(
     # The statuses to export may be named as the shop names them: they are read as mapped.
     statuses = tuple(layout.statuses.get(status.casefold(), status) for status in statuses)
     if layout is CCP and not reading.one_sheet:
-        return _read_contract(book, sheet, statuses, problems)
+        return _read_contract(book, sheet, statuses, problems, day_first=day_first)
     rows = book.read_rows(sheet)
     facts = book.facts.get(sheet)
     if ledger_marks is not None:
@@ -191,11 +193,11 @@ def read_workbook_orders(
         if items is None:
             return None
         grouped = group_orders(orders, problems)
-        selection = read_orders(grouped.table, statuses)
+        selection = read_orders(grouped.table, statuses, day_first=day_first)
         attach_lines(selection, [items])
         rows_of = grouped.rows_of
     else:
-        selection = read_orders(orders, statuses)
+        selection = read_orders(orders, statuses, day_first=day_first)
         tables = _item_tables(book, layout, problems)
         if tables is None:
             return None
@@ -215,7 +217,12 @@ def _with_ledger(
 
 
 def _read_contract(
-    book: Sheets, sheet: str, statuses: tuple[str, ...], problems: list[Problem]
+    book: Sheets,
+    sheet: str,
+    statuses: tuple[str, ...],
+    problems: list[Problem],
+    *,
+    day_first: bool = False,
 ) -> Orders | None:
     """Read an Orders and an Items sheet with the contract's own headers (the fast path)."""
     orders_table = read_table(book, sheet, ORDERS, problems)
@@ -223,7 +230,7 @@ def _read_contract(
     column_problems: list[Problem] = []
     if orders_table is not None:
         column, column_problems = exported_column(orders_table, book.merged_ranges(sheet))
-        selection = read_orders(orders_table, statuses)
+        selection = read_orders(orders_table, statuses, day_first=day_first)
         orders_table.rows.clear()
         book.forget(sheet)
     tables = _item_tables(book, CCP, problems)

@@ -404,6 +404,38 @@ def test_marks_written_before_their_orders_were_placed_stop_the_export(tmp_path:
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("date_format", ["uk", "us"])
+def test_dates_written_day_first_are_read_so_with_the_date_format_uk(
+    tmp_path: Path, date_format: str
+) -> None:
+    # 05/03/2026 is 5 March for a shop that writes the day first: marked on 6 March, its
+    # mark is its own. Read month first, it is 3 May, and the mark would be older than it.
+    book = OrderBook()
+    book.orders[0].update(
+        {"Order Date": "05/03/2026", "Exported": "2026-03-06 09:00 marked by hand"}
+    )
+    book.orders[1]["Order Date"] = "13/03/2026"
+    book.extra_sheets["Settings"] = [["Setting", "Value"], ["Date Format", date_format]]
+    path = book.save(tmp_path / "orders.xlsx")
+    before = path.read_bytes()
+    check = run("check", str(path))
+    unmark = run("unmark", str(path), "--orders", "1001", "-y")
+    if date_format == "uk":
+        assert check[0] == 0, check
+        assert unmark[0] == 0, unmark
+        return
+    assert check[2][-3:] == [
+        "Orders!O2: says order 1001 was exported or marked on 2026-03-06, before its date "
+        "2026-05-03: this mark belongs to another order",
+        'Orders!B3: "13/03/2026" is not a date; write it as YYYY-MM-DD (2026-03-14) or MM/DD/YYYY '
+        "(03/14/2026), or format the cell as a date (dates written day first are read so with "
+        "the Date Format uk) (order 1002)",
+        "Not ready: 2 problems would stop an export.",
+    ]
+    assert unmark[0] == 1
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("mark", "day"),
     [

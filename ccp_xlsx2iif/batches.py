@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol
 from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
 from ccp_xlsx2iif.files import batch_in_mark, mark_day
 from ccp_xlsx2iif.problems import Columns, Problem
-from ccp_xlsx2iif.report import count
+from ccp_xlsx2iif.report import count, first_of
 
 _LONGEST_LINE = 1 << 20
 
@@ -177,7 +177,7 @@ def ahead_of_the_clock(orders: Iterable[_Dated], today: dt.date, latest: dt.date
     ahead = [order.order_id for order in orders if tomorrow < order.order_date <= latest]
     if not ahead:
         return []
-    shown = ", ".join(ahead[:10]) + (f" and {len(ahead) - 10} more" if len(ahead) > 10 else "")
+    shown = first_of(ahead, 10)
     verb = "is" if len(ahead) == 1 else "are"
     return [
         f"{count(len(ahead), 'order')} to export ({shown}) {verb} dated after tomorrow by this "
@@ -248,7 +248,7 @@ def batch_notes(
         again = sorted(files.numbers(path).intersection(exporting), key=_by_number)
         if not again:
             continue
-        shown = ", ".join(again[:10]) + (f" and {len(again) - 10} more" if len(again) > 10 else "")
+        shown = first_of(again, 10)
         where = beside if path.parent == workbook.parent else f"in {path.parent}"
         held = f"{name}, {where}, already holds {count(len(again), 'order')} to export now"
         if name in named:

@@ -17,6 +17,7 @@ from ccp_xlsx2iif.chart import SIMPLE_LISTS, Chart, describe_type
 from ccp_xlsx2iif.contract import ROLE_BY_FIELD
 from ccp_xlsx2iif.orders import Accounts, AddressLine, Order, RoleAccount
 from ccp_xlsx2iif.problems import Place, Problem
+from ccp_xlsx2iif.report import count, first_of
 
 NEW_CUSTOMERS_SHOWN = 10
 # The item types an AUTOSTAX line may name: a sales tax item, or a group of them.
@@ -255,12 +256,10 @@ def new_customers(orders: Sequence[Order], chart: Chart) -> list[str]:
             new.setdefault(name.casefold(), name)
     if not new:
         return []
-    shown = list(new.values())[:NEW_CUSTOMERS_SHOWN]
-    more = len(new) - len(shown)
-    names = ", ".join(shown) + (f" and {more:,} more" if more else "")
-    count = f"{len(new):,} customer{'s' if len(new) > 1 else ''}"
+    names = first_of(list(new.values()), NEW_CUSTOMERS_SHOWN)
     return [
-        f"{count} of the batch {'are' if len(new) > 1 else 'is'} not in {chart.source}: {names}. "
+        f"{count(len(new), 'customer')} of the batch {'are' if len(new) > 1 else 'is'} not in "
+        f"{chart.source}: {names}. "
         "QuickBooks creates each from its name alone (a customer it has under another spelling "
         "becomes a second one); add --declare-customers to create them with their addresses, "
         "email and phone."

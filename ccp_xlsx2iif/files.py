@@ -25,6 +25,7 @@ from time import monotonic, sleep
 from typing import Any, BinaryIO
 
 from ccp_xlsx2iif.problems import FileProblem
+from ccp_xlsx2iif.report import first_of
 
 PARTIAL_SUFFIX = ".partial"
 DISK_HINT = "Check that the disk has free space and that you may write to the folder."
@@ -242,9 +243,7 @@ def finish_interrupted(
                 f"file is {partial.name}; the next export puts it in place as {name}."
             )
     if missing:
-        shown = ", ".join(missing[:3]) + (
-            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        )
+        shown = first_of(missing, 3)
         if len(missing) == 1:
             notes.append(
                 f"The workbook names a batch file that is no longer beside it: {shown}. If it "

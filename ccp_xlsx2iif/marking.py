@@ -48,6 +48,7 @@ from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.mapping import mapped_table
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.reading import choose_layout
+from ccp_xlsx2iif.report import first_of
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.workbook import Table, check_book_path, open_book
 from ccp_xlsx2iif.writeback import ExportedColumn, exported_column, write_marked_copy
@@ -238,10 +239,7 @@ def _choose(
         by_id.setdefault(row.order_id, []).append(row)
     unknown = [order_id for order_id in orders if order_id not in by_id]
     if unknown:
-        shown = ", ".join(unknown[:10]) + (
-            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        )
-        raise UsageProblem(f'no order {shown} on the sheet "{sheet}"')
+        raise UsageProblem(f'no order {first_of(unknown, 10)} on the sheet "{sheet}"')
     return [row for order_id in dict.fromkeys(orders) for row in by_id[order_id]]
 
 

@@ -42,6 +42,12 @@ def count(number: int, noun: str) -> str:
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
+def first_of(items: Sequence[str], shown: int) -> str:
+    """Return the first ``shown`` items joined, and how many more there are: ``a, b and 3 more``."""
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
 def money(amount: Decimal) -> str:
     """Return an amount as the summary shows it: ``1,234.50``."""
     return f"{amount:,.2f}"

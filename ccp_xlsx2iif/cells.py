@@ -210,9 +210,7 @@ def parse_date(value: CellValue, *, day_first: bool = False) -> dt.date:
                 return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
             slashed = _US_DATE.match(text)
             if slashed:
-                first, second = int(slashed.group(1)), int(slashed.group(2))
-                month, day = (second, first) if day_first else (first, second)
-                return dt.date(int(slashed.group(3)), month, day)
+                return _slashed_date(slashed, day_first=day_first)
         except ValueError:
             pass
         written = "DD/MM/YYYY (14/03/2026)" if day_first else "MM/DD/YYYY (03/14/2026)"
@@ -290,15 +288,20 @@ PARSERS: dict[Kind, Callable[[CellValue], Any]] = {
 }
 
 
+def _slashed_date(slashed: re.Match[str], *, day_first: bool) -> dt.date:
+    """Return the date of text with slashes, day or month first; ``ValueError``: none."""
+    first, second = int(slashed.group(1)), int(slashed.group(2))
+    month, day = (second, first) if day_first else (first, second)
+    return dt.date(int(slashed.group(3)), month, day)
+
+
 def _date_the_other_way(text: str, day_first: bool) -> bool:
     """Whether text with slashes is a date read in the other order (``14/03/2026``)."""
     slashed = _US_DATE.match(text)
     if slashed is None:
         return False
-    first, second = int(slashed.group(1)), int(slashed.group(2))
-    month, day = (first, second) if day_first else (second, first)
     try:
-        dt.date(int(slashed.group(3)), month, day)
+        _slashed_date(slashed, day_first=not day_first)
     except ValueError:
         return False
     return True

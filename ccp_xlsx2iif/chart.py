@@ -200,17 +200,20 @@ def parse_iif_lists(data: bytes, source: str) -> Chart:
         # A list the export leaves out (not ticked, or empty) is not known: None.
         return frozenset(names(keyword)) if keyword in headers else None
 
-    return Chart(
-        source,
-        accounts,
-        items=listed("INVITEM"),
-        item_types={
+    item_types = (
+        {
             row["NAME"].casefold(): row.get("INVITEMTYPE", "").strip().upper()
             for row in rows.get("INVITEM", [])
             if row.get("NAME")
         }
         if "INVITEM" in headers
-        else None,
+        else None
+    )
+    return Chart(
+        source,
+        accounts,
+        items=frozenset(item_types) if item_types is not None else None,
+        item_types=item_types,
         customers=listed("CUST"),
         other_names={
             name: kind for keyword, kind in OTHER_NAME_LISTS.items() for name in names(keyword)

@@ -334,10 +334,6 @@ def unknown_items(
 # without their days make invoices due at once, a sales rep is one of the company's names): a
 # name they lack is a problem. A new ship or payment method is only a label, and is pointed out.
 _LISTS_THAT_STOP = frozenset({"CLASS", "TERMS", "SALESREP"})
-_ADDED = {
-    "CLASS": ", and QuickBooks would add it there on import",
-    "TERMS": ", and QuickBooks would add it there on import",
-}
 
 
 def unknown_list_entries(
@@ -366,22 +362,24 @@ def unknown_list_entries(
             first.setdefault(getattr(order, field), order)
         what = SIMPLE_LISTS[keyword]
         for value, order in first.items():
-            place: Place | None = order.origin.place(field)
-            if not value and field == "class_name":
-                value, place = default_class, None
-            if not value or value.casefold() in known:
+            from_option = not value and field == "class_name"  # the class of --class
+            written = default_class if from_option else value
+            if not written or written.casefold() in known:
                 continue
+            place = None if from_option else order.origin.place(field)
             if keyword not in _LISTS_THAT_STOP:
-                labels.append(f'{what} "{value}" ({place})')
+                labels.append(f'{what} "{written}" ({place})')
                 continue
             given = " (the class of orders without one, from --class or the Settings sheet)"
+            # QuickBooks adds any entry but a sales rep, which must be one of its names.
+            added = ", and QuickBooks would add it there on import" if keyword != "SALESREP" else ""
             problems.append(
                 Problem(
                     place,
                     "unknown-list-entry",
-                    f'{what} "{value}"{given if place is None else ""} is not on the {what} '
-                    f"list of {chart.source}{_ADDED.get(keyword, '')}; add it in QuickBooks and "
-                    f"export the lists again, or write the {what} as QuickBooks has it",
+                    f'{what} "{written}"{given if place is None else ""} is not on the {what} '
+                    f"list of {chart.source}{added}; add it in QuickBooks and export the lists "
+                    f"again, or write the {what} as QuickBooks has it",
                 )
             )
     notes = (

@@ -591,12 +591,12 @@ def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
         return (NOT_VERIFIED,)
     names = "Account" if chart.items is None else "Account and item"
     notes = [f"{names} names were checked against {chart.source}."]
-    if chart.items is None and not options.declare_items:
-        notes.append(ITEMS_NOT_VERIFIED)
-    if options.declare_items and chart.items is None:
+    if chart.items is None:
         notes.append(
             "Every item the batch uses is declared, because the chart lists no items; give "
             "QuickBooks' export of all lists with --chart to declare only new ones."
+            if options.declare_items
+            else ITEMS_NOT_VERIFIED
         )
     if options.declare_customers and chart.customers is None:
         notes.append(

@@ -324,6 +324,7 @@ def open_book(
     """
     check_book_path(path, writable=writable)
     inspector = None
+    tried = False  # a binary file's sheets asked for now are tried; others, when read
     if path.suffix.casefold() in WRITABLE_SUFFIXES:
         if path.stat().st_size == 0:
             raise FileProblem(f"{path}: the file is empty", hint=SAVE_AS_XLSX)
@@ -332,8 +333,7 @@ def open_book(
         check_opendocument(path)
     elif trial:
         check_by_trial(path, sheets, continued)
-    # A binary file's sheets are read by a trial first: those asked for now, others when read.
-    binary_tried = trial and path.suffix.casefold() not in (*WRITABLE_SUFFIXES, ".ods")
+        tried = True
     book = None
     try:
         book = _open_reader(path, label)
@@ -342,7 +342,7 @@ def open_book(
         for name in continued:
             names[names.index(name) + 1 : names.index(name) + 1] = book.continuations(name)
         found = [sheet for sheet in map(book.find_sheet, names) if sheet is not None]
-        if binary_tried:
+        if tried:
             book.tried = set(found)
         for sheet in found:
             book.prefetch(sheet)  # scanned first

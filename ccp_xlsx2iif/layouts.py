@@ -356,7 +356,6 @@ def read_columns(
             )
             continue
         if arrow is not None:
-            shop_value, ours = arrow.group(1).casefold(), arrow.group(2)
             if column.kind is not Kind.TEXT:
                 problems.append(
                     (
@@ -366,9 +365,10 @@ def read_columns(
                         f"{column.header} is not text",
                     )
                 )
-            elif (read_as := values.setdefault(column.field, {})).setdefault(
-                shop_value, ours
-            ) != ours:
+                continue
+            read_as = values.setdefault(column.field, {})
+            shop_value, ours = arrow.group(1).casefold(), arrow.group(2)
+            if read_as.setdefault(shop_value, ours) != ours:
                 problems.append(
                     (
                         row.row,

@@ -16,7 +16,7 @@ from itertools import chain, compress, count, groupby, repeat
 from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
-from ccp_xlsx2iif import iif
+from ccp_xlsx2iif import iif, report
 from ccp_xlsx2iif.batches import MarkedCell
 from ccp_xlsx2iif.cells import (
     DATE_PARSERS,
@@ -29,13 +29,15 @@ from ccp_xlsx2iif.cells import (
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
-from ccp_xlsx2iif.files import batch_in_mark
+from ccp_xlsx2iif.files import batch_in_mark, command_argument
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Columns, Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
 
 ALREADY_EXPORTED = "already exported"
+WITH_A_REFUND = "with a refund"
 _parse_order_id = PARSERS[Kind.ORDER_ID]
+_parse_money = PARSERS[Kind.MONEY]
 
 
 @dataclass
@@ -58,6 +60,17 @@ class Selection:
     # The Exported cells that say something, with their rows' orders (``batches.MarkedCell``).
     marked: list[MarkedCell] = field(default_factory=list)
     order_columns: Columns | None = None
+    # The orders skipped for their refund, which must be entered by hand.
+    refunds: list[Refund] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """An order that would be exported but for its refund: its ID, Refunded cell and amount."""
+
+    order_id: str
+    place: Place
+    amount: Decimal
 
 
 @dataclass
@@ -474,6 +487,83 @@ def _positional(
     ]
 
 
+def _skip_refunded(
+    orders: Table, ids: list[Any], reasons: list[str], selection: Selection, unclear: set[int]
+) -> None:
+    """Skip the orders to export that have a refund: the tool books sales, not refunds.
+
+    A partial refund leaves some shops' orders in a status that exports (WooCommerce's stay
+    completed): booked whole, the sale would count money the shop gave back. A Refunded cell
+    that cannot be read leaves it unclear whether the order may be booked: a problem.
+    """
+    at = orders.columns.index["refunded"] - 1
+    rows = orders.rows[1:]
+    # Most cells are blank or 0 (both false): only the others are read, and those a reader
+    # gives as empty that are not (an error value).
+    facts = orders.facts_found
+    for position, row in enumerate(rows):
+        raw = row[at] if at < len(row) else None
+        if not raw and not facts:
+            continue
+        issue = orders.issue(position + 2, "refunded") if facts else None
+        if reasons[position] or position in unclear or (issue is None and is_blank(raw)):
+            continue
+        place = orders.columns.place("refunded", position + 2)
+        amount = _refund(raw, issue)
+        if isinstance(amount, _Unreadable):
+            selection.problems.append(
+                Problem(
+                    place,
+                    amount.code,
+                    f"{amount.message}; whether the order was refunded cannot be told (order "
+                    f"{ids[position]})",
+                )
+            )
+            unclear.add(position)
+        elif amount:
+            reasons[position] = WITH_A_REFUND
+            selection.refunds.append(Refund(str(ids[position]), place, amount))
+
+
+def _refund(raw: CellValue | None, issue: str | None) -> Decimal | _Unreadable:
+    """Read a Refunded cell: its amount, or why it cannot be read."""
+    if issue is not None or raw is None:
+        return _Unreadable(issue or "", "unreadable-cell")
+    try:
+        amount: Decimal = _parse_money(raw)
+    except CellValueError as error:
+        return _Unreadable(str(error))
+    return amount
+
+
+# The orders a note shows, and names in the command that marks them.
+REFUNDS_SHOWN = 10
+
+
+def refunds_note(refunds: Sequence[Refund], source: str) -> str | None:
+    """Say which orders were skipped for their refund, and what to do with them."""
+    if not refunds:
+        return None
+    one = len(refunds) == 1
+    shown = report.first_of(
+        [f"{refund.order_id} ({refund.place}: {refund.amount:,.2f})" for refund in refunds],
+        REFUNDS_SHOWN,
+    )
+    ids = (
+        command_argument(",".join(refund.order_id for refund in refunds))
+        if len(refunds) <= REFUNDS_SHOWN
+        else "ID,ID,..."
+    )
+    return (
+        f"{report.count(len(refunds), 'order')} with a refund {'was' if one else 'were'} not "
+        f"exported: {shown}. The tool books sales, not refunds: enter {'it' if one else 'each'} "
+        "in QuickBooks by hand (the sale, then its refund), then mark "
+        f"{'it' if one else 'them'} Exported so that no export books "
+        f"{'it' if one else 'them'} again: ccp-xlsx2iif mark {command_argument(source)} "
+        f"--orders {ids}"
+    )
+
+
 def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = False) -> Selection:
     """Choose the orders to export and read their rows (their lines come later).
 
@@ -528,13 +618,13 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
                 )
             )
     reasons = list(map(partial(_skip_reason, keys=keys), statuses_found, marks))
+    if "refunded" in index:
+        _skip_refunded(orders, ids, reasons, selection, unclear)
 
     first_row = selection.first_row
     duplicates: dict[str, list[int]] = {}
     exporting: list[int] = []
     for position, order_id in enumerate(ids):
-        if position in unclear:
-            continue
         reason = reasons[position]
         if order_id.__class__ is str:
             if order_id in first_row:
@@ -542,6 +632,8 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
             else:
                 first_row[order_id] = position + 2
         elif order_id is _EMPTY and id_column.is_empty_row(position):
+            continue
+        if position in unclear:  # reported: on the sheet (its items belong), but not exported
             continue
         if reason:
             selection.skipped[reason] += 1
@@ -556,7 +648,7 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
     selection.exporting_ids.update(order_ids)
     origins = list(map(Origin, repeat(orders.columns), [position + 2 for position in exporting]))
     reader = ColumnReader(
-        orders, _ORDER_DEFAULTS, skip=("order_id", "exported"), day_first=day_first
+        orders, _ORDER_DEFAULTS, skip=("order_id", "exported", "refunded"), day_first=day_first
     )
     values, unreadable = reader.read(
         [rows[position] for position in exporting], origins, order_ids, problems,

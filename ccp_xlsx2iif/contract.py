@@ -98,6 +98,9 @@ ORDERS = SheetSpec(
         Column("terms", "Terms", _T),
         Column("rep", "Rep", _T),
         Column("currency", "Currency", _T),
+        # What was refunded of the order: an order with a refund is skipped (refunds are not
+        # booked), whatever its status says.
+        Column("refunded", "Refunded", _M),
         Column("exported", "Exported", Kind.RAW),
     ),
 )

@@ -31,7 +31,7 @@ from ccp_xlsx2iif.batches import (
     misplaced_notes,
 )
 from ccp_xlsx2iif.beside import FORKS, Beside
-from ccp_xlsx2iif.build import read_accounts
+from ccp_xlsx2iif.build import read_accounts, refunds_note
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import (
     LATEST_DAYS_AHEAD,
@@ -525,10 +525,12 @@ def plan_export(
     finally:
         book.close()  # closing again does nothing
         accounts_book.close()
+    refunds = refunds_note(selection.refunds, workbook.name)
     notes = (
         *recovered,
         *warnings,
         *((reading.note,) if reading.note else ()),
+        *((refunds,) if refunds else ()),
         *_notes(chart, options),
         *list_notes,
     )

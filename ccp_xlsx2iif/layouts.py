@@ -219,6 +219,7 @@ SHOPIFY = Layout(
                 "ship_method": "Shipping Method",
                 "memo": "Notes",
                 "currency": "Currency",
+                "refunded": "Refunded Amount",
                 "sku": "Lineitem sku",
                 "description": "Lineitem name",
                 "quantity": "Lineitem quantity",
@@ -275,6 +276,8 @@ WOOCOMMERCE = Layout(
                 "ship_method": "shipping_method",
                 "memo": "customer_note",
                 "currency": "order_currency",
+                # A partial refund leaves a WooCommerce order's status as it was.
+                "refunded": "refunded_total",
                 "sku": "item_sku",
                 "description": "item_name",
                 "quantity": "item_quantity",

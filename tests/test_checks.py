@@ -270,6 +270,51 @@ def test_only_orders_to_export_are_checked(tmp_path: Path) -> None:
     }
 
 
+def test_an_order_with_a_refund_is_skipped_and_named_with_its_cell(tmp_path: Path) -> None:
+    # The tool books sales, not refunds: booked whole, the sale would count money given back.
+    book = OrderBook()
+    for order, refunded in zip(book.orders, [0, "12.50"], strict=True):
+        order["Refunded"] = refunded
+    book.orders.append(dict(book.orders[0], **{"Order ID": 1003, "Refunded": 40}))
+    book.orders.append(dict(book.orders[0], **{"Order ID": 1004, "Status": "Pending"}))
+    book.items += [dict(book.items[0], **{"Order ID": n}) for n in (1003, 1004)]
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(dry_run=True), NOW)
+    assert [order.order_id for order in result.orders] == ["1001"]
+    assert dict(result.skipped) == {"with a refund": 2, 'status "Pending"': 1}
+    assert [note for note in result.notes if "refund" in note] == [
+        "2 orders with a refund were not exported: 1002 (Orders!P3: 12.50), 1003 (Orders!P4: "
+        "40.00). The tool books sales, not refunds: enter each in QuickBooks by hand (the sale, "
+        "then its refund), then mark them Exported so that no export books them again: "
+        "ccp-xlsx2iif mark orders.xlsx --orders 1002,1003"
+    ]
+
+
+def test_a_refunded_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(
+    tmp_path: Path,
+) -> None:
+    book = OrderBook()
+    book.orders[0]["Refunded"] = "some"
+    book.orders[1]["Refunded"] = "#N/A"
+    book.orders.append(dict(book.orders[0], **{"Order ID": 1003, "Status": "Cancelled"}))
+    assert problems(book, tmp_path) == [
+        'Orders!P2: "some" is not an amount; write a number such as 19.99; whether the order was refunded cannot be told '
+        "(order 1001)",
+        "Orders!P3: the cell shows the error #N/A; correct its formula or value; whether the "
+        "order was refunded cannot be told (order 1002)",
+    ]
+
+
+def test_an_order_whose_status_cannot_be_read_is_one_problem_not_its_items_too(
+    tmp_path: Path,
+) -> None:
+    book = OrderBook()
+    book.orders[1]["Status"] = "#N/A"
+    assert problems(book, tmp_path) == [
+        "Orders!C3: the cell shows the error #N/A; correct its formula or value"
+    ]
+
+
 def test_status_is_trimmed_any_case_and_other_statuses_can_be_named(tmp_path: Path) -> None:
     book = OrderBook()
     book.orders[0]["Status"] = "  completed "

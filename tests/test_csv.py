@@ -318,3 +318,36 @@ def test_the_ledger_marks_of_a_csv_file_are_not_held_to_the_days_of_its_orders(
         '3 already exported, 1 status "partially_refunded", 1 status "pending", 1 status '
         '"refunded".'
     )
+
+
+def test_a_woocommerce_order_refunded_in_part_waits_to_be_entered_by_hand(
+    tmp_path: Path,
+) -> None:
+    # WooCommerce leaves an order refunded in part "completed": booked whole, its sale would
+    # count the money given back. It is skipped, named with the command that marks it.
+    shop = woocommerce_export()
+    for row in shop.rows:
+        if row["order_number"] == 2005:  # every row of an order carries its columns
+            row["refunded_total"] = Decimal("24.00")
+    del shop.expected["2005"]
+    path = shop.save_csv(tmp_path / "orders.csv")
+    accounts = accounts_file(tmp_path)
+    result = export_workbook(path, ExportOptions(accounts=accounts), NOW)
+    reconcile(read_iif(result.iif_path.read_bytes()), shop)  # type: ignore[union-attr]
+    assert result.skipped == {
+        "with a refund": 1,
+        'status "cancelled"': 1,
+        'status "processing"': 1,
+        'status "refunded"': 1,
+    }
+    assert [note for note in result.notes if "refund" in note] == [
+        "1 order with a refund was not exported: 2005 (orders!L7: 24.00). The tool books "
+        "sales, not refunds: enter it in QuickBooks by hand (the sale, then its refund), then "
+        "mark it Exported so that no export books it again: ccp-xlsx2iif mark orders.csv "
+        "--orders 2005"
+    ]
+    assert run("mark", str(path), "--orders", "2005", "--yes")[0] == 0
+    again = export_workbook(path, ExportOptions(accounts=accounts, dry_run=True), NOW)
+    assert again.orders == ()
+    assert again.skipped["already exported"] == 2
+    assert not [note for note in again.notes if "refund" in note]

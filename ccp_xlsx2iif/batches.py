@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
-from ccp_xlsx2iif.files import batch_in_mark, mark_day
+from ccp_xlsx2iif.files import batch_in_mark, mark_command, mark_day
 from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count, first_of
 
@@ -265,6 +265,28 @@ def batch_notes(
                 "in QuickBooks, all is well.)"
             )
     return notes
+
+
+def ledger_notes(
+    workbook: Path, marks: Mapping[str, str], ledger: str, exporting: Collection[str]
+) -> list[str]:
+    """Say which orders to export the ledger of CSV exports beside a workbook has as exported.
+
+    A shop whose weekly CSV file was exported (its orders kept in the ledger) and that then
+    saves one as a workbook in Excel, under any name, would export those orders again: the
+    workbook's Exported cells are blank, and its batch files are named otherwise.
+    """
+    again = sorted((order_id for order_id in exporting if marks.get(order_id)), key=_by_number)
+    if not again:
+        return []
+    shown = first_of(again, 10)
+    return [
+        f"{ledger}, beside the workbook, has {count(len(again), 'order')} to export now as "
+        f"exported from a CSV file ({shown}), though their Exported cells are blank. If this "
+        "workbook holds the orders of those CSV files (one saved as a workbook in Excel), they "
+        f"would be booked twice: mark them instead ({mark_command(workbook.name, again)}), or "
+        "export the CSV file."
+    ]
 
 
 def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:

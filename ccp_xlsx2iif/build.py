@@ -29,7 +29,7 @@ from ccp_xlsx2iif.cells import (
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
-from ccp_xlsx2iif.files import batch_in_mark, command_argument
+from ccp_xlsx2iif.files import batch_in_mark, mark_command
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
 from ccp_xlsx2iif.problems import Columns, Origin, Place, Problem, TextChange
 from ccp_xlsx2iif.workbook import Row, Table
@@ -536,31 +536,21 @@ def _refund(raw: CellValue | None, issue: str | None) -> Decimal | _Unreadable:
     return amount
 
 
-# The orders a note shows, and names in the command that marks them.
-REFUNDS_SHOWN = 10
-
-
 def refunds_note(refunds: Sequence[Refund], source: str) -> str | None:
     """Say which orders were skipped for their refund, and what to do with them."""
     if not refunds:
         return None
     one = len(refunds) == 1
     shown = report.first_of(
-        [f"{refund.order_id} ({refund.place}: {refund.amount:,.2f})" for refund in refunds],
-        REFUNDS_SHOWN,
+        [f"{refund.order_id} ({refund.place}: {refund.amount:,.2f})" for refund in refunds], 10
     )
-    ids = (
-        command_argument(",".join(refund.order_id for refund in refunds))
-        if len(refunds) <= REFUNDS_SHOWN
-        else "ID,ID,..."
-    )
+    them = "it" if one else "them"
     return (
         f"{report.count(len(refunds), 'order')} with a refund {'was' if one else 'were'} not "
         f"exported: {shown}. The tool books sales, not refunds: enter {'it' if one else 'each'} "
-        "in QuickBooks by hand (the sale, then its refund), then mark "
-        f"{'it' if one else 'them'} Exported so that no export books "
-        f"{'it' if one else 'them'} again: ccp-xlsx2iif mark {command_argument(source)} "
-        f"--orders {ids}"
+        f"in QuickBooks by hand (the sale, then its refund), then mark {them} Exported so that "
+        f"no export books {them} again: "
+        f"{mark_command(source, [refund.order_id for refund in refunds])}"
     )
 
 

@@ -14,7 +14,7 @@ import gc
 import hashlib
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -27,6 +27,7 @@ from ccp_xlsx2iif.batches import (
     BatchFiles,
     ahead_of_the_clock,
     batch_notes,
+    ledger_notes,
     misplaced_marks,
     misplaced_notes,
 )
@@ -81,6 +82,7 @@ from ccp_xlsx2iif.problems import (
     ProblemsFound,
     TextChange,
     UsageProblem,
+    UserError,
 )
 from ccp_xlsx2iif.reading import choose_layout, read_workbook_orders
 from ccp_xlsx2iif.render import TEMPLATE_HINT, prepare_templates, render_batch
@@ -446,6 +448,8 @@ def plan_export(
             selection.exporting_ids,
             ledger=ledger.path.name if ledger is not None else None,
         )
+        if ledger is None:
+            warnings += _csv_ledger_notes(workbook, selection.exporting_ids)
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "
@@ -551,6 +555,18 @@ def plan_export(
         tuple(warnings),
     )
     return plan, fingerprint
+
+
+def _csv_ledger_notes(workbook: Path, exporting: Collection[str]) -> list[str]:
+    """Say which orders to export the ledger of CSV exports beside the workbook has."""
+    path = ledger_path(workbook)
+    if not exporting or not path.is_file():
+        return []
+    try:
+        marks = Ledger.read(path).marks
+    except UserError:  # not this workbook's record: an unreadable one is said when it is used
+        return []
+    return ledger_notes(workbook, marks, path.name, exporting)
 
 
 def _declarations(

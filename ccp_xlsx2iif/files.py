@@ -139,8 +139,26 @@ def _drop_quietly() -> None:
 
 
 def command_argument(text: str) -> str:
-    """Write a file's name or path as it must be typed in a command (in quotes with a space)."""
-    return f'"{text}"' if " " in text else text
+    """Write a file's name, a path or a list of Order IDs as it must be typed in a command.
+
+    It is put in double quotes (which cmd, PowerShell and the Unix shells all read) unless it
+    holds only characters no shell reads otherwise: a space splits it, and a ``#`` that starts
+    it starts a comment (Shopify's Order IDs are ``#1001``).
+    """
+    return text if _PLAIN_ARGUMENT.fullmatch(text) else f'"{text}"'
+
+
+_PLAIN_ARGUMENT = re.compile(r"[\w.,:/\\=+-][\w.,:/\\=+@#-]*")
+
+
+# The most Order IDs a suggested command names; past them, it shows where they go.
+IDS_IN_A_COMMAND = 10
+
+
+def mark_command(source: str, order_ids: Sequence[str]) -> str:
+    """Return the command that marks orders Exported in ``source`` (a file's name)."""
+    ids = ",".join(order_ids) if len(order_ids) <= IDS_IN_A_COMMAND else "ID,ID,..."
+    return f"ccp-xlsx2iif mark {command_argument(source)} --orders {command_argument(ids)}"
 
 
 def real_file(path: Path) -> Path:

@@ -11,6 +11,7 @@ import pytest
 
 from ccp_xlsx2iif.csvfiles import LEDGER_NAME, decode, delimiter_of
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.files import command_argument
 from ccp_xlsx2iif.problems import FileProblem
 from tests.command import run
 from tests.conftest import NOW
@@ -351,3 +352,50 @@ def test_a_woocommerce_order_refunded_in_part_waits_to_be_entered_by_hand(
     assert again.orders == ()
     assert again.skipped["already exported"] == 2
     assert not [note for note in again.notes if "refund" in note]
+
+
+def test_a_workbook_saved_from_exported_csv_files_is_told_to_be_booked_twice(
+    tmp_path: Path,
+) -> None:
+    # Last week's CSV file was exported (its orders kept in the ledger); this week the shop's
+    # export is saved as a workbook in Excel, under a name of its own: its Exported cells are
+    # blank and its batch files would be named otherwise. The ledger beside it tells.
+    shop = shopify_export()
+    csv_file = shop.save_csv(tmp_path / "orders_export_1.csv")
+    accounts = accounts_file(tmp_path)
+    assert run("export", str(csv_file), "--accounts", str(accounts), "-q") == (0, [], [])
+    workbook = shop.save_xlsx(tmp_path / "march orders.xlsx")
+    assert run("export", str(workbook), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [
+            f"{LEDGER_NAME}, beside the workbook, has 3 orders to export now as exported from a "
+            "CSV file (#1001, #1002, #1004), though their Exported cells are blank. If this "
+            "workbook holds the orders of those CSV files (one saved as a workbook in Excel), "
+            'they would be booked twice: mark them instead (ccp-xlsx2iif mark "march '
+            'orders.xlsx" --orders "#1001,#1002,#1004"), or export the CSV file.'
+        ],
+    )
+    # The orders marked, as the note says, nothing is said again.
+    again = shop.save_xlsx(tmp_path / "april orders.xlsx")
+    assert run("mark", str(again), "--orders", "#1001,#1002,#1004", "--yes")[0] == 0
+    assert run("export", str(again), "--accounts", str(accounts), "--dry-run", "-q") == (
+        0,
+        [],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("orders.xlsx", "orders.xlsx"),
+        ("1001,1002,1005-1010", "1001,1002,1005-1010"),
+        (r"C:\Users\Ana\orders.xlsx", r"C:\Users\Ana\orders.xlsx"),
+        ("march orders.xlsx", '"march orders.xlsx"'),
+        ("#1001,#1002", '"#1001,#1002"'),  # a "#" that starts a word starts a comment
+        ("A&B orders.xlsx", '"A&B orders.xlsx"'),
+    ],
+)
+def test_a_suggested_command_is_typed_as_shells_read_it(text: str, typed: str) -> None:
+    assert command_argument(text) == typed

@@ -263,6 +263,21 @@ class Ledger:
         return ledger
 
 
+def new_ledger_note(ledger: Ledger, csv_name: str) -> str:
+    """Say that the export starts the ledger of this folder, and what that means.
+
+    The ledger is found beside the CSV file: a week's file saved in another folder than the
+    last one's finds none there, and would book again the orders the other ledger keeps.
+    """
+    return (
+        f"There is no {ledger.path.name} beside {csv_name} yet: exporting this file starts "
+        "one, which keeps the orders exported from the CSV files of this folder. If orders of "
+        "this file were exported before from a CSV file in another folder, move that folder's "
+        f"{ledger.path.name} here first, or they would be booked twice. Keep each week's CSV "
+        "file in this folder."
+    )
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """An order to record in the ledger as exported (or marked by hand)."""

@@ -48,6 +48,7 @@ from ccp_xlsx2iif.csvfiles import (
     LedgerEntry,
     is_csv,
     ledger_path,
+    new_ledger_note,
     write_ledger,
 )
 from ccp_xlsx2iif.declarations import (
@@ -450,6 +451,8 @@ def plan_export(
         )
         if ledger is None:
             warnings += _csv_ledger_notes(workbook, selection.exporting_ids)
+        elif not ledger.exists and selection.exporting_ids:
+            warnings.append(new_ledger_note(ledger, workbook.name))
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "

@@ -25,6 +25,17 @@ pytestmark = pytest.mark.usefixtures("cli_clock")
 MARK = "2026-03-14 09:30 orders_export_1-20260314-093005.iif"
 
 
+def new_ledger(csv_name: str) -> str:
+    """Return the note of the first export from a folder's CSV files: it starts the ledger."""
+    return (
+        f"There is no {LEDGER_NAME} beside {csv_name} yet: exporting this file starts one, "
+        "which keeps the orders exported from the CSV files of this folder. If orders of this "
+        "file were exported before from a CSV file in another folder, move that folder's "
+        f"{LEDGER_NAME} here first, or they would be booked twice. Keep each week's CSV file "
+        "in this folder."
+    )
+
+
 def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: Path) -> None:
     shop = shopify_export()
     path = shop.save_csv(tmp_path / "orders_export_1.csv")
@@ -55,6 +66,7 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     week2 = shop.save_csv(tmp_path / "orders_export_2.csv")
     code, out, err = run("export", str(week2), "--accounts", str(accounts))
     assert (code, err) == (0, [])
+    assert new_ledger(week2.name) not in out  # the folder's ledger was found
     assert out[:3] == [
         f"Exported 1 order, total 55.21, to {tmp_path / 'orders_export_2-20260314-093005.iif'}",
         f"Recorded them as exported in {ledger}.",
@@ -68,6 +80,7 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     ledger.unlink()
     code, out, _ = run("check", str(week2), "--accounts", str(accounts))
     assert code == 0
+    assert new_ledger(week2.name) in out
     held = [line for line in out if " already holds " in line]
     assert held == [
         f"{name}, beside the CSV file, already holds {orders} to export now ({shown}), and the "
@@ -115,7 +128,11 @@ def test_unmark_and_mark_work_on_the_ledger(tmp_path: Path) -> None:
     shop = shopify_export()
     path = shop.save_csv(tmp_path / "orders_export_1.csv")
     accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [new_ledger(path.name)],
+    )
     assert run("unmark", str(path), "--orders", "#1002", "--yes") == (
         0,
         [
@@ -176,7 +193,11 @@ def test_a_row_with_a_stray_delimiter_is_a_problem(tmp_path: Path) -> None:
 def test_a_ledger_open_in_excel_stops_the_export(tmp_path: Path) -> None:
     path = shopify_export().save_csv(tmp_path / "orders.csv")
     accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [new_ledger(path.name)],
+    )
     ledger = tmp_path / LEDGER_NAME
     before = ledger.read_bytes()
     (tmp_path / f"~${LEDGER_NAME}").write_bytes(b"\x05someone")
@@ -311,7 +332,11 @@ def test_the_ledger_marks_of_a_csv_file_are_not_held_to_the_days_of_its_orders(
         row["Created at"] = "2026-03-20 10:00:00 -0800"
     path = shop.save_csv(tmp_path / "orders_export_1.csv")
     accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (0, [], [])
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [new_ledger(path.name)],
+    )
     code, out, err = run("check", str(path), "--accounts", str(accounts))
     assert (code, err) == (0, [])
     assert out[-1] == (
@@ -363,7 +388,11 @@ def test_a_workbook_saved_from_exported_csv_files_is_told_to_be_booked_twice(
     shop = shopify_export()
     csv_file = shop.save_csv(tmp_path / "orders_export_1.csv")
     accounts = accounts_file(tmp_path)
-    assert run("export", str(csv_file), "--accounts", str(accounts), "-q") == (0, [], [])
+    assert run("export", str(csv_file), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [new_ledger(csv_file.name)],
+    )
     workbook = shop.save_xlsx(tmp_path / "march orders.xlsx")
     assert run("export", str(workbook), "--accounts", str(accounts), "-q") == (
         0,

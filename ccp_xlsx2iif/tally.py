@@ -70,7 +70,9 @@ class Tally:
 
     With ``check_rows`` (templates of the user's own), every row is also held to its header:
     it must start with a keyword a header names and carry no more fields than that header. A
-    row with one field more is read shifted by QuickBooks, without a word.
+    row with one field more is read shifted by QuickBooks, without a word. And every
+    transaction must balance (its TRNS and SPL amounts sum to 0.00) and end with its ENDTRNS
+    row: QuickBooks refuses one that does not with a message that names neither.
     """
 
     def __init__(self, *, check_rows: bool = False) -> None:
@@ -79,6 +81,8 @@ class Tally:
         self._patterns: list[tuple[re.Pattern[bytes], bool]] = []
         self._rest = b""
         self._widths: dict[bytes, int] | None = {} if check_rows else None
+        # The transaction being read (its TRNS row, and the cents of its rows so far).
+        self._open: tuple[bytes, int] | None = None
 
     def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Yield ``chunks`` unchanged, taking in their rows on the way."""
@@ -91,6 +95,11 @@ class Tally:
         if self._rest:
             self._take(self._rest + b"\n")
             self._rest = b""
+        if self._open is not None:
+            raise BadRow(
+                f'the last transaction "{_shown(self._open[0])}" has no ENDTRNS row: '
+                "QuickBooks would not read it"
+            )
 
     def _take(self, data: bytes) -> None:
         if self._widths is not None:
@@ -107,14 +116,7 @@ class Tally:
             found = pattern.findall(data)
             pairs.update(((b, a) for a, b in found) if swapped else found)
         for (account, amount), times in pairs.items():
-            if amount and not _AMOUNT.fullmatch(amount):
-                raise NotAnAmount(
-                    f'the AMOUNT "{amount.decode(errors="replace")}" of a row of the account '
-                    f'"{account.decode(errors="replace")}" is not an amount such as -1234.56 '
-                    "(at most 2 decimals, no currency sign, no thousands separator)"
-                )
-            whole, _, fraction = amount.partition(b".")
-            cents = int(whole + (fraction + b"00")[:2]) if amount else 0
+            cents = _cents(account, amount)
             sums = self._cents.setdefault(account, [0, 0])
             sums[cents < 0] += abs(cents) * times
 
@@ -149,6 +151,40 @@ class Tally:
                     f"field{'s' if fields > 1 else ''}, more than the {width} its header !{name} "
                     "names: QuickBooks would read its fields shifted"
                 )
+            if keyword in (b"TRNS", b"SPL", b"ENDTRNS"):
+                self._balance(keyword, line)
+
+    def _balance(self, keyword: bytes, line: bytes) -> None:
+        """Add a row to its transaction; at its ENDTRNS row, the amounts must sum to 0.00."""
+        if keyword == b"ENDTRNS":
+            if self._open is None:
+                raise BadRow("an ENDTRNS row ends no transaction (no TRNS row before it)")
+            first, cents = self._open
+            self._open = None
+            if cents:
+                raise BadRow(
+                    f'the transaction "{_shown(first)}" does not balance: its amounts sum to '
+                    f"{Decimal(cents) * _CENT}, not 0.00, and QuickBooks refuses it"
+                )
+            return
+        if keyword == b"TRNS" and self._open is not None:
+            raise BadRow(
+                f'the transaction "{_shown(self._open[0])}" has no ENDTRNS row before the next '
+                "TRNS row: QuickBooks would not read it"
+            )
+        if keyword == b"SPL" and self._open is None:
+            raise BadRow(
+                f'the SPL row "{_shown(line)}" belongs to no transaction (no TRNS row before it)'
+            )
+        layout = self._layouts.get(keyword)
+        cents = 0
+        if layout is not None:
+            fields = line.split(b"\t")
+            account_at, amount_at = (1 + at for at in layout)
+            account = fields[account_at] if account_at < len(fields) else b""
+            cents = _cents(account, fields[amount_at] if amount_at < len(fields) else b"")
+        first, so_far = self._open if self._open is not None else (line, 0)
+        self._open = (first, so_far + cents)
 
     def _learn(self, header: list[bytes]) -> None:
         """Learn where ACCNT and AMOUNT stand in rows of a header's keyword."""
@@ -294,6 +330,20 @@ def tally_for(large: bool, *, check_rows: bool = False) -> Iterator[Tally | Tall
         yield process
     finally:
         process.close()
+
+
+def _cents(account: bytes, amount: bytes) -> int:
+    """Read the AMOUNT of a row of ``account`` in cents (an empty one is 0)."""
+    if not amount:
+        return 0
+    if not _AMOUNT.fullmatch(amount):
+        raise NotAnAmount(
+            f'the AMOUNT "{amount.decode(errors="replace")}" of a row of the account '
+            f'"{account.decode(errors="replace")}" is not an amount such as -1234.56 '
+            "(at most 2 decimals, no currency sign, no thousands separator)"
+        )
+    whole, _, fraction = amount.partition(b".")
+    return int(whole + (fraction + b"00")[:2])
 
 
 def _shown(line: bytes) -> str:

@@ -269,6 +269,18 @@ def test_a_template_with_macros_blocks_and_loops_renders_every_row(tmp_path: Pat
             'IIF template error: the ENDTRNS row "ENDTRNS\\t1001" has 1 field, more than the 0 '
             "its header !ENDTRNS names: QuickBooks would read its fields shifted",
         ),
+        # A transaction must balance and end: QuickBooks refuses it without naming it.
+        (
+            "TRNS\tPAYMENT\t{{ date }}\tBank\t\t{{ order.total|amount }}\t{{ order.order_id }}\n"
+            "SPL\tPAYMENT\t{{ date }}\tAccounts Receivable\t{{ name }}\t-1.00\nENDTRNS\n",
+            'IIF template error: the transaction "TRNS\\tPAYMENT\\t03/02/2026\\tBank\\t\\t40.00\\t1001" '
+            "does not balance: its amounts sum to 39.00, not 0.00, and QuickBooks refuses it",
+        ),
+        (
+            "TRNS\tPAYMENT\t{{ date }}\tBank\t\t0.00\t{{ order.order_id }}\n",
+            'IIF template error: the transaction "TRNS\\tPAYMENT\\t03/02/2026\\tBank\\t\\t0.00\\t1001" '
+            "has no ENDTRNS row before the next TRNS row: QuickBooks would not read it",
+        ),
         (
             "TRNS\tPAYMENT\t{{ date }}\tBank\t\t${{ order.total|amount }}\n",
             'IIF template error: the AMOUNT "$40.00" of a row of the account "Bank" is not an '

@@ -248,8 +248,47 @@ def test_rows_that_fit_their_headers_are_tallied_as_before(large: bool, size: in
             'the line "SPL\\tINVOICE\\t03/02/2026\\tSales Tax\\rPayable\\t\\t-2.5" holds a line '
             "break (a carriage return): QuickBooks would read it as two lines",
         ),
+        (
+            b"Sales Tax Payable\t\t-2.5\r\n",
+            b"Sales Tax Payable\t\t-2.05\r\n",
+            'the transaction "TRNS\\tINVOICE\\t03/02/2026\\tAccounts Receivable\\tAda\\t40.00\\t1001" '
+            "does not balance: its amounts sum to 0.45, not 0.00, and QuickBooks refuses it",
+        ),
+        (
+            b"-2.5\r\nENDTRNS\r\n",
+            b"-2.5\r\n",
+            'the transaction "TRNS\\tINVOICE\\t03/02/2026\\tAccounts Receivable\\tAda\\t40.00\\t1001" '
+            "has no ENDTRNS row before the next TRNS row: QuickBooks would not read it",
+        ),
+        (
+            b"\t\t0.00\r\nENDTRNS\r\n",
+            b"\t\t0.00\r\n",
+            'the last transaction "TRNS\\tINVOICE\\t03/03/2026\\tAccounts Receivable\\tGrace\\t25.95\\t1002" '
+            "has no ENDTRNS row: QuickBooks would not read it",
+        ),
+        (
+            b"ENDTRNS\r\nTRNS\tPAYMENT",
+            b"ENDTRNS\r\nSPL\tPAYMENT\t03/02/2026\tSales\t\t1.00\r\nTRNS\tPAYMENT",
+            'the SPL row "SPL\\tPAYMENT\\t03/02/2026\\tSales\\t\\t1.00" belongs to no '
+            "transaction (no TRNS row before it)",
+        ),
+        (
+            b"-40.00\r\nENDTRNS\r\n",
+            b"-40.00\r\nENDTRNS\r\nENDTRNS\r\n",
+            "an ENDTRNS row ends no transaction (no TRNS row before it)",
+        ),
     ],
-    ids=["more fields", "list row", "no keyword", "carriage return"],
+    ids=[
+        "more fields",
+        "list row",
+        "no keyword",
+        "carriage return",
+        "unbalanced",
+        "no end",
+        "no end at the end",
+        "no start",
+        "end twice",
+    ],
 )
 @pytest.mark.parametrize("large", [False, True])
 def test_rows_that_do_not_fit_their_headers_are_refused(

@@ -66,6 +66,7 @@ from ccp_xlsx2iif.declarations import (
 )
 from ccp_xlsx2iif.files import (
     StagedFile,
+    command_argument,
     exported_mark,
     finish_interrupted,
     free_batch_path,
@@ -370,7 +371,11 @@ def plan_export(
         if options.accounts is None:
             raise UsageProblem(
                 f"{workbook}: a CSV file has no Accounts sheet; give the workbook that has "
-                "it with --accounts FILE"
+                "it with --accounts FILE",
+                hint="To make one, run ccp-xlsx2iif init: it writes orders.xlsx, whose Accounts "
+                "sheet takes your QuickBooks account names (its example orders are not read "
+                "when it is given with --accounts). Then run: ccp-xlsx2iif export "
+                f"{command_argument(workbook.name)} --accounts orders.xlsx",
             )
         ledger = Ledger.read(ledger_path(workbook))
         fingerprint = Fingerprint.of_optional(ledger.path)

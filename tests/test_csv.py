@@ -428,3 +428,29 @@ def test_a_workbook_saved_from_exported_csv_files_is_told_to_be_booked_twice(
 )
 def test_a_suggested_command_is_typed_as_shells_read_it(text: str, typed: str) -> None:
     assert command_argument(text) == typed
+
+
+def test_a_csv_file_without_accounts_says_how_to_make_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = shopify_export().save_csv(tmp_path / "orders_export_1.csv")
+    assert run("export", str(path)) == (
+        2,
+        [],
+        [
+            f"{path}: a CSV file has no Accounts sheet; give the workbook that has it with "
+            "--accounts FILE",
+            "To make one, run ccp-xlsx2iif init: it writes orders.xlsx, whose Accounts sheet "
+            "takes your QuickBooks account names (its example orders are not read when it is "
+            "given with --accounts). Then run: ccp-xlsx2iif export orders_export_1.csv "
+            "--accounts orders.xlsx",
+        ],
+    )
+    # What the hint says works as it says, in the CSV file's folder.
+    monkeypatch.chdir(tmp_path)
+    assert run("init")[0] == 0
+    code, out, _ = run("export", "orders_export_1.csv", "--accounts", "orders.xlsx", "-q")
+    assert (code, out) == (0, [])
+    assert [order_id for order_id, *_ in calamine_grid(tmp_path / LEDGER_NAME, "Orders")] == [
+        "Order ID", "#1001", "#1002", "#1004",
+    ]  # fmt: skip

@@ -177,6 +177,19 @@ PROBLEM_KINDS = {
     "shared-customer-name": "two customers under one name",
     "name-in-use": "name already used in QuickBooks",
     "bad-rule": "invalid Customer Name Rule",
+    "job-name": "customer name read as a Customer:Job",
+    "other-currency": "order in another currency",
+    "unknown-account-type": "chart row without a readable account type",
+    "unknown-item": "item not in QuickBooks' item list",
+    "unknown-list-entry": "class, terms or sales rep not in QuickBooks' lists",
+    "unknown-vendor": "tax agency not a QuickBooks vendor",
+    "wrong-item-type": "sales tax item of another type",
+    "conflicting-values": "rows of one order that disagree",
+    "partly-exported": "order marked Exported on some of its rows",
+    "extra-fields": "CSV row with more fields than its header",
+    "bad-columns-row": "Columns sheet row that cannot be read",
+    "unknown-setting": "unknown setting",
+    "bad-setting": "setting that cannot be read",
 }
 
 

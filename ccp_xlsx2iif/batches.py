@@ -267,26 +267,42 @@ def batch_notes(
     return notes
 
 
-def ledger_notes(
-    workbook: Path, marks: Mapping[str, str], ledger: str, exporting: Collection[str]
-) -> list[str]:
-    """Say which orders to export the ledger of CSV exports beside a workbook has as exported.
+def exported_from_csv(
+    workbook: Path,
+    ledger: str,
+    marks: Mapping[str, str],
+    exporting: Collection[str],
+    first_row: Mapping[str, int],
+    columns: Columns,
+) -> tuple[list[Problem], list[str]]:
+    """Refuse the orders to export that the ledger of CSV exports beside a workbook has.
 
     A shop whose weekly CSV file was exported (its orders kept in the ledger) and that then
     saves one as a workbook in Excel, under any name, would export those orders again: the
-    workbook's Exported cells are blank, and its batch files are named otherwise.
+    workbook's Exported cells are blank, and its batch files are named otherwise. Each such
+    order is a problem at its Order ID; the note says what to do.
     """
     again = sorted((order_id for order_id in exporting if marks.get(order_id)), key=_by_number)
     if not again:
-        return []
-    shown = first_of(again, 10)
-    return [
-        f"{ledger}, beside the workbook, has {count(len(again), 'order')} to export now as "
-        f"exported from a CSV file ({shown}), though their Exported cells are blank. If this "
-        "workbook holds the orders of those CSV files (one saved as a workbook in Excel), they "
-        f"would be booked twice: mark them instead ({mark_command(workbook.name, again)}), or "
-        "export the CSV file."
+        return [], []
+    problems = [
+        Problem(
+            columns.place("order_id", first_row[order_id]),
+            "exported-from-csv",
+            f'order {order_id} was exported from a CSV file: {ledger} has "{marks[order_id]}" '
+            "for it, though its Exported cell here is blank",
+        )
+        for order_id in again
     ]
+    note = (
+        f"{ledger}, beside {workbook.name}, keeps the orders exported from the shop's CSV files. "
+        "If this workbook holds orders of those files (one saved as a workbook in Excel), they "
+        "are booked already: mark them here, so that no export books them again: "
+        f"{mark_command(workbook.name, again)}. If they are other orders under the same "
+        "Order IDs, export this workbook from another folder. To book them again on purpose, "
+        f"clear their Exported cells in {ledger} first."
+    )
+    return problems, [note]
 
 
 def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:

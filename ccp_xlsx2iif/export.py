@@ -14,7 +14,7 @@ import gc
 import hashlib
 import stat
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -27,12 +27,12 @@ from ccp_xlsx2iif.batches import (
     BatchFiles,
     ahead_of_the_clock,
     batch_notes,
-    ledger_notes,
+    exported_from_csv,
     misplaced_marks,
     misplaced_notes,
 )
 from ccp_xlsx2iif.beside import FORKS, Beside
-from ccp_xlsx2iif.build import read_accounts, refunds_note
+from ccp_xlsx2iif.build import Selection, read_accounts, refunds_note
 from ccp_xlsx2iif.chart import HOW_TO_EXPORT, Chart, chart_from_rows, read_chart_file
 from ccp_xlsx2iif.checks import (
     LATEST_DAYS_AHEAD,
@@ -454,8 +454,10 @@ def plan_export(
             selection.exporting_ids,
             ledger=ledger.path.name if ledger is not None else None,
         )
+        csv_notes: list[str] = []
         if ledger is None:
-            warnings += _csv_ledger_notes(workbook, selection.exporting_ids)
+            csv_problems, csv_notes = _exported_from_csv(workbook, selection)
+            problems += csv_problems
         elif not ledger.exists and selection.exporting_ids:
             warnings.append(new_ledger_note(ledger, workbook.name))
         if options.create_accounts and chart is None:
@@ -529,7 +531,9 @@ def plan_export(
             ]
             target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
-            raise ProblemsFound(problems, notes=[*recovered, *warnings, *misplaced_notes(problems)])
+            raise ProblemsFound(
+                problems, notes=[*recovered, *warnings, *csv_notes, *misplaced_notes(problems)]
+            )
     except BaseException:
         if copy is not None:
             copy.discard()
@@ -565,16 +569,23 @@ def plan_export(
     return plan, fingerprint
 
 
-def _csv_ledger_notes(workbook: Path, exporting: Collection[str]) -> list[str]:
-    """Say which orders to export the ledger of CSV exports beside the workbook has."""
+def _exported_from_csv(workbook: Path, selection: Selection) -> tuple[list[Problem], list[str]]:
+    """Refuse the orders to export that the ledger of CSV exports beside the workbook has."""
     path = ledger_path(workbook)
-    if not exporting or not path.is_file():
-        return []
+    if not selection.exporting_ids or selection.order_columns is None or not path.is_file():
+        return [], []
     try:
         marks = Ledger.read(path).marks
     except UserError:  # not this workbook's record: an unreadable one is said when it is used
-        return []
-    return ledger_notes(workbook, marks, path.name, exporting)
+        return [], []
+    return exported_from_csv(
+        workbook,
+        path.name,
+        marks,
+        selection.exporting_ids,
+        selection.first_row,
+        selection.order_columns,
+    )
 
 
 def _declarations(

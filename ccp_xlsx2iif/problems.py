@@ -152,6 +152,7 @@ PROBLEM_KINDS = {
     "unreadable-cell": "error value or uncalculated formula",
     "duplicate-order": "order ID twice",
     "misplaced-mark": "Exported cell beside another order",
+    "exported-from-csv": "order exported already from a CSV file",
     "unknown-order": "item of an unknown order",
     "no-items": "order without items",
     "subtotal-mismatch": "subtotal does not match the items",

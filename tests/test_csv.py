@@ -379,9 +379,7 @@ def test_a_woocommerce_order_refunded_in_part_waits_to_be_entered_by_hand(
     assert not [note for note in again.notes if "refund" in note]
 
 
-def test_a_workbook_saved_from_exported_csv_files_is_told_to_be_booked_twice(
-    tmp_path: Path,
-) -> None:
+def test_a_workbook_saved_from_exported_csv_files_is_not_booked_twice(tmp_path: Path) -> None:
     # Last week's CSV file was exported (its orders kept in the ledger); this week the shop's
     # export is saved as a workbook in Excel, under a name of its own: its Exported cells are
     # blank and its batch files would be named otherwise. The ledger beside it tells.
@@ -394,25 +392,32 @@ def test_a_workbook_saved_from_exported_csv_files_is_told_to_be_booked_twice(
         [new_ledger(csv_file.name)],
     )
     workbook = shop.save_xlsx(tmp_path / "march orders.xlsx")
+    before = workbook.read_bytes()
     assert run("export", str(workbook), "--accounts", str(accounts), "-q") == (
-        0,
+        1,
         [],
         [
-            f"{LEDGER_NAME}, beside the workbook, has 3 orders to export now as exported from a "
-            "CSV file (#1001, #1002, #1004), though their Exported cells are blank. If this "
-            "workbook holds the orders of those CSV files (one saved as a workbook in Excel), "
-            'they would be booked twice: mark them instead (ccp-xlsx2iif mark "march '
-            'orders.xlsx" --orders "#1001,#1002,#1004"), or export the CSV file.'
+            f"{LEDGER_NAME}, beside march orders.xlsx, keeps the orders exported from the shop's "
+            "CSV files. If this workbook holds orders of those files (one saved as a workbook in "
+            "Excel), they are booked already: mark them here, so that no export books them "
+            'again: ccp-xlsx2iif mark "march orders.xlsx" --orders "#1001,#1002,#1004". If they '
+            "are other orders under the same Order IDs, export this workbook from another "
+            f"folder. To book them again on purpose, clear their Exported cells in {LEDGER_NAME} "
+            "first.",
+            *(
+                f"orders_export_1!A{row}: order {order_id} was exported from a CSV file: "
+                f'{LEDGER_NAME} has "{MARK}" for it, though its Exported cell here is blank'
+                for row, order_id in ((2, "#1001"), (4, "#1002"), (6, "#1004"))
+            ),
+            "3 problems found; nothing was written.",
         ],
     )
-    # The orders marked, as the note says, nothing is said again.
-    again = shop.save_xlsx(tmp_path / "april orders.xlsx")
-    assert run("mark", str(again), "--orders", "#1001,#1002,#1004", "--yes")[0] == 0
-    assert run("export", str(again), "--accounts", str(accounts), "--dry-run", "-q") == (
-        0,
-        [],
-        [],
-    )
+    assert workbook.read_bytes() == before
+    # Marked as the note says, they are skipped: nothing is exported, nothing said.
+    assert run("mark", str(workbook), "--orders", "#1001,#1002,#1004", "--yes")[0] == 0
+    code, out, err = run("export", str(workbook), "--accounts", str(accounts))
+    assert (code, err) == (0, [])
+    assert out[0] == "Nothing to export: no order is both completed and not yet exported."
 
 
 @pytest.mark.parametrize(

@@ -494,7 +494,9 @@ def _skip_refunded(
 
     A partial refund leaves some shops' orders in a status that exports (WooCommerce's stay
     completed): booked whole, the sale would count money the shop gave back. A Refunded cell
-    that cannot be read leaves it unclear whether the order may be booked: a problem.
+    that cannot be read leaves it unclear whether the order may be booked: a problem. An
+    order skipped for its status with part of its total refunded (Shopify's
+    ``partially_refunded``) is named too: the money kept must be entered by hand as well.
     """
     at = orders.columns.index["refunded"] - 1
     rows = orders.rows[1:]
@@ -506,10 +508,15 @@ def _skip_refunded(
         if not raw and not facts:
             continue
         issue = orders.issue(position + 2, "refunded") if facts else None
-        if reasons[position] or position in unclear or (issue is None and is_blank(raw)):
+        reason = reasons[position]
+        if reason == ALREADY_EXPORTED or position in unclear or (issue is None and is_blank(raw)):
             continue
         place = orders.columns.place("refunded", position + 2)
         amount = _refund(raw, issue)
+        if reason:  # skipped for its status: named if it kept part of its total
+            if not isinstance(amount, _Unreadable) and 0 < abs(amount) < _total(orders, row):
+                selection.refunds.append(Refund(str(ids[position]), place, amount))
+            continue
         if isinstance(amount, _Unreadable):
             selection.problems.append(
                 Problem(
@@ -523,6 +530,19 @@ def _skip_refunded(
         elif amount:
             reasons[position] = WITH_A_REFUND
             selection.refunds.append(Refund(str(ids[position]), place, amount))
+
+
+def _total(orders: Table, row: Row) -> Decimal:
+    """Return the Total of an order's row; 0 when it cannot be read."""
+    at = orders.columns.index["total"] - 1
+    raw = row[at] if at < len(row) else None
+    if raw is None or is_blank(raw):
+        return Decimal(0)
+    try:
+        total: Decimal = _parse_money(raw)
+    except CellValueError:
+        return Decimal(0)
+    return total
 
 
 def _refund(raw: CellValue | None, issue: str | None) -> Decimal | _Unreadable:

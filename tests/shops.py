@@ -247,7 +247,7 @@ def shopify_export() -> ShopExport:
             "customer": ("Linus Pauling", "3 Vitamin Rd", "Pasadena", "91101", "CA", "US"),
             "lines": [("STK-1", "Sticker", 1, "10.00", False)],
             "shipping": "0", "discount": "0", "code": "", "taxes": [],
-            "email": "linus@example.com", "method": "Shopify Payments",
+            "email": "linus@example.com", "method": "Shopify Payments", "refunded": "10.00",
             "cancelled": "2026-03-05 09:00:00 -0800",
         },
         {

@@ -122,6 +122,24 @@ def test_a_shopify_order_in_its_buyers_currency_is_a_problem(tmp_path: Path) -> 
     ]
 
 
+def test_a_shopify_order_refunded_in_part_is_named_to_be_entered_by_hand(tmp_path: Path) -> None:
+    # Skipped for its status, as before; the money it kept is named, with the mark command.
+    # The order refunded in full (#1003) kept nothing: it is not named.
+    export = shopify_export()
+    path = export.save_xlsx(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(accounts=accounts_file(tmp_path)), NOW)
+    assert result.skipped['status "partially_refunded"'] == 1
+    assert result.skipped['status "refunded"'] == 1
+    row = next(n for n, r in enumerate(export.rows, start=2) if r["Name"] == "#1006")
+    column = get_column_letter(export.headers.index("Refunded Amount") + 1)
+    assert [note for note in result.notes if "refund" in note] == [
+        f"1 order with a refund was not exported: #1006 (orders_export_1!{column}{row}: 20.00). "
+        "The tool books sales, not refunds: enter it in QuickBooks by hand (the sale, then its "
+        "refund), then mark it Exported so that no export books it again: ccp-xlsx2iif mark "
+        'orders.xlsx --orders "#1006"'
+    ]
+
+
 def test_a_columns_sheet_reads_a_shops_long_labels_as_shorter_ones(tmp_path: Path) -> None:
     # A shop's export comes anew each week: a label QuickBooks finds too long is read as a
     # shorter one once for all, any case, rather than shortened in every week's file.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -237,10 +237,29 @@ def _choose(
     by_id: dict[str, list[MarkedRow]] = {}
     for row in rows:
         by_id.setdefault(row.order_id, []).append(row)
-    unknown = [order_id for order_id in orders if order_id not in by_id]
+    found, unknown = as_on_the_sheet(orders, by_id)
     if unknown:
         raise UsageProblem(f'no order {first_of(unknown, 10)} on the sheet "{sheet}"')
-    return [row for order_id in dict.fromkeys(orders) for row in by_id[order_id]]
+    return [row for order_id in dict.fromkeys(found) for row in by_id[order_id]]
+
+
+def as_on_the_sheet(orders: list[str], present: Collection[str]) -> tuple[list[str], list[str]]:
+    """Return the Order IDs as the sheet writes them, and those it does not have.
+
+    Shopify writes ``#1001`` and shows the order as 1001; a ``#`` must be quoted in a shell,
+    where it starts a comment. An ID given without it is the sheet's ``#`` one when the
+    sheet has no ID without it.
+    """
+    found: list[str] = []
+    unknown: list[str] = []
+    for order_id in orders:
+        if order_id in present:
+            found.append(order_id)
+        elif f"#{order_id}" in present:
+            found.append(f"#{order_id}")
+        else:
+            unknown.append(order_id)
+    return found, unknown
 
 
 def plan_ledger_marking(csv_path: Path, *, now: dt.datetime, orders: list[str]) -> MarkPlan:
@@ -257,7 +276,7 @@ def plan_ledger_marking(csv_path: Path, *, now: dt.datetime, orders: list[str]) 
     if table is None or problems:
         raise ProblemsFound(problems)
     present = {order_id for order_id in IdColumn.read(table).ids if order_id.__class__ is str}
-    unknown = [order_id for order_id in orders if order_id not in present]
+    orders, unknown = as_on_the_sheet(orders, present)
     if unknown:
         raise UsageProblem(f"no order {', '.join(unknown[:10])} in {csv_path.name}")
     ledger = Ledger.read(ledger_path(csv_path))

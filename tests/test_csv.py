@@ -459,3 +459,27 @@ def test_a_csv_file_without_accounts_says_how_to_make_them(
     assert [order_id for order_id, *_ in calamine_grid(tmp_path / LEDGER_NAME, "Orders")] == [
         "Order ID", "#1001", "#1002", "#1004",
     ]  # fmt: skip
+
+
+def test_shopify_orders_are_named_with_or_without_their_hash(tmp_path: Path) -> None:
+    # Shopify writes #1005 and shows the order as 1005; a "#" must be quoted in a shell.
+    path = shopify_export().save_csv(tmp_path / "orders_export_1.csv")
+    assert run("mark", str(path), "--orders", "1005-1006", "--yes") == (
+        0,
+        [
+            f'About to write "2026-03-14 09:30 marked by hand" in 2 cells of [{LEDGER_NAME}]'
+            "Orders!E:",
+            f"  [{LEDGER_NAME}]Orders, a new row  order #1005",
+            f"  [{LEDGER_NAME}]Orders, a new row  order #1006",
+            "Marked Exported: 2 orders.",
+        ],
+        [],
+    )
+    workbook = shopify_export().save_xlsx(tmp_path / "orders.xlsx")
+    code, out, _ = run("mark", str(workbook), "--orders", "1004", "--yes")
+    assert (code, out[-1]) == (0, "Marked Exported: 1 order.")
+    assert run("mark", str(workbook), "--orders", "1007", "--yes") == (
+        2,
+        [],
+        ['no order 1007 on the sheet "orders_export_1"'],
+    )

@@ -566,7 +566,7 @@ def refunds_note(refunds: Sequence[Refund], source: str) -> str | None:
     )
     them = "it" if one else "them"
     return (
-        f"{report.count(len(refunds), 'order')} with a refund {'was' if one else 'were'} not "
+        f"{report.count(len(refunds), 'order')} with a refund {'is' if one else 'are'} not "
         f"exported: {shown}. The tool books sales, not refunds: enter {'it' if one else 'each'} "
         f"in QuickBooks by hand (the sale, then its refund), then mark {them} Exported so that "
         f"no export books {them} again: "

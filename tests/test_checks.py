@@ -283,7 +283,7 @@ def test_an_order_with_a_refund_is_skipped_and_named_with_its_cell(tmp_path: Pat
     assert [order.order_id for order in result.orders] == ["1001"]
     assert dict(result.skipped) == {"with a refund": 2, 'status "Pending"': 1}
     assert [note for note in result.notes if "refund" in note] == [
-        "2 orders with a refund were not exported: 1002 (Orders!P3: 12.50), 1003 (Orders!P4: "
+        "2 orders with a refund are not exported: 1002 (Orders!P3: 12.50), 1003 (Orders!P4: "
         "40.00). The tool books sales, not refunds: enter each in QuickBooks by hand (the sale, "
         "then its refund), then mark them Exported so that no export books them again: "
         "ccp-xlsx2iif mark orders.xlsx --orders 1002,1003"

@@ -367,7 +367,7 @@ def test_a_woocommerce_order_refunded_in_part_waits_to_be_entered_by_hand(
         'status "refunded"': 1,
     }
     assert [note for note in result.notes if "refund" in note] == [
-        "1 order with a refund was not exported: 2005 (orders!L7: 24.00). The tool books "
+        "1 order with a refund is not exported: 2005 (orders!L7: 24.00). The tool books "
         "sales, not refunds: enter it in QuickBooks by hand (the sale, then its refund), then "
         "mark it Exported so that no export books it again: ccp-xlsx2iif mark orders.csv "
         "--orders 2005"

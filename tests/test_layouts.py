@@ -133,7 +133,7 @@ def test_a_shopify_order_refunded_in_part_is_named_to_be_entered_by_hand(tmp_pat
     row = next(n for n, r in enumerate(export.rows, start=2) if r["Name"] == "#1006")
     column = get_column_letter(export.headers.index("Refunded Amount") + 1)
     assert [note for note in result.notes if "refund" in note] == [
-        f"1 order with a refund was not exported: #1006 (orders_export_1!{column}{row}: 20.00). "
+        f"1 order with a refund is not exported: #1006 (orders_export_1!{column}{row}: 20.00). "
         "The tool books sales, not refunds: enter it in QuickBooks by hand (the sale, then its "
         "refund), then mark it Exported so that no export books it again: ccp-xlsx2iif mark "
         'orders.xlsx --orders "#1006"'

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -285,15 +285,16 @@ def exported_from_csv(
     again = sorted((order_id for order_id in exporting if marks.get(order_id)), key=_by_number)
     if not again:
         return [], []
-    problems = [
-        Problem(
-            columns.place("order_id", first_row[order_id]),
-            "exported-from-csv",
-            f'order {order_id} was exported from a CSV file: {ledger} has "{marks[order_id]}" '
-            "for it, though its Exported cell here is blank",
-        )
-        for order_id in again
-    ]
+    problems = _at_their_ids(
+        again,
+        first_row,
+        columns,
+        "exported-from-csv",
+        lambda order_id: (
+            f"order {order_id} was exported from a CSV file: {ledger} has "
+            f'"{marks[order_id]}" for it, though its Exported cell here is blank'
+        ),
+    )
     note = (
         f"{ledger}, beside {workbook.name}, keeps the orders exported from the shop's CSV files. "
         "If this workbook holds orders of those files (one saved as a workbook in Excel), they "
@@ -303,6 +304,78 @@ def exported_from_csv(
         f"clear their Exported cells in {ledger} first."
     )
     return problems, [note]
+
+
+# A batch file's name: the name of the workbook it was exported from, then its day and time.
+_BATCH_NAME = re.compile(r"(.+)-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
+
+
+def held_by_other_workbooks(
+    workbook: Path,
+    named: Collection[str],
+    files: BatchFiles,
+    exporting: Collection[str],
+    first_row: Mapping[str, int],
+    columns: Columns,
+) -> tuple[list[Problem], list[str]]:
+    """Refuse the orders to export that the batch file of another workbook beside it holds.
+
+    A shop that downloads its orders as a new workbook each week (or saves one under another
+    name) has blank Exported cells in it for orders an earlier file exported: its batch files
+    are named after that file, and no cell of this workbook names them. Their marks cannot
+    have been cleared here on purpose, so each such order is a problem at its Order ID; the
+    note says what to do.
+    """
+    held: dict[str, str] = {}
+    for path in _batch_files("*", files.folders):
+        found = _BATCH_NAME.fullmatch(path.name)
+        if found is None or path.name in named:
+            continue
+        if found.group(1).casefold() == workbook.stem.casefold():
+            continue  # this workbook's own: told by batch_notes
+        for order_id in sorted(files.numbers(path).intersection(exporting), key=_by_number):
+            held.setdefault(order_id, path.name)
+    if not held:
+        return [], []
+    again = sorted(held, key=_by_number)
+    problems = _at_their_ids(
+        again,
+        first_row,
+        columns,
+        "exported-from-another-workbook",
+        lambda order_id: (
+            f"order {order_id} is in {held[order_id]}, the batch file of another "
+            "workbook, though its Exported cell here is blank"
+        ),
+    )
+    batches = sorted(set(held.values()))
+    one = len(batches) == 1
+    note = (
+        f"{first_of(batches, 3)} beside {workbook.name} "
+        f"{'is the batch file' if one else 'are batch files'} of another workbook (named "
+        f"after it) and {'holds' if one else 'hold'} orders to export now. If this workbook "
+        "holds orders of that one (the shop's orders downloaded again, or saved under another "
+        "name), they are booked already: mark them here, so that no export books them again: "
+        f"{mark_command(workbook.name, again)}. If they are other orders under the same Order "
+        "IDs (another shop's), keep each shop's workbook in a folder of its own. To book them "
+        "again on purpose (their import deleted in QuickBooks), move "
+        f"{'that batch file' if one else 'those batch files'} out of this folder first."
+    )
+    return problems, [note]
+
+
+def _at_their_ids(
+    order_ids: Iterable[str],
+    first_row: Mapping[str, int],
+    columns: Columns,
+    code: str,
+    message: Callable[[str], str],
+) -> list[Problem]:
+    """Return a problem per order, at its Order ID cell."""
+    return [
+        Problem(columns.place("order_id", first_row[order_id]), code, message(order_id))
+        for order_id in order_ids
+    ]
 
 
 def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:

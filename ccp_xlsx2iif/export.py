@@ -28,6 +28,7 @@ from ccp_xlsx2iif.batches import (
     ahead_of_the_clock,
     batch_notes,
     exported_from_csv,
+    held_by_other_workbooks,
     misplaced_marks,
     misplaced_notes,
 )
@@ -454,10 +455,10 @@ def plan_export(
             selection.exporting_ids,
             ledger=ledger.path.name if ledger is not None else None,
         )
-        csv_notes: list[str] = []
+        elsewhere_notes: list[str] = []
         if ledger is None:
-            csv_problems, csv_notes = _exported_from_csv(workbook, selection)
-            problems += csv_problems
+            elsewhere, elsewhere_notes = _booked_elsewhere(workbook, selection, files)
+            problems += elsewhere
         elif not ledger.exists and selection.exporting_ids:
             warnings.append(new_ledger_note(ledger, workbook.name))
         if options.create_accounts and chart is None:
@@ -532,7 +533,8 @@ def plan_export(
             target = MarkTarget(ledger.path, partial(write_ledger, ledger, entries=entries))
         if problems or accounts is None:
             raise ProblemsFound(
-                problems, notes=[*recovered, *warnings, *csv_notes, *misplaced_notes(problems)]
+                problems,
+                notes=[*recovered, *warnings, *elsewhere_notes, *misplaced_notes(problems)],
             )
     except BaseException:
         if copy is not None:
@@ -569,23 +571,34 @@ def plan_export(
     return plan, fingerprint
 
 
-def _exported_from_csv(workbook: Path, selection: Selection) -> tuple[list[Problem], list[str]]:
-    """Refuse the orders to export that the ledger of CSV exports beside the workbook has."""
+def _booked_elsewhere(
+    workbook: Path, selection: Selection, files: BatchFiles
+) -> tuple[list[Problem], list[str]]:
+    """Refuse the orders to export that another file beside the workbook booked already.
+
+    The ledger of the shop's CSV exports, then the batch files of other workbooks, are asked
+    (each order is told once, by the first that has it).
+    """
+    exporting = set(selection.exporting_ids)
+    columns = selection.order_columns
+    if not exporting or columns is None:
+        return [], []
+    problems: list[Problem] = []
+    notes: list[str] = []
     path = ledger_path(workbook)
-    if not selection.exporting_ids or selection.order_columns is None or not path.is_file():
-        return [], []
-    try:
-        marks = Ledger.read(path).marks
-    except UserError:  # not this workbook's record: an unreadable one is said when it is used
-        return [], []
-    return exported_from_csv(
-        workbook,
-        path.name,
-        marks,
-        selection.exporting_ids,
-        selection.first_row,
-        selection.order_columns,
+    if path.is_file():
+        try:
+            marks = Ledger.read(path).marks
+        except UserError:  # not this workbook's record: an unreadable one is said when used
+            marks = {}
+        problems, notes = exported_from_csv(
+            workbook, path.name, marks, exporting, selection.first_row, columns
+        )
+        exporting = {order_id for order_id in exporting if not marks.get(order_id)}
+    held, held_notes = held_by_other_workbooks(
+        workbook, selection.batches, files, exporting, selection.first_row, columns
     )
+    return problems + held, notes + held_notes
 
 
 def _declarations(

@@ -153,6 +153,7 @@ PROBLEM_KINDS = {
     "duplicate-order": "order ID twice",
     "misplaced-mark": "Exported cell beside another order",
     "exported-from-csv": "order exported already from a CSV file",
+    "exported-from-another-workbook": "order exported already from another workbook",
     "unknown-order": "item of an unknown order",
     "no-items": "order without items",
     "subtotal-mismatch": "subtotal does not match the items",

@@ -19,6 +19,7 @@ from ccp_xlsx2iif.batches import (
     marked_before_placed,
     misplaced_marks,
 )
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.files import mark_day
 from ccp_xlsx2iif.problems import Columns
 from tests.command import run
@@ -546,3 +547,41 @@ def test_orders_that_may_be_booked_twice_are_told_even_with_quiet(tmp_path: Path
     second = "orders-20260314-093005-2.iif"
     assert run("export", str(path), "-q") == (0, [], [unnamed_note(BATCH, "1001, 1002")])
     assert invoice_numbers(tmp_path / second) == {"1001", "1002"}
+
+
+def test_a_newer_download_of_the_shops_orders_does_not_book_them_again(tmp_path: Path) -> None:
+    # Each week's download is a workbook of its own, its Exported cells blank: the batch file
+    # of last week's, named after it, holds the orders the two share.
+    week10 = OrderBook().save(tmp_path / "orders week 10.xlsx")
+    assert run("export", str(week10), "-q") == (0, [], [])
+    batch = "orders week 10-20260314-093005.iif"
+    book = OrderBook()
+    book.orders.append(dict(book.orders[0], **{"Order ID": 1003}))
+    book.items += [dict(item, **{"Order ID": 1003}) for item in book.items[:2]]
+    week11 = book.save(tmp_path / "orders week 11.xlsx")
+    before = week11.read_bytes()
+    assert run("export", str(week11), "-q") == (
+        1,
+        [],
+        [
+            f"{batch} beside orders week 11.xlsx is the batch file of another workbook (named "
+            "after it) and holds orders to export now. If this workbook holds orders of that one "
+            "(the shop's orders downloaded again, or saved under another name), they are booked "
+            "already: mark them here, so that no export books them again: ccp-xlsx2iif mark "
+            '"orders week 11.xlsx" --orders 1001,1002. If they are other orders under the same '
+            "Order IDs (another shop's), keep each shop's workbook in a folder of its own. To "
+            "book them again on purpose (their import deleted in QuickBooks), move that batch "
+            "file out of this folder first.",
+            *(
+                f"Orders!A{row}: order {order_id} is in {batch}, the batch file of another "
+                "workbook, though its Exported cell here is blank"
+                for row, order_id in ((2, 1001), (3, 1002))
+            ),
+            "2 problems found; nothing was written.",
+        ],
+    )
+    assert week11.read_bytes() == before
+    # Marked as the note says, only the new order is exported.
+    assert run("mark", str(week11), "--orders", "1001,1002", "--yes")[0] == 0
+    result = export_workbook(week11, ExportOptions(), NOW)
+    assert [order.order_id for order in result.orders] == ["1003"]

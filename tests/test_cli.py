@@ -209,7 +209,8 @@ def test_quiet_shows_only_problems(tmp_path: Path) -> None:
     assert (tmp_path / BATCH).exists()
     book = OrderBook()
     book.orders[0]["Total"] = "forty"
-    bad = book.save(tmp_path / "bad.xlsx")
+    (tmp_path / "other").mkdir()  # its orders are not those of the batch beside orders.xlsx
+    bad = book.save(tmp_path / "other" / "bad.xlsx")
     assert run("export", str(bad), "-q") == (
         1,
         [],

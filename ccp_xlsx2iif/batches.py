@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -33,29 +35,55 @@ _LONGEST_LINE = 1 << 20
 
 def invoice_numbers(path: Path) -> set[str]:
     """Return the numbers (DOCNUM) of the transactions of an IIF file; none if it is unreadable."""
-    numbers: set[str] = set()
-    column = -1
+    return {number.decode("latin-1").strip() for (number,) in _trns_fields(path, (b"DOCNUM",))}
+
+
+def invoice_amounts(path: Path) -> dict[str, set[bytes]]:
+    """Return the AMOUNTs of the TRNS rows of an IIF file by their DOCNUM; none if unreadable.
+
+    An invoice's TRNS row (and its payment's) carries the order's total.
+    """
+    amounts: dict[str, set[bytes]] = {}
+    for number, amount in _trns_fields(path, (b"DOCNUM", b"AMOUNT")):
+        amounts.setdefault(number.decode("latin-1").strip(), set()).add(amount)
+    return amounts
+
+
+def _trns_fields(path: Path, names: tuple[bytes, ...]) -> Iterator[tuple[bytes, ...]]:
+    """Yield the fields under ``names`` of each TRNS row of an IIF file that has them all.
+
+    An unreadable file has none. Lines are read a megabyte at the most (a file that is not
+    IIF has no limit); the rest of a longer one is not the start of a row.
+    """
+    at: list[int] = []
+    last = -1
     starts_line = True
     try:
         with path.open("rb") as stream:
-            # Lines are read a megabyte at the most (a file that is not IIF has no limit); the
-            # rest of a longer one is not the start of a row.
             for line in iter(partial(stream.readline, _LONGEST_LINE), b""):
                 if not starts_line:
                     starts_line = line.endswith(b"\n")
                     continue
                 starts_line = line.endswith(b"\n")
                 if line.startswith(b"TRNS\t"):
-                    if column > 0:
-                        fields = line.rstrip(b"\r\n").split(b"\t", column + 1)
-                        if column < len(fields):
-                            numbers.add(fields[column].decode("latin-1").strip())
+                    if at:
+                        fields = line.rstrip(b"\r\n").split(b"\t", last + 1)
+                        if last < len(fields):
+                            yield tuple(fields[i] for i in at)
                 elif line.startswith(b"!TRNS\t"):
-                    names = line.rstrip(b"\r\n").split(b"\t")
-                    column = names.index(b"DOCNUM") if b"DOCNUM" in names else -1
+                    header = line.rstrip(b"\r\n").split(b"\t")
+                    found = [header.index(name) for name in names if name in header]
+                    at = found if len(found) == len(names) else []
+                    last = max(at, default=-1)
     except OSError:
-        return set()
-    return numbers
+        return
+
+
+def _is_amount(text: bytes, amount: Decimal) -> bool:
+    """Whether an AMOUNT field of an IIF file reads as ``amount``."""
+    with suppress(ArithmeticError):
+        return Decimal(text.decode("latin-1")) == amount
+    return False
 
 
 class BatchFiles:
@@ -63,6 +91,7 @@ class BatchFiles:
 
     def __init__(self, folders: Sequence[Path]) -> None:
         self.folders = list(dict.fromkeys(folders))
+        self._amounts: dict[Path, dict[str, set[bytes]]] = {}
         self._numbers: dict[Path, set[str]] = {}
 
     def find(self, name: str) -> Path | None:
@@ -74,6 +103,12 @@ class BatchFiles:
         if path not in self._numbers:
             self._numbers[path] = invoice_numbers(path)
         return self._numbers[path]
+
+    def amounts(self, path: Path) -> dict[str, set[bytes]]:
+        """Return the amounts of a batch file's transactions by number (``invoice_amounts``)."""
+        if path not in self._amounts:
+            self._amounts[path] = invoice_amounts(path)
+        return self._amounts[path]
 
 
 class MarkedCell(NamedTuple):
@@ -314,7 +349,7 @@ def held_by_other_workbooks(
     workbook: Path,
     named: Collection[str],
     files: BatchFiles,
-    exporting: Collection[str],
+    totals: Mapping[str, Decimal],
     first_row: Mapping[str, int],
     columns: Columns,
 ) -> tuple[list[Problem], list[str]]:
@@ -324,7 +359,9 @@ def held_by_other_workbooks(
     name) has blank Exported cells in it for orders an earlier file exported: its batch files
     are named after that file, and no cell of this workbook names them. Their marks cannot
     have been cleared here on purpose, so each such order is a problem at its Order ID; the
-    note says what to do.
+    note says what to do. An order is held when an invoice there has its number and its
+    total (``totals``, by Order ID): another shop's order under the same number seldom has
+    the same total as well.
     """
     held: dict[str, str] = {}
     for path in _batch_files("*", files.folders):
@@ -333,8 +370,11 @@ def held_by_other_workbooks(
             continue
         if found.group(1).casefold() == workbook.stem.casefold():
             continue  # this workbook's own: told by batch_notes
-        for order_id in sorted(files.numbers(path).intersection(exporting), key=_by_number):
-            held.setdefault(order_id, path.name)
+        invoices = files.amounts(path)
+        for order_id in sorted(invoices.keys() & totals.keys(), key=_by_number):
+            total = totals[order_id]
+            if any(_is_amount(text, total) for text in invoices[order_id]):  # number and total
+                held.setdefault(order_id, path.name)
     if not held:
         return [], []
     again = sorted(held, key=_by_number)

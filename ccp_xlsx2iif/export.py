@@ -595,8 +595,11 @@ def _booked_elsewhere(
             workbook, path.name, marks, exporting, selection.first_row, columns
         )
         exporting = {order_id for order_id in exporting if not marks.get(order_id)}
+    totals = {
+        order.order_id: order.total for order in selection.orders if order.order_id in exporting
+    }
     held, held_notes = held_by_other_workbooks(
-        workbook, selection.batches, files, exporting, selection.first_row, columns
+        workbook, selection.batches, files, totals, selection.first_row, columns
     )
     return problems + held, notes + held_notes
 

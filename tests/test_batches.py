@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from ccp_xlsx2iif.batches import (
     BatchFiles,
     MarkedCell,
+    invoice_amounts,
     invoice_numbers,
     marked_before_placed,
     misplaced_marks,
@@ -213,6 +214,8 @@ def test_the_invoice_numbers_of_a_batch(tmp_path: Path) -> None:
     batch = tmp_path / "week.iif"
     batch.write_bytes(IIF.replace(b"{first}", b"1001").replace(b"{second}", b"1002"))
     assert invoice_numbers(batch) == {"1001", "1002"}
+    # With the totals their TRNS rows carry, as written.
+    assert invoice_amounts(batch) == {"1001": {b"40.00"}, "1002": {b"25.95"}}
     # A line of megabytes (not IIF) is read in pieces; the rows after it are read as rows.
     long_line = b"x" * (3 << 20) + b"TRNS\tINVOICE\t\t\t\t\tNOT-A-ROW\r\n"
     text = IIF.replace(b"{first}", b"1001").replace(b"{second}", b"1002")
@@ -585,3 +588,10 @@ def test_a_newer_download_of_the_shops_orders_does_not_book_them_again(tmp_path:
     assert run("mark", str(week11), "--orders", "1001,1002", "--yes")[0] == 0
     result = export_workbook(week11, ExportOptions(), NOW)
     assert [order.order_id for order in result.orders] == ["1003"]
+    # Another shop's orders under the same numbers have totals of their own: they export.
+    other = OrderBook()
+    for order in other.orders:
+        order["Shipping"] += 1
+        order["Total"] += 1
+    result = export_workbook(other.save(tmp_path / "other shop.xlsx"), ExportOptions(), NOW)
+    assert [order.order_id for order in result.orders] == ["1001", "1002"]

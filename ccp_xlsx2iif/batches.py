@@ -23,12 +23,15 @@ from contextlib import suppress
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
 from ccp_xlsx2iif.files import batch_in_mark, mark_command, mark_day
 from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count, first_of
+
+if TYPE_CHECKING:
+    from ccp_xlsx2iif.csvfiles import Ledger
 
 _LONGEST_LINE = 1 << 20
 
@@ -304,9 +307,8 @@ def batch_notes(
 
 def exported_from_csv(
     workbook: Path,
-    ledger: str,
-    marks: Mapping[str, str],
-    exporting: Collection[str],
+    ledger: Ledger,
+    totals: Mapping[str, Decimal],
     first_row: Mapping[str, int],
     columns: Columns,
 ) -> tuple[list[Problem], list[str]]:
@@ -315,9 +317,15 @@ def exported_from_csv(
     A shop whose weekly CSV file was exported (its orders kept in the ledger) and that then
     saves one as a workbook in Excel, under any name, would export those orders again: the
     workbook's Exported cells are blank, and its batch files are named otherwise. Each such
-    order is a problem at its Order ID; the note says what to do.
+    order (``totals`` are those to export, by Order ID) is a problem at its Order ID when the
+    ledger has it exported with the same total (or with none: marked by hand); the note says
+    what to do.
     """
-    again = sorted((order_id for order_id in exporting if marks.get(order_id)), key=_by_number)
+    marks, name = ledger.marks, ledger.path.name
+    again = sorted(
+        (order_id for order_id, total in totals.items() if in_ledger(ledger, order_id, total)),
+        key=_by_number,
+    )
     if not again:
         return [], []
     problems = _at_their_ids(
@@ -326,23 +334,28 @@ def exported_from_csv(
         columns,
         "exported-from-csv",
         lambda order_id: (
-            f"order {order_id} was exported from a CSV file: {ledger} has "
+            f"order {order_id} was exported from a CSV file: {name} has "
             f'"{marks[order_id]}" for it, though its Exported cell here is blank'
         ),
     )
     note = (
-        f"{ledger}, beside {workbook.name}, keeps the orders exported from the shop's CSV files. "
+        f"{name}, beside {workbook.name}, keeps the orders exported from the shop's CSV files. "
         "If this workbook holds orders of those files (one saved as a workbook in Excel), they "
         "are booked already: mark them here, so that no export books them again: "
         f"{mark_command(workbook.name, again)}. If they are other orders under the same "
         "Order IDs, export this workbook from another folder. To book them again on purpose, "
-        f"clear their Exported cells in {ledger} first."
+        f"clear their Exported cells in {name} first."
     )
     return problems, [note]
 
 
 # A batch file's name: the name of the workbook it was exported from, then its day and time.
 _BATCH_NAME = re.compile(r"(.+)-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
+
+
+def in_ledger(ledger: Ledger, order_id: str, total: Decimal) -> bool:
+    """Whether the ledger has this order exported, with this total (or none: marked by hand)."""
+    return bool(ledger.marks.get(order_id)) and ledger.totals.get(order_id, total) == total
 
 
 def held_by_other_workbooks(

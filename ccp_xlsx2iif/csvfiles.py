@@ -17,6 +17,7 @@ a filled Exported cell is not exported again, whichever CSV it comes from; clear
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -26,7 +27,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ccp_xlsx2iif.cells import CellValue, CellValueError, is_blank, parse_order_id, parse_text
+from ccp_xlsx2iif.cells import (
+    CellValue,
+    CellValueError,
+    is_blank,
+    parse_money,
+    parse_order_id,
+    parse_text,
+)
 from ccp_xlsx2iif.contract import Column, Kind, SheetSpec
 from ccp_xlsx2iif.files import real_file, workbook_bytes
 from ccp_xlsx2iif.mapping import LEDGER_COLUMN
@@ -43,6 +51,7 @@ LEDGER = SheetSpec(
     (
         Column("order_id", "Order ID", Kind.ORDER_ID, required=True),
         Column("exported", "Exported", Kind.RAW, required=True),
+        Column("total", "Total", Kind.RAW),
     ),
 )
 _DELIMITERS = ",;\t|"
@@ -218,6 +227,8 @@ class Ledger:
     path: Path
     marks: dict[str, str] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # The total recorded with each exported order (none for an order marked by hand).
+    totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -256,6 +267,10 @@ class Ledger:
                 except CellValueError:
                     continue
                 mark = cells[mark_at] if mark_at < len(cells) else None
+                total = table.value(cells, "total")
+                if total is not None and not is_blank(total):
+                    with contextlib.suppress(CellValueError):
+                        ledger.totals[order_id] = parse_money(total)
                 ledger.rows.setdefault(order_id, row_number)
                 ledger.marks[order_id] = "" if is_blank(mark) else parse_text(mark)  # type: ignore[arg-type]
         finally:

@@ -29,6 +29,7 @@ from ccp_xlsx2iif.batches import (
     batch_notes,
     exported_from_csv,
     held_by_other_workbooks,
+    in_ledger,
     misplaced_marks,
     misplaced_notes,
 )
@@ -579,25 +580,28 @@ def _booked_elsewhere(
     The ledger of the shop's CSV exports, then the batch files of other workbooks, are asked
     (each order is told once, by the first that has it).
     """
-    exporting = set(selection.exporting_ids)
     columns = selection.order_columns
-    if not exporting or columns is None:
+    totals = {
+        order.order_id: order.total
+        for order in selection.orders
+        if order.order_id in selection.exporting_ids
+    }
+    if not totals or columns is None:
         return [], []
     problems: list[Problem] = []
     notes: list[str] = []
     path = ledger_path(workbook)
     if path.is_file():
         try:
-            marks = Ledger.read(path).marks
+            ledger = Ledger.read(path)
         except UserError:  # not this workbook's record: an unreadable one is said when used
-            marks = {}
-        problems, notes = exported_from_csv(
-            workbook, path.name, marks, exporting, selection.first_row, columns
-        )
-        exporting = {order_id for order_id in exporting if not marks.get(order_id)}
-    totals = {
-        order.order_id: order.total for order in selection.orders if order.order_id in exporting
-    }
+            ledger = Ledger(path)
+        problems, notes = exported_from_csv(workbook, ledger, totals, selection.first_row, columns)
+        totals = {
+            order_id: total
+            for order_id, total in totals.items()
+            if not in_ledger(ledger, order_id, total)
+        }
     held, held_notes = held_by_other_workbooks(
         workbook, selection.batches, files, totals, selection.first_row, columns
     )

@@ -418,6 +418,18 @@ def test_a_workbook_saved_from_exported_csv_files_is_not_booked_twice(tmp_path: 
     code, out, err = run("export", str(workbook), "--accounts", str(accounts))
     assert (code, err) == (0, [])
     assert out[0] == "Nothing to export: no order is both completed and not yet exported."
+    # Another shop's orders under the same numbers have totals of their own: they export.
+    other = shopify_export()
+    for row in other.rows:
+        if row.get("Total"):
+            row["Shipping"] += 1
+            row["Total"] += 1
+    result = export_workbook(
+        other.save_xlsx(tmp_path / "other shop.xlsx"),
+        ExportOptions(accounts=accounts, dry_run=True),
+        NOW,
+    )
+    assert [order.order_id for order in result.orders] == ["#1001", "#1002", "#1004"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,11 @@ exported again. Three things tell:
 - a mark the tool wrote starts with its day: a mark older than its row's order is a problem;
 - a batch that already holds orders about to be exported (their cells blank) is named in a
   note: marks cleared on purpose leave the same picture as marks lost.
+
+An order may also have been booked from another file: the ledger of the shop's CSV exports, or
+another workbook (a new download of the same orders) whose batch files lie beside this one.
+Its mark was never in this workbook, so it cannot have been cleared on purpose: such an order,
+known by its number and its total, is a problem.
 """
 
 from __future__ import annotations
@@ -305,6 +310,11 @@ def batch_notes(
     return notes
 
 
+def in_ledger(ledger: Ledger, order_id: str, total: Decimal) -> bool:
+    """Whether the ledger has this order exported, with this total (or none: marked by hand)."""
+    return bool(ledger.marks.get(order_id)) and ledger.totals.get(order_id, total) == total
+
+
 def exported_from_csv(
     workbook: Path,
     ledger: Ledger,
@@ -351,11 +361,6 @@ def exported_from_csv(
 
 # A batch file's name: the name of the workbook it was exported from, then its day and time.
 _BATCH_NAME = re.compile(r"(.+)-\d{8}-\d{6}(?:-\d+)?\.iif", re.IGNORECASE)
-
-
-def in_ledger(ledger: Ledger, order_id: str, total: Decimal) -> bool:
-    """Whether the ledger has this order exported, with this total (or none: marked by hand)."""
-    return bool(ledger.marks.get(order_id)) and ledger.totals.get(order_id, total) == total
 
 
 def held_by_other_workbooks(

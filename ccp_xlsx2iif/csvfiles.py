@@ -278,18 +278,27 @@ class Ledger:
         return ledger
 
 
-def new_ledger_note(ledger: Ledger, csv_name: str) -> str:
+def new_ledger_note(ledger: Ledger, csv_name: str, batch: str | None = None) -> str:
     """Say that the export starts the ledger of this folder, and what that means.
 
     The ledger is found beside the CSV file: a week's file saved in another folder than the
     last one's finds none there, and would book again the orders the other ledger keeps.
+    ``batch`` is the IIF file an export writes (none for ``check`` or a dry run): then it is
+    too late to move the other ledger first, and the note says how to start again.
     """
+    name = ledger.path.name
+    if batch is None:
+        what_then = f"move that folder's {name} here first, or they would be booked twice"
+    else:
+        what_then = (
+            f"do not import {batch}: they would be booked twice. Delete it and the {name} "
+            f"this export started, move that folder's {name} here, and export again"
+        )
     return (
-        f"There is no {ledger.path.name} beside {csv_name} yet: exporting this file starts "
-        "one, which keeps the orders exported from the CSV files of this folder. If orders of "
-        "this file were exported before from a CSV file in another folder, move that folder's "
-        f"{ledger.path.name} here first, or they would be booked twice. Keep each week's CSV "
-        "file in this folder."
+        f"There is no {name} beside {csv_name} yet: exporting this file starts one, which "
+        "keeps the orders exported from the CSV files of this folder. If orders of this file "
+        f"were exported before from a CSV file in another folder, {what_then}. Keep each "
+        "week's CSV file in this folder."
     )
 
 

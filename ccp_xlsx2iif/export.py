@@ -460,8 +460,6 @@ def plan_export(
         if ledger is None:
             elsewhere, elsewhere_notes = _booked_elsewhere(workbook, selection, files)
             problems += elsewhere
-        elif not ledger.exists and selection.exporting_ids:
-            warnings.append(new_ledger_note(ledger, workbook.name))
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "
@@ -473,6 +471,9 @@ def plan_export(
         book.close()
         accounts_book.close()
         iif_path = _output_path(workbook, options, now) if with_output else None
+        if ledger is not None and not ledger.exists and selection.exporting_ids:
+            written = iif_path.name if iif_path is not None and not options.dry_run else None
+            warnings.append(new_ledger_note(ledger, workbook.name, written))
         marker = exported_mark(now, iif_path.name if iif_path else "")
         marks: ExportedMarks | None = None
         mark_problems: list[Problem] = []

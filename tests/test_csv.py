@@ -25,14 +25,24 @@ pytestmark = pytest.mark.usefixtures("cli_clock")
 MARK = "2026-03-14 09:30 orders_export_1-20260314-093005.iif"
 
 
-def new_ledger(csv_name: str) -> str:
-    """Return the note of the first export from a folder's CSV files: it starts the ledger."""
+def new_ledger(csv_name: str, *, exported: bool = True) -> str:
+    """Return the note of the first export from a folder's CSV files: it starts the ledger.
+
+    ``exported``: said by an export that wrote its batch (else by check or a dry run).
+    """
+    if exported:
+        batch = f"{Path(csv_name).stem}-20260314-093005.iif"
+        what_then = (
+            f"do not import {batch}: they would be booked twice. Delete it and the {LEDGER_NAME} "
+            f"this export started, move that folder's {LEDGER_NAME} here, and export again"
+        )
+    else:
+        what_then = f"move that folder's {LEDGER_NAME} here first, or they would be booked twice"
     return (
         f"There is no {LEDGER_NAME} beside {csv_name} yet: exporting this file starts one, "
         "which keeps the orders exported from the CSV files of this folder. If orders of this "
-        "file were exported before from a CSV file in another folder, move that folder's "
-        f"{LEDGER_NAME} here first, or they would be booked twice. Keep each week's CSV file "
-        "in this folder."
+        f"file were exported before from a CSV file in another folder, {what_then}. Keep each "
+        "week's CSV file in this folder."
     )
 
 
@@ -66,7 +76,7 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     week2 = shop.save_csv(tmp_path / "orders_export_2.csv")
     code, out, err = run("export", str(week2), "--accounts", str(accounts))
     assert (code, err) == (0, [])
-    assert new_ledger(week2.name) not in out  # the folder's ledger was found
+    assert not [line for line in out if line.startswith("There is no")]  # the ledger is found
     assert out[:3] == [
         f"Exported 1 order, total 55.21, to {tmp_path / 'orders_export_2-20260314-093005.iif'}",
         f"Recorded them as exported in {ledger}.",
@@ -80,7 +90,7 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     ledger.unlink()
     code, out, _ = run("check", str(week2), "--accounts", str(accounts))
     assert code == 0
-    assert new_ledger(week2.name) in out
+    assert new_ledger(week2.name, exported=False) in out
     held = [line for line in out if " already holds " in line]
     assert held == [
         f"{name}, beside the CSV file, already holds {orders} to export now ({shown}), and the "

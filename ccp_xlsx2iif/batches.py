@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
-from ccp_xlsx2iif.files import batch_in_mark, mark_command, mark_day
+from ccp_xlsx2iif.files import batch_in_mark, command_argument, mark_command, mark_day
 from ccp_xlsx2iif.problems import Columns, Problem
 from ccp_xlsx2iif.report import count, first_of
 
@@ -253,6 +253,7 @@ def batch_notes(
     exporting: Collection[str],
     *,
     ledger: str | None = None,
+    written: str | None = None,
 ) -> list[str]:
     """Say which orders to export a batch file of this workbook already holds.
 
@@ -262,7 +263,9 @@ def batch_notes(
     cannot tell which, so the user is told before the orders go out again. The batches the
     cells name are looked at, and the files named as this workbook's batches that no cell
     names. For a CSV file (its marks kept in the ``ledger`` beside it), the files named as the
-    batches of any CSV file are: each week's export has a name of its own.
+    batches of any CSV file are: each week's export has a name of its own. ``written`` is the
+    batch file an export writes (none for ``check`` or a dry run): each note then says how to
+    undo it, should those orders be booked already.
     """
     if not exporting:
         return []
@@ -294,18 +297,25 @@ def batch_notes(
         shown = first_of(again, 10)
         where = beside if path.parent == workbook.parent else f"in {path.parent}"
         held = f"{name}, {where}, already holds {count(len(again), 'order')} to export now"
+        undo = (
+            f" If so, do not import {written}: undo this export with ccp-xlsx2iif unmark "
+            f"{command_argument(workbook.name)} --batch {command_argument(written)}, mark those "
+            f"orders ({mark_command(workbook.name, again)}), and export again."
+            if written
+            else ""
+        )
         if name in named:
             notes.append(
                 f"{held} ({shown}), though {unmarked}. If you cleared them after deleting them in "
                 f"QuickBooks, all is well; if their marks were lost{lost}, they would be booked "
-                "twice."
+                f"twice.{undo}"
             )
         else:
             notes.append(
                 f"{held} ({shown}), and {unnamed}. If that file was imported in QuickBooks and "
                 "its transactions are still there, these orders would be booked twice: was "
                 f"{copy} from an older copy? (After unmark --batch, once the import was deleted "
-                "in QuickBooks, all is well.)"
+                f"in QuickBooks, all is well.){undo}"
             )
     return notes
 

@@ -449,13 +449,6 @@ def plan_export(
                 selection.first_row.keys(),
                 day_first=iif.day_first(options.date_format),
             )
-        warnings = batch_notes(
-            workbook,
-            selection.batches,
-            files,
-            selection.exporting_ids,
-            ledger=ledger.path.name if ledger is not None else None,
-        )
         elsewhere_notes: list[str] = []
         if ledger is None:
             elsewhere, elsewhere_notes = _booked_elsewhere(workbook, selection, files)
@@ -471,9 +464,9 @@ def plan_export(
         book.close()
         accounts_book.close()
         iif_path = _output_path(workbook, options, now) if with_output else None
-        if ledger is not None and not ledger.exists and selection.exporting_ids:
-            written = iif_path.name if iif_path is not None and not options.dry_run else None
-            warnings.append(new_ledger_note(ledger, workbook.name, written))
+        twice = partial(_booked_twice_notes, workbook, selection, files, ledger)
+        held = twice(None)
+        warnings: list[str] = []
         marker = exported_mark(now, iif_path.name if iif_path else "")
         marks: ExportedMarks | None = None
         mark_problems: list[Problem] = []
@@ -536,8 +529,13 @@ def plan_export(
         if problems or accounts is None:
             raise ProblemsFound(
                 problems,
-                notes=[*recovered, *warnings, *elsewhere_notes, *misplaced_notes(problems)],
+                notes=[*recovered, *held, *warnings, *elsewhere_notes, *misplaced_notes(problems)],
             )
+        if held and iif_path is not None and not options.dry_run:
+            # The export writes its batch: the notes of orders that may be booked twice say
+            # how to undo it.
+            held = twice(iif_path.name)
+        warnings = [*held, *warnings]
     except BaseException:
         if copy is not None:
             copy.discard()
@@ -571,6 +569,31 @@ def plan_export(
         tuple(warnings),
     )
     return plan, fingerprint
+
+
+def _booked_twice_notes(
+    workbook: Path,
+    selection: Selection,
+    files: BatchFiles,
+    ledger: Ledger | None,
+    written: str | None,
+) -> list[str]:
+    """Say which orders to export may be booked already, and that an export starts a ledger.
+
+    See ``batches.batch_notes`` and ``csvfiles.new_ledger_note``; ``written`` is the batch
+    the export writes (none for check, a dry run, or an export that stops).
+    """
+    notes = batch_notes(
+        workbook,
+        selection.batches,
+        files,
+        selection.exporting_ids,
+        ledger=ledger.path.name if ledger is not None else None,
+        written=written,
+    )
+    if ledger is not None and not ledger.exists and selection.exporting_ids:
+        notes.append(new_ledger_note(ledger, workbook.name, written))
+    return notes
 
 
 def _booked_elsewhere(

@@ -42,12 +42,22 @@ NOTE = (
 )
 
 
-def held_note(name: str, orders: str, rest: str) -> str:
-    """Return the note that batch ``name`` already holds ``orders`` to export, then ``rest``."""
+def held_note(name: str, orders: str, rest: str, written: str | None = None) -> str:
+    """Return the note that batch ``name`` already holds ``orders`` to export, then ``rest``.
+
+    ``written``: the batch an export wrote, which the note says how to undo.
+    """
     count = len(orders.split(", "))
+    undo = (
+        f" If so, do not import {written}: undo this export with ccp-xlsx2iif unmark orders.xlsx "
+        f"--batch {written}, mark those orders (ccp-xlsx2iif mark orders.xlsx --orders "
+        f"{orders.replace(', ', ',')}), and export again."
+        if written
+        else ""
+    )
     return (
         f"{name}, beside the workbook, already holds {count} order{'s' if count > 1 else ''} to "
-        f"export now ({orders}), {rest}"
+        f"export now ({orders}), {rest}{undo}"
     )
 
 
@@ -64,8 +74,8 @@ UNNAMED = (
 )
 
 
-def named_note(name: str, orders: str) -> str:
-    return held_note(name, orders, NAMED)
+def named_note(name: str, orders: str, written: str | None = None) -> str:
+    return held_note(name, orders, NAMED, written)
 
 
 def problem_lines(err: list[str]) -> list[str]:
@@ -176,8 +186,9 @@ def test_orders_cleared_by_hand_are_exported_again(tmp_path: Path) -> None:
     path = exported_shop(tmp_path)
     assert run("unmark", str(path), "--orders", "1002,1005", "-y")[0] == 0
     code, out, err = run("export", str(path), "-q")
-    assert (code, out, err) == (0, [], [named_note(BATCH, "1002, 1005")])
     second = "orders-20260314-093005-2.iif"
+    # Written already, the batch is told how to undo, should the marks have been lost.
+    assert (code, out, err) == (0, [], [named_note(BATCH, "1002, 1005", second)])
     assert invoice_numbers(tmp_path / second) == {"1002", "1005"}
 
 
@@ -260,8 +271,8 @@ def test_marks_against_their_batch(
     ]
 
 
-def unnamed_note(name: str, orders: str) -> str:
-    return held_note(name, orders, UNNAMED)
+def unnamed_note(name: str, orders: str, written: str | None = None) -> str:
+    return held_note(name, orders, UNNAMED, written)
 
 
 def test_a_workbook_taken_from_an_older_copy_is_pointed_out(tmp_path: Path) -> None:
@@ -282,12 +293,13 @@ def test_orders_unmarked_by_batch_are_exported_again_with_a_note(tmp_path: Path)
     assert run("unmark", str(path), "--orders", "1006,1003", "-y")[0] == 0
     code, out, _ = run("export", str(path))
     assert code == 0
-    assert named_note(BATCH, "1003, 1006") in out  # cleared on purpose: as the note says
+    # Cleared on purpose: as the note says.
+    assert named_note(BATCH, "1003, 1006", "orders-20260314-093005-2.iif") in out
     assert run("unmark", str(path), "--batch", BATCH, "-y")[0] == 0
     code, out, _ = run("export", str(path))
     assert code == 0
     assert out[0].startswith("Exported 4 orders")
-    assert unnamed_note(BATCH, "1001, 1002, 1004, 1005") in out
+    assert unnamed_note(BATCH, "1001, 1002, 1004, 1005", "orders-20260314-093005-3.iif") in out
     code, out, _ = run("export", str(path))
     assert (code, out[0]) == (
         0,
@@ -548,8 +560,20 @@ def test_orders_that_may_be_booked_twice_are_told_even_with_quiet(tmp_path: Path
     assert run("export", str(path), "-q") == (0, [], [])
     path.write_bytes(older)  # last week's marks are lost
     second = "orders-20260314-093005-2.iif"
-    assert run("export", str(path), "-q") == (0, [], [unnamed_note(BATCH, "1001, 1002")])
+    assert run("export", str(path), "-q") == (
+        0,
+        [],
+        [unnamed_note(BATCH, "1001, 1002", second)],
+    )
     assert invoice_numbers(tmp_path / second) == {"1001", "1002"}
+    # Undone as the note says: the orders are marked, the second batch left unimported.
+    assert run("unmark", str(path), "--batch", second, "-y")[0] == 0
+    assert run("mark", str(path), "--orders", "1001,1002", "-y")[0] == 0
+    code, out, _ = run("export", str(path), "--dry-run")
+    assert (code, out[0]) == (
+        0,
+        "Nothing to export: no order is both completed and not yet exported.",
+    )
 
 
 def test_a_newer_download_of_the_shops_orders_does_not_book_them_again(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ccp_xlsx2iif.cells import DATE_PARSERS, CellValue, CellValueError
 from ccp_xlsx2iif.files import batch_in_mark, command_argument, mark_command, mark_day
-from ccp_xlsx2iif.problems import Columns, Problem
+from ccp_xlsx2iif.problems import Columns, Place, Problem
 from ccp_xlsx2iif.report import count, first_of
 
 if TYPE_CHECKING:
@@ -117,6 +117,17 @@ class BatchFiles:
         if path not in self._amounts:
             self._amounts[path] = invoice_amounts(path)
         return self._amounts[path]
+
+
+class Booked(NamedTuple):
+    """Orders to export that another file booked already: their problems, the note, their IDs."""
+
+    problems: list[Problem]
+    notes: list[str]
+    orders: list[str]
+
+
+NOTHING_BOOKED = Booked([], [], [])
 
 
 class MarkedCell(NamedTuple):
@@ -329,9 +340,8 @@ def exported_from_csv(
     workbook: Path,
     ledger: Ledger,
     totals: Mapping[str, Decimal],
-    first_row: Mapping[str, int],
-    columns: Columns,
-) -> tuple[list[Problem], list[str]]:
+    at: Callable[[str], Place],
+) -> Booked:
     """Refuse the orders to export that the ledger of CSV exports beside a workbook has.
 
     A shop whose weekly CSV file was exported (its orders kept in the ledger) and that then
@@ -347,11 +357,10 @@ def exported_from_csv(
         key=_by_number,
     )
     if not again:
-        return [], []
+        return NOTHING_BOOKED
     problems = _at_their_ids(
         again,
-        first_row,
-        columns,
+        at,
         "exported-from-csv",
         lambda order_id: (
             f"order {order_id} was exported from a CSV file: {name} has "
@@ -366,7 +375,48 @@ def exported_from_csv(
         "Order IDs, export this workbook from another folder. To book them again on purpose, "
         f"clear their Exported cells in {name} first."
     )
-    return problems, [note]
+    return Booked(problems, [note], again)
+
+
+def unknown_to_the_ledger(
+    csv_file: Path,
+    ledger: Ledger,
+    files: BatchFiles,
+    totals: Mapping[str, Decimal],
+    at: Callable[[str], Place],
+) -> Booked:
+    """Refuse the orders of a CSV file that a batch file beside it holds but the ledger lacks.
+
+    An order the ledger has a row for, its cell cleared, was cleared on purpose (``unmark``):
+    ``batch_notes`` says so. One it has no row for was never recorded there: the ledger was
+    deleted or replaced by an older copy, or the order was exported from a workbook beside
+    the CSV files. Each such order (its number and total in a batch file) is a problem.
+    """
+    unknown = {o: total for o, total in totals.items() if o not in ledger.rows}
+    held = _held_in_batches(files, unknown, lambda path: False)
+    if not held:
+        return NOTHING_BOOKED
+    again = sorted(held, key=_by_number)
+    name = ledger.path.name
+    problems = _at_their_ids(
+        again,
+        at,
+        "unknown-to-the-ledger",
+        lambda order_id: (
+            f"order {order_id} is in {held[order_id]}, but {name} has no row for it: it would "
+            "be booked again"
+        ),
+    )
+    batches = sorted(set(held.values()))
+    note = (
+        f"{first_of(batches, 3)} beside {csv_file.name} {'holds' if len(batches) == 1 else 'hold'} "
+        f"orders to export now that {name} has never recorded: was it deleted, or replaced by "
+        f"an older copy? Put it back. If it is lost, or the orders were exported from a workbook "
+        "beside the CSV files, mark them, so that no export books them again: "
+        f"{mark_command(csv_file.name, again)}. To book them again on purpose (their import "
+        "deleted in QuickBooks), move those batch files out of this folder first."
+    )
+    return Booked(problems, [note], again)
 
 
 # A batch file's name: the name of the workbook it was exported from, then its day and time.
@@ -378,9 +428,8 @@ def held_by_other_workbooks(
     named: Collection[str],
     files: BatchFiles,
     totals: Mapping[str, Decimal],
-    first_row: Mapping[str, int],
-    columns: Columns,
-) -> tuple[list[Problem], list[str]]:
+    at: Callable[[str], Place],
+) -> Booked:
     """Refuse the orders to export that the batch file of another workbook beside it holds.
 
     A shop that downloads its orders as a new workbook each week (or saves one under another
@@ -391,25 +440,19 @@ def held_by_other_workbooks(
     total (``totals``, by Order ID): another shop's order under the same number seldom has
     the same total as well.
     """
-    held: dict[str, str] = {}
-    for path in _batch_files("*", files.folders):
+
+    def own(path: Path) -> bool:  # named by a cell, or this workbook's: told by batch_notes
         found = _BATCH_NAME.fullmatch(path.name)
-        if found is None or path.name in named:
-            continue
-        if found.group(1).casefold() == workbook.stem.casefold():
-            continue  # this workbook's own: told by batch_notes
-        invoices = files.amounts(path)
-        for order_id in sorted(invoices.keys() & totals.keys(), key=_by_number):
-            total = totals[order_id]
-            if any(_is_amount(text, total) for text in invoices[order_id]):  # number and total
-                held.setdefault(order_id, path.name)
+        stem = found.group(1) if found else ""
+        return path.name in named or stem.casefold() == workbook.stem.casefold()
+
+    held = _held_in_batches(files, totals, own)
     if not held:
-        return [], []
+        return NOTHING_BOOKED
     again = sorted(held, key=_by_number)
     problems = _at_their_ids(
         again,
-        first_row,
-        columns,
+        at,
         "exported-from-another-workbook",
         lambda order_id: (
             f"order {order_id} is in {held[order_id]}, the batch file of another "
@@ -429,21 +472,33 @@ def held_by_other_workbooks(
         "again on purpose (their import deleted in QuickBooks), move "
         f"{'that batch file' if one else 'those batch files'} out of this folder first."
     )
-    return problems, [note]
+    return Booked(problems, [note], again)
 
 
 def _at_their_ids(
-    order_ids: Iterable[str],
-    first_row: Mapping[str, int],
-    columns: Columns,
-    code: str,
-    message: Callable[[str], str],
+    order_ids: Iterable[str], at: Callable[[str], Place], code: str, message: Callable[[str], str]
 ) -> list[Problem]:
-    """Return a problem per order, at its Order ID cell."""
-    return [
-        Problem(columns.place("order_id", first_row[order_id]), code, message(order_id))
-        for order_id in order_ids
-    ]
+    """Return a problem per order, at its Order ID cell (``at``)."""
+    return [Problem(at(order_id), code, message(order_id)) for order_id in order_ids]
+
+
+def _held_in_batches(
+    files: BatchFiles, totals: Mapping[str, Decimal], skip: Callable[[Path], bool]
+) -> dict[str, str]:
+    """Return, by Order ID, the first batch file (but those to ``skip``) that holds the order.
+
+    A batch holds an order when one of its invoices has the order's number and total.
+    """
+    held: dict[str, str] = {}
+    for path in _batch_files("*", files.folders):
+        if _BATCH_NAME.fullmatch(path.name) is None or skip(path):
+            continue
+        invoices = files.amounts(path)
+        for order_id in sorted(invoices.keys() & totals.keys(), key=_by_number):
+            total = totals[order_id]
+            if order_id not in held and any(_is_amount(t, total) for t in invoices[order_id]):
+                held[order_id] = path.name
+    return held
 
 
 def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:

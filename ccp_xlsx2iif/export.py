@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.batches import (
+    NOTHING_BOOKED,
     BatchFiles,
+    Booked,
     ahead_of_the_clock,
     batch_notes,
     exported_from_csv,
@@ -32,6 +34,7 @@ from ccp_xlsx2iif.batches import (
     in_ledger,
     misplaced_marks,
     misplaced_notes,
+    unknown_to_the_ledger,
 )
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.build import Selection, read_accounts, refunds_note
@@ -449,10 +452,8 @@ def plan_export(
                 selection.first_row.keys(),
                 day_first=iif.day_first(options.date_format),
             )
-        elsewhere_notes: list[str] = []
-        if ledger is None:
-            elsewhere, elsewhere_notes = _booked_elsewhere(workbook, selection, files)
-            problems += elsewhere
+        elsewhere = _booked_elsewhere(workbook, selection, files, ledger)
+        problems += elsewhere.problems
         if options.create_accounts and chart is None:
             raise UsageProblem(
                 "--create-accounts needs the chart of accounts, to know which accounts are "
@@ -464,7 +465,9 @@ def plan_export(
         book.close()
         accounts_book.close()
         iif_path = _output_path(workbook, options, now) if with_output else None
-        twice = partial(_booked_twice_notes, workbook, selection, files, ledger)
+        twice = partial(
+            _booked_twice_notes, workbook, selection, files, ledger, set(elsewhere.orders)
+        )
         held = twice(None)
         warnings: list[str] = []
         marker = exported_mark(now, iif_path.name if iif_path else "")
@@ -529,7 +532,7 @@ def plan_export(
         if problems or accounts is None:
             raise ProblemsFound(
                 problems,
-                notes=[*recovered, *held, *warnings, *elsewhere_notes, *misplaced_notes(problems)],
+                notes=[*recovered, *held, *warnings, *elsewhere.notes, *misplaced_notes(problems)],
             )
         if held and iif_path is not None and not options.dry_run:
             # The export writes its batch: the notes of orders that may be booked twice say
@@ -576,18 +579,20 @@ def _booked_twice_notes(
     selection: Selection,
     files: BatchFiles,
     ledger: Ledger | None,
+    told: set[str],
     written: str | None,
 ) -> list[str]:
     """Say which orders to export may be booked already, and that an export starts a ledger.
 
-    See ``batches.batch_notes`` and ``csvfiles.new_ledger_note``; ``written`` is the batch
-    the export writes (none for check, a dry run, or an export that stops).
+    See ``batches.batch_notes`` and ``csvfiles.new_ledger_note``; the orders ``told`` as
+    problems already are left out. ``written`` is the batch the export writes (none for
+    check, a dry run, or an export that stops).
     """
     notes = batch_notes(
         workbook,
         selection.batches,
         files,
-        selection.exporting_ids,
+        selection.exporting_ids - told,
         ledger=ledger.path.name if ledger is not None else None,
         written=written,
     )
@@ -597,12 +602,13 @@ def _booked_twice_notes(
 
 
 def _booked_elsewhere(
-    workbook: Path, selection: Selection, files: BatchFiles
-) -> tuple[list[Problem], list[str]]:
+    workbook: Path, selection: Selection, files: BatchFiles, ledger: Ledger | None
+) -> Booked:
     """Refuse the orders to export that another file beside the workbook booked already.
 
-    The ledger of the shop's CSV exports, then the batch files of other workbooks, are asked
-    (each order is told once, by the first that has it).
+    For a CSV file, the batch files hold orders its ``ledger`` never recorded. For a
+    workbook, the ledger of the shop's CSV exports beside it, then the batch files of other
+    workbooks, are asked (each order is told once, by the first that has it).
     """
     columns = selection.order_columns
     totals = {
@@ -611,25 +617,33 @@ def _booked_elsewhere(
         if order.order_id in selection.exporting_ids
     }
     if not totals or columns is None:
-        return [], []
-    problems: list[Problem] = []
-    notes: list[str] = []
+        return NOTHING_BOOKED
+    first_row = selection.first_row
+
+    def at(order_id: str) -> Place:
+        return columns.place("order_id", first_row[order_id])
+
+    if ledger is not None:
+        return unknown_to_the_ledger(workbook, ledger, files, totals, at)
+    from_csv = NOTHING_BOOKED
     path = ledger_path(workbook)
     if path.is_file():
         try:
-            ledger = Ledger.read(path)
+            beside = Ledger.read(path)
         except UserError:  # not this workbook's record: an unreadable one is said when used
-            ledger = Ledger(path)
-        problems, notes = exported_from_csv(workbook, ledger, totals, selection.first_row, columns)
+            beside = Ledger(path)
+        from_csv = exported_from_csv(workbook, beside, totals, at)
         totals = {
             order_id: total
             for order_id, total in totals.items()
-            if not in_ledger(ledger, order_id, total)
+            if not in_ledger(beside, order_id, total)
         }
-    held, held_notes = held_by_other_workbooks(
-        workbook, selection.batches, files, totals, selection.first_row, columns
+    held = held_by_other_workbooks(workbook, selection.batches, files, totals, at)
+    return Booked(
+        from_csv.problems + held.problems,
+        from_csv.notes + held.notes,
+        from_csv.orders + held.orders,
     )
-    return problems + held, notes + held_notes
 
 
 def _declarations(

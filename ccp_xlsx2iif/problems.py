@@ -154,6 +154,7 @@ PROBLEM_KINDS = {
     "misplaced-mark": "Exported cell beside another order",
     "exported-from-csv": "order exported already from a CSV file",
     "exported-from-another-workbook": "order exported already from another workbook",
+    "unknown-to-the-ledger": "order in a batch file that the ledger never recorded",
     "unknown-order": "item of an unknown order",
     "no-items": "order without items",
     "subtotal-mismatch": "subtotal does not match the items",

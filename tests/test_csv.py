@@ -86,22 +86,47 @@ def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: P
     assert [row[0] for row in calamine_grid(ledger, "Orders")] == [
         "Order ID", "#1001", "#1002", "#1004", "#1007",
     ]  # fmt: skip
-    # Without its ledger, every order would go out again: the batch files name them first.
+    # Without its ledger, every order would go out again: the batch files hold orders it never
+    # recorded, and they stop the export (a cleared ledger cell would be a note, below).
+    saved = ledger.read_bytes()
     ledger.unlink()
+    batch1, batch2 = "orders_export_1-20260314-093005.iif", "orders_export_2-20260314-093005.iif"
+    assert run("check", str(week2), "--accounts", str(accounts)) == (
+        1,
+        [],
+        [
+            new_ledger(week2.name, exported=False),
+            f"{batch1}, {batch2} beside orders_export_2.csv hold orders to export now that "
+            f"{LEDGER_NAME} has never recorded: was it deleted, or replaced by an older copy? Put "
+            "it back. If it is lost, or the orders were exported from a workbook beside the CSV "
+            "files, mark them, so that no export books them again: ccp-xlsx2iif mark "
+            'orders_export_2.csv --orders "#1001,#1002,#1004,#1007". To book them again on '
+            "purpose (their import deleted in QuickBooks), move those batch files out of this "
+            "folder first.",
+            *(
+                f"orders_export_2!A{row}: order {order_id} is in {batch}, but {LEDGER_NAME} has no "
+                "row for it: it would be booked again"
+                for row, order_id, batch in (
+                    (2, "#1001", batch1),
+                    (4, "#1002", batch1),
+                    (6, "#1004", batch1),
+                    (11, "#1007", batch2),
+                )
+            ),
+            "Not ready: 4 problems would stop an export.",
+        ],
+    )
+    # Put back, and #1007 unmarked on purpose (its import deleted), the batch is a note.
+    ledger.write_bytes(saved)
+    assert run("unmark", str(week2), "--orders", "#1007", "--yes")[0] == 0
     code, out, _ = run("check", str(week2), "--accounts", str(accounts))
     assert code == 0
-    assert new_ledger(week2.name, exported=False) in out
-    held = [line for line in out if " already holds " in line]
-    assert held == [
-        f"{name}, beside the CSV file, already holds {orders} to export now ({shown}), and the "
+    assert [line for line in out if " already holds " in line] == [
+        f"{batch2}, beside the CSV file, already holds 1 order to export now (#1007), and the "
         f"ledger {LEDGER_NAME} does not name it. If that file was imported in QuickBooks and its "
         "transactions are still there, these orders would be booked twice: was the ledger "
         "deleted, or taken from an older copy? (After unmark --batch, once the import was "
         "deleted in QuickBooks, all is well.)"
-        for name, orders, shown in (
-            ("orders_export_1-20260314-093005.iif", "3 orders", "#1001, #1002, #1004"),
-            ("orders_export_2-20260314-093005.iif", "1 order", "#1007"),
-        )
     ]
 
 
@@ -504,4 +529,31 @@ def test_shopify_orders_are_named_with_or_without_their_hash(tmp_path: Path) -> 
         2,
         [],
         ['no order 1007 on the sheet "orders_export_1"'],
+    )
+
+
+def test_orders_exported_from_a_workbook_are_not_booked_again_from_a_csv_file(
+    tmp_path: Path,
+) -> None:
+    # The reverse of a CSV file saved as a workbook: the workbook was exported first, and the
+    # shop's CSV file of the same orders is exported next. The ledger never recorded them.
+    shop = shopify_export()
+    accounts = accounts_file(tmp_path)
+    workbook = shop.save_xlsx(tmp_path / "march.xlsx")
+    assert run("export", str(workbook), "--accounts", str(accounts), "-q") == (0, [], [])
+    csv_file = shop.save_csv(tmp_path / "orders_export_1.csv")
+    code, _, err = run("export", str(csv_file), "--accounts", str(accounts), "-q")
+    assert code == 1
+    assert [line.split(": ", 1)[0] for line in err if line.startswith("orders_export_1!")] == [
+        "orders_export_1!A2",
+        "orders_export_1!A4",
+        "orders_export_1!A6",
+    ]
+    assert not (tmp_path / LEDGER_NAME).exists()
+    # Marked as the note says, they are in the ledger: nothing is exported again.
+    assert run("mark", str(csv_file), "--orders", "1001,1002,1004", "--yes")[0] == 0
+    code, out, _ = run("export", str(csv_file), "--accounts", str(accounts))
+    assert (code, out[0]) == (
+        0,
+        "Nothing to export: no order is both completed and not yet exported.",
     )

@@ -393,7 +393,7 @@ def unknown_to_the_ledger(
     the CSV files. Each such order (its number and total in a batch file) is a problem.
     """
     unknown = {o: total for o, total in totals.items() if o not in ledger.rows}
-    held = _held_in_batches(files, unknown, lambda path: False)
+    held, batches = _held_in_batches(files, unknown, lambda path: False)
     if not held:
         return NOTHING_BOOKED
     again = sorted(held, key=_by_number)
@@ -407,7 +407,6 @@ def unknown_to_the_ledger(
             "be booked again"
         ),
     )
-    batches = sorted(set(held.values()))
     note = (
         f"{first_of(batches, 3)} beside {csv_file.name} {'holds' if len(batches) == 1 else 'hold'} "
         f"orders to export now that {name} has never recorded: was it deleted, or replaced by "
@@ -446,7 +445,7 @@ def held_by_other_workbooks(
         stem = found.group(1) if found else ""
         return path.name in named or stem.casefold() == workbook.stem.casefold()
 
-    held = _held_in_batches(files, totals, own)
+    held, batches = _held_in_batches(files, totals, own)
     if not held:
         return NOTHING_BOOKED
     again = sorted(held, key=_by_number)
@@ -459,7 +458,6 @@ def held_by_other_workbooks(
             "workbook, though its Exported cell here is blank"
         ),
     )
-    batches = sorted(set(held.values()))
     one = len(batches) == 1
     note = (
         f"{first_of(batches, 3)} beside {workbook.name} "
@@ -484,21 +482,25 @@ def _at_their_ids(
 
 def _held_in_batches(
     files: BatchFiles, totals: Mapping[str, Decimal], skip: Callable[[Path], bool]
-) -> dict[str, str]:
-    """Return, by Order ID, the first batch file (but those to ``skip``) that holds the order.
+) -> tuple[dict[str, str], list[str]]:
+    """Return the first batch file that holds each order, and all that hold one of them.
 
-    A batch holds an order when one of its invoices has the order's number and total.
+    A batch holds an order when one of its invoices has the order's number and total; those
+    to ``skip`` are not looked at. An order exported and unmarked again is in several.
     """
     held: dict[str, str] = {}
+    batches: list[str] = []
     for path in _batch_files("*", files.folders):
         if _BATCH_NAME.fullmatch(path.name) is None or skip(path):
             continue
         invoices = files.amounts(path)
         for order_id in sorted(invoices.keys() & totals.keys(), key=_by_number):
             total = totals[order_id]
-            if order_id not in held and any(_is_amount(t, total) for t in invoices[order_id]):
-                held[order_id] = path.name
-    return held
+            if any(_is_amount(t, total) for t in invoices[order_id]):
+                held.setdefault(order_id, path.name)
+                if path.name not in batches:
+                    batches.append(path.name)
+    return held, sorted(batches)
 
 
 def _batch_files(prefix: str, folders: Iterable[Path]) -> list[Path]:

@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from ccp_xlsx2iif import cli
 from ccp_xlsx2iif.batches import invoice_numbers
 from ccp_xlsx2iif.csvfiles import LEDGER_NAME
+from ccp_xlsx2iif.files import batch_in_mark
 from tests.command import run
 from tests.shops import shopify_export
 from tests.test_layouts import accounts_file
@@ -34,7 +35,9 @@ from tests.workbooks import OrderBook
 
 STEPS = st.lists(
     st.tuples(
-        st.sampled_from(["add", "export", "unmark-batch", "unmark", "mark", "sort", "paste"]),
+        st.sampled_from(
+            ["add", "export", "unmark-batch", "unmark", "mark", "sort", "paste", "download"]
+        ),
         st.randoms(use_true_random=False),
     ),
     min_size=3,
@@ -55,6 +58,7 @@ class Shop:
         self.path = book.save(folder / "orders.xlsx")
         self.next_id = 1002
         self.books: Counter[str] = Counter()
+        self.downloads = 0
 
     def rows(self) -> list[list[Any]]:
         sheet = load_workbook(self.path)["Orders"]
@@ -78,10 +82,34 @@ class Shop:
 
     def export(self) -> int:
         before = set(self.folder.glob("*.iif"))
-        code, _, _ = run("export", str(self.path), "-q")
+        code, _, err = run("export", str(self.path), "-q")
+        held = [found.groups() for line in err if (found := _HELD.search(line))]
+        if code == 1 and held:
+            # Orders an earlier download's batch holds: the user does what the note says. Those
+            # booked are marked; for those whose import was deleted, the batch is moved away.
+            booked = [order for order, _ in held if self.books[order]]
+            if booked:
+                assert run("mark", str(self.path), "--orders", ",".join(booked), "-y")[0] == 0
+            unbooked = {order for order, _ in held if not self.books[order]}
+            for batch in set(self.folder.glob("*.iif")) - set(
+                self.folder.glob(f"{self.path.stem}-*")
+            ):
+                if invoice_numbers(batch) & unbooked:
+                    (self.folder / "moved").mkdir(exist_ok=True)
+                    batch.rename(self.folder / "moved" / batch.name)
+            code, _, _ = run("export", str(self.path), "-q")
         for batch in set(self.folder.glob("*.iif")) - before:
             self.books.update(invoice_numbers(batch))  # imported once
         return code
+
+    def download(self) -> None:
+        """Take the shop's orders as a new workbook, their Exported cells blank."""
+        book = load_workbook(self.path)
+        for cells in book["Orders"].iter_rows(min_row=2, min_col=EXPORTED, max_col=EXPORTED):
+            cells[0].value = None
+        self.downloads += 1
+        self.path = self.folder / f"orders week {self.downloads}.xlsx"
+        book.save(self.path)
 
     def step(self, action: str, rng: Any) -> None:
         rows = self.rows()
@@ -89,6 +117,10 @@ class Shop:
         unmarked = [str(row[0]) for row in rows if not row[EXPORTED - 1]]
         if action == "add":
             self.add(rng.randint(1, 3))
+        elif action == "download" and not any("by hand" in str(row[-1]) for row in rows):
+            # Hand marks name no batch: a new download that drops them cannot be seen.
+            self.download()
+            assert self.export() == 0
         elif action == "export":
             assert self.export() == 0
         elif action == "sort":
@@ -107,10 +139,11 @@ class Shop:
             else:
                 assert self.export() == 0
         elif action == "unmark-batch" and marked:
-            batches = sorted({str(row[-1]).split()[-1] for row in rows if row[-1]} - {"hand"})
+            named = {str(row[0]): batch_in_mark(str(row[-1])) for row in rows if row[-1]}
+            batches = sorted({batch for batch in named.values() if batch})
             if batches:
                 batch = rng.choice(batches)
-                cleared = [str(row[0]) for row in rows if str(row[-1]).endswith(" " + batch)]
+                cleared = [order for order, named_batch in named.items() if named_batch == batch]
                 self.books.subtract(cleared)  # deleted in QuickBooks first
                 assert run("unmark", str(self.path), "--batch", batch, "-y")[0] == 0
         elif action == "unmark" and marked:
@@ -154,6 +187,7 @@ CSV_STEPS = st.lists(
 )
 
 
+_HELD = re.compile(r"order (\d+) is in (.+\.iif), the batch file of another workbook")
 _NOT_RECORDED = re.compile(r"order (#\d+) is in \S+, but \S+ has no row for it")
 
 

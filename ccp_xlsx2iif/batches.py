@@ -107,9 +107,13 @@ class BatchFiles:
         return next((f / name for f in self.folders if (f / name).is_file()), None)
 
     def numbers(self, path: Path) -> set[str]:
-        """Return the invoice numbers of a batch file (``invoice_numbers``)."""
+        """Return the invoice numbers of a batch file (``invoice_numbers``).
+
+        A file whose amounts were read already is not read again for its numbers.
+        """
         if path not in self._numbers:
-            self._numbers[path] = invoice_numbers(path)
+            amounts = self._amounts.get(path)
+            self._numbers[path] = invoice_numbers(path) if amounts is None else set(amounts)
         return self._numbers[path]
 
     def amounts(self, path: Path) -> dict[str, set[bytes]]:

@@ -512,7 +512,7 @@ def _skip_refunded(
         if reason == ALREADY_EXPORTED or position in unclear or (issue is None and is_blank(raw)):
             continue
         place = orders.columns.place("refunded", position + 2)
-        amount = _refund(raw, issue)
+        amount = _amount(raw, issue)
         if reason:  # skipped for its status: named if it kept part of its total
             if not isinstance(amount, _Unreadable) and 0 < abs(amount) < _total(orders, row):
                 selection.refunds.append(Refund(str(ids[position]), place, amount))
@@ -534,19 +534,12 @@ def _skip_refunded(
 
 def _total(orders: Table, row: Row) -> Decimal:
     """Return the Total of an order's row; 0 when it cannot be read."""
-    at = orders.columns.index["total"] - 1
-    raw = row[at] if at < len(row) else None
-    if raw is None or is_blank(raw):
-        return Decimal(0)
-    try:
-        total: Decimal = _parse_money(raw)
-    except CellValueError:
-        return Decimal(0)
-    return total
+    total = _amount(orders.value(row, "total"), None)
+    return total if isinstance(total, Decimal) else Decimal(0)
 
 
-def _refund(raw: CellValue | None, issue: str | None) -> Decimal | _Unreadable:
-    """Read a Refunded cell: its amount, or why it cannot be read."""
+def _amount(raw: CellValue | None, issue: str | None) -> Decimal | _Unreadable:
+    """Read an amount's cell (Refunded, Total): the amount, or why it cannot be read."""
     if issue is not None or raw is None:
         return _Unreadable(issue or "", "unreadable-cell")
     try:

@@ -298,8 +298,8 @@ def test_a_refunded_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(
     book.orders[1]["Refunded"] = "#N/A"
     book.orders.append(dict(book.orders[0], **{"Order ID": 1003, "Status": "Cancelled"}))
     assert problems(book, tmp_path) == [
-        'Orders!P2: "some" is not an amount; write a number such as 19.99; whether the order was refunded cannot be told '
-        "(order 1001)",
+        'Orders!P2: "some" is not an amount; write a number such as 19.99; whether the order '
+        "was refunded cannot be told (order 1001)",
         "Orders!P3: the cell shows the error #N/A; correct its formula or value; whether the "
         "order was refunded cannot be told (order 1002)",
     ]

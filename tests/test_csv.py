@@ -18,7 +18,7 @@ from tests.conftest import NOW
 from tests.expect import failed_export
 from tests.grids import calamine_grid, openpyxl_grid
 from tests.iif_reader import read_iif
-from tests.shops import shopify_export, woocommerce_export
+from tests.shops import ShopExport, shopify_export, woocommerce_export
 from tests.test_layouts import accounts_file, reconcile
 
 pytestmark = pytest.mark.usefixtures("cli_clock")
@@ -44,6 +44,22 @@ def new_ledger(csv_name: str, *, exported: bool = True) -> str:
         f"file were exported before from a CSV file in another folder, {what_then}. Keep each "
         "week's CSV file in this folder."
     )
+
+
+def first_export(shop: ShopExport, csv_file: Path) -> tuple[Path, Path]:
+    """Save ``shop`` as ``csv_file`` and export it, the first export of its folder.
+
+    Return the CSV file and the accounts workbook beside it; the export says only that it
+    starts the folder's ledger.
+    """
+    path = shop.save_csv(csv_file)
+    accounts = accounts_file(csv_file.parent)
+    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
+        0,
+        [],
+        [new_ledger(path.name)],
+    )
+    return path, accounts
 
 
 def test_a_shopify_csv_exports_and_its_orders_are_kept_in_the_ledger(tmp_path: Path) -> None:
@@ -160,14 +176,7 @@ def test_encodings_and_delimiters_are_found(
 
 
 def test_unmark_and_mark_work_on_the_ledger(tmp_path: Path) -> None:
-    shop = shopify_export()
-    path = shop.save_csv(tmp_path / "orders_export_1.csv")
-    accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
-        0,
-        [],
-        [new_ledger(path.name)],
-    )
+    path, accounts = first_export(shopify_export(), tmp_path / "orders_export_1.csv")
     assert run("unmark", str(path), "--orders", "#1002", "--yes") == (
         0,
         [
@@ -226,13 +235,7 @@ def test_a_row_with_a_stray_delimiter_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_a_ledger_open_in_excel_stops_the_export(tmp_path: Path) -> None:
-    path = shopify_export().save_csv(tmp_path / "orders.csv")
-    accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
-        0,
-        [],
-        [new_ledger(path.name)],
-    )
+    path, accounts = first_export(shopify_export(), tmp_path / "orders.csv")
     ledger = tmp_path / LEDGER_NAME
     before = ledger.read_bytes()
     (tmp_path / f"~${LEDGER_NAME}").write_bytes(b"\x05someone")
@@ -365,13 +368,7 @@ def test_the_ledger_marks_of_a_csv_file_are_not_held_to_the_days_of_its_orders(
     shop = shopify_export()
     for row in shop.rows:
         row["Created at"] = "2026-03-20 10:00:00 -0800"
-    path = shop.save_csv(tmp_path / "orders_export_1.csv")
-    accounts = accounts_file(tmp_path)
-    assert run("export", str(path), "--accounts", str(accounts), "-q") == (
-        0,
-        [],
-        [new_ledger(path.name)],
-    )
+    path, accounts = first_export(shop, tmp_path / "orders_export_1.csv")
     code, out, err = run("check", str(path), "--accounts", str(accounts))
     assert (code, err) == (0, [])
     assert out[-1] == (
@@ -419,13 +416,7 @@ def test_a_workbook_saved_from_exported_csv_files_is_not_booked_twice(tmp_path: 
     # export is saved as a workbook in Excel, under a name of its own: its Exported cells are
     # blank and its batch files would be named otherwise. The ledger beside it tells.
     shop = shopify_export()
-    csv_file = shop.save_csv(tmp_path / "orders_export_1.csv")
-    accounts = accounts_file(tmp_path)
-    assert run("export", str(csv_file), "--accounts", str(accounts), "-q") == (
-        0,
-        [],
-        [new_ledger(csv_file.name)],
-    )
+    _, accounts = first_export(shop, tmp_path / "orders_export_1.csv")
     workbook = shop.save_xlsx(tmp_path / "march orders.xlsx")
     before = workbook.read_bytes()
     assert run("export", str(workbook), "--accounts", str(accounts), "-q") == (

@@ -504,17 +504,33 @@ class SheetXml:
 
 @dataclass
 class SheetFacts:
-    """What the scan of a sheet's XML found: its extent, error cells, uncalculated formulas.
+    """What the scan of a sheet found: its extent, error cells, uncalculated formulas, totals.
 
     ``row_bound`` and ``column_bound`` are at least the last row and column a reader places a
     cell in (for a sheet of cells as Excel writes them, within PLAIN_ROWS and PLAIN_COLUMNS:
-    those). Cells are (row, column), both 1-based.
+    those). Cells are (row, column), both 1-based. The cells of the total rows of its tables
+    (``table_totals``) are neither read nor reported.
     """
 
     row_bound: int = 0
     column_bound: int = 0
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     uncalculated: set[tuple[int, int]] = field(default_factory=set)
+    # The total rows of the sheet's Excel tables: (row, first column, last column).
+    totals: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def in_totals(self, cell: tuple[int, int]) -> bool:
+        """Whether a cell is in the total row of a table."""
+        row, column = cell
+        return any(row == at and first <= column <= last for at, first, last in self.totals)
+
+    def leave_out_totals(self) -> None:
+        """Forget what was found in the cells of total rows, which are not read."""
+        if self.totals:
+            self.errors = {
+                cell: error for cell, error in self.errors.items() if not self.in_totals(cell)
+            }
+            self.uncalculated = {cell for cell in self.uncalculated if not self.in_totals(cell)}
 
 
 class _MeasureAgain(Exception):
@@ -757,12 +773,60 @@ class PackageInspector:
                 hint=SAVE_AGAIN,
             )
         with self._translated():
-            return _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part))
+            facts = _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part))
+        facts.totals = table_totals(self._book, part)
+        facts.leave_out_totals()
+        return facts
 
     def close(self) -> None:
         """Release the file."""
         self._book.close()
         self._raw.close()
+
+
+def table_totals(book: zipfile.ZipFile, sheet_part: str) -> list[tuple[int, int, int]]:
+    """Return the cells of the total rows of a sheet's Excel tables.
+
+    A table (Insert > Table) may end with a total row (Table Design > Total Row), whose
+    cells label, sum or count the columns above it: not a row of data. Each is returned as
+    (row, first column, last column) of the table. A table part that cannot be read is passed
+    over, as Excel drops such a table when it repairs the file: its rows are then read as
+    any rows.
+    """
+    folder, name = posixpath.split(sheet_part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if rels not in book.NameToInfo:
+        return []
+    totals: list[tuple[int, int, int]] = []
+    try:
+        relationships = _relationships(book, rels)
+    except FileProblem:
+        return []
+    for target, kind in relationships.values():
+        if not kind.endswith(_TABLE) or len(totals) == MAX_TOTAL_ROWS:
+            continue
+        try:
+            table = _parse_small(book, _resolve(sheet_part, target))
+        except FileProblem:
+            continue
+        corners = _RANGE.fullmatch(table.get("ref", "").replace("$", ""))
+        count = table.get("totalsRowCount", "0")
+        if corners is None or not count.isdigit() or int(count) == 0:
+            continue
+        first_row, last_row = int(corners.group(2)), int(corners.group(4))
+        if last_row > first_row:  # Excel writes one total row at most: the table's last
+            first_column = column_number(corners.group(1).encode())
+            last_column = column_number(corners.group(3).encode())
+            totals.append(
+                (last_row, min(first_column, last_column), max(first_column, last_column))
+            )
+    return totals
+
+
+_TABLE = "/table"
+# The total rows taken from one sheet's tables: a real sheet has a few tables at most.
+MAX_TOTAL_ROWS = 100
+_RANGE = re.compile(r"([A-Za-z]{1,3})(\d{1,7}):([A-Za-z]{1,3})(\d{1,7})")
 
 
 def _parts_read_with_the_sheets(book: zipfile.ZipFile) -> set[str]:

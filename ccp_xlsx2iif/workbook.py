@@ -183,6 +183,9 @@ class Book:
                     if not _no_date_or_time(error):
                         raise
                     raise self._undated(sheet, parsed) from None
+                facts = self.facts.get(sheet)
+                if facts is not None:
+                    _blank_totals(rows, facts)
                 self._rows[sheet] = (rows, merged)
         return self._rows[sheet]
 
@@ -232,6 +235,14 @@ class Book:
             self.reader.close()
             if self.inspector is not None:
                 self.inspector.close()
+
+
+def _blank_totals(rows: list[list[CellValue]], facts: SheetFacts) -> None:
+    """Read the total row of each Excel table as empty: its cells sum the rows above it."""
+    for row, first, last in facts.totals:
+        if row <= len(rows):
+            cells = rows[row - 1]
+            cells[first - 1 : last] = [""] * len(cells[first - 1 : last])
 
 
 def is_panic(error: BaseException) -> bool:

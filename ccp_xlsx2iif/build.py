@@ -26,6 +26,7 @@ from ccp_xlsx2iif.cells import (
     CellValueError,
     is_blank,
     parse_text,
+    zero_padded,
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
@@ -324,6 +325,7 @@ class ColumnReader:
         values_by_field: dict[str, list[Any]] = {}
         unreadable: set[int] = set()
         cells = _Cells(rows)
+        padded = self.table.facts.padded if self.table.facts is not None else None
 
         def report(position: int, field_name: str, code: str, message: str) -> None:
             place = origins[position].place(field_name)
@@ -342,6 +344,10 @@ class ColumnReader:
                 column.kind, failures, written=written, empty=empty, day_first=self.day_first
             )
             raws = cells.column(index)
+            if written and padded:
+                _show_zero_padded(raws, origins, index + 1, padded)
+            if name in _APOSTROPHE_MARKED:
+                _drop_apostrophes(raws)
             values = _read_column(column.kind, read, raws, failures, empty, written=written)
             if self.table.facts_found:  # error values and uncalculated formulas read as empty
                 for position, origin in enumerate(origins):
@@ -389,6 +395,36 @@ class ColumnReader:
                         f'{NEEDED_NAMES[name]} "{before}" has nothing QuickBooks can take once '
                         "made plain ASCII; write it in Latin letters",
                     )
+
+
+def _show_zero_padded(
+    raws: list[CellValue | None],
+    origins: Sequence[Origin],
+    column: int,
+    padded: Mapping[tuple[int, int], list[str]],
+) -> None:
+    """Write the numbers of a text column whose format pads them with zeros as Excel shows them.
+
+    A ZIP code typed as 02134 is the number 2134 in a cell formatted ``00000``.
+    """
+    for position, raw in enumerate(raws):
+        if raw.__class__ is int or raw.__class__ is float:
+            pieces = padded.get((origins[position].row, column))
+            if pieces is not None:
+                raws[position] = zero_padded(raw, pieces)
+
+
+# The fields whose text some shops' CSV exports start with an apostrophe ('02134), which
+# makes Excel keep a ZIP code's leading zero when it opens the file.
+_APOSTROPHE_MARKED = frozenset({"bill_zip", "ship_zip", "phone"})
+_MARKED_STARTS = frozenset("0123456789+(")
+
+
+def _drop_apostrophes(raws: list[CellValue | None]) -> None:
+    """Take off the apostrophe before a ZIP code or phone number written as ``'02134``."""
+    for position, raw in enumerate(raws):
+        if raw.__class__ is str and raw[:1] == "'" and raw[1:2] in _MARKED_STARTS:
+            raws[position] = raw[1:]
 
 
 def _order_id_of(raw: CellValue | None) -> str | _Unreadable | object:

@@ -96,6 +96,45 @@ def parse_text(value: CellValue) -> str:
     return str(value).strip()
 
 
+# A piece of a number format that writes a whole number with leading zeros: a digit
+# placeholder, or a separator written as it is (plain, after a backslash, or in quotes).
+_ZERO_PADDED_PIECE = re.compile(r'[0#]|\\.|"[^"]*"|[-\s()/]')
+
+
+def zero_padded_pieces(number_format: str) -> list[str] | None:
+    """Split a number format that pads whole numbers with zeros; ``None`` for any other.
+
+    Excel's Zip Code format is ``00000``, ZIP+4 ``00000-0000``: a cell holding the number
+    2134 shows ``02134``. Formats with decimals, sections or conditions are not of this kind.
+    """
+    pieces = _ZERO_PADDED_PIECE.findall(number_format)
+    if "".join(pieces) != number_format or pieces.count("0") < 2:
+        return None
+    return pieces
+
+
+def zero_padded(value: int | float, pieces: list[str]) -> int | float | str:
+    """Write a whole number as a zero-padding format (``zero_padded_pieces``) shows it.
+
+    Digits fill the placeholders from the right; a ``0`` left over shows 0 and a ``#`` shows
+    nothing; digits beyond the placeholders go before the first. Any other number is
+    returned as it is.
+    """
+    if value < 0 or value >= 1e15 or value != int(value):
+        return value
+    digits = str(int(value)) if value else ""
+    shown: list[str] = []
+    for piece in reversed(pieces):
+        if piece in ("0", "#"):
+            shown.append(digits[-1:] or ("0" if piece == "0" else ""))
+            digits = digits[:-1]
+        else:
+            shown.append(piece[1:-1] if piece.startswith('"') else piece[-1])
+    placeholders = [index for index, piece in enumerate(reversed(pieces)) if piece in ("0", "#")]
+    shown[placeholders[-1]] = digits + shown[placeholders[-1]]
+    return "".join(reversed(shown))
+
+
 def parse_order_id(value: CellValue) -> str:
     """Read an order ID: ``1001``, ``1001.0`` and ``"1001"`` are the same order."""
     if type(value) is float and value.is_integer() and abs(value) < EXACT_FLOAT_LIMIT:

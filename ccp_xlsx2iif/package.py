@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from ccp_xlsx2iif.cells import zero_padded_pieces
 from ccp_xlsx2iif.problems import FileProblem
 
 if TYPE_CHECKING:
@@ -518,6 +519,8 @@ class SheetFacts:
     uncalculated: set[tuple[int, int]] = field(default_factory=set)
     # The total rows of the sheet's Excel tables: (row, first column, last column).
     totals: list[tuple[int, int, int]] = field(default_factory=list)
+    # The number cells whose format pads them with zeros: the pieces of their format.
+    padded: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
     def in_totals(self, cell: tuple[int, int]) -> bool:
         """Whether a cell is in the total row of a table."""
@@ -531,6 +534,9 @@ class SheetFacts:
                 cell: error for cell, error in self.errors.items() if not self.in_totals(cell)
             }
             self.uncalculated = {cell for cell in self.uncalculated if not self.in_totals(cell)}
+            self.padded = {
+                cell: pieces for cell, pieces in self.padded.items() if not self.in_totals(cell)
+            }
 
 
 class _MeasureAgain(Exception):
@@ -735,6 +741,7 @@ class PackageInspector:
                     hint="Open it in Excel, remove the password (File > Info > Protect "
                     'Workbook), and save it as "Excel Workbook (*.xlsx)".',
                 )
+            self._padded: ZeroPadded | None = None  # found once a sheet is scanned
             with self._translated():
                 self._book = zipfile.ZipFile(self._raw)
                 self._check_package()
@@ -772,8 +779,10 @@ class PackageInspector:
                 else f'{self.path}: the workbook is damaged: it has {missing} "{sheet}"',
                 hint=SAVE_AGAIN,
             )
+        if self._padded is None:
+            self._padded = zero_padded_styles(self._book)
         with self._translated():
-            facts = _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part))
+            facts = _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part), self._padded)
         facts.totals = table_totals(self._book, part)
         facts.leave_out_totals()
         return facts
@@ -878,11 +887,13 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
                 )
 
 
-def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) -> SheetFacts:
+def _scan_sheet(
+    path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, padded: ZeroPadded | None = None
+) -> SheetFacts:
     way = PLAIN
     while True:
         try:
-            facts = _scan_once(sheet, raw, info, way)
+            facts = _scan_once(sheet, raw, info, way, padded)
             break
         except _MeasureAgain as again:
             way = again.exactly
@@ -896,7 +907,9 @@ def _scan_sheet(path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo) ->
     return facts
 
 
-def _scan_once(sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, way: str) -> SheetFacts:
+def _scan_once(
+    sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, way: str, padded: ZeroPadded | None
+) -> SheetFacts:
     chunks = read_part(raw, info)
 
     def read(_: int) -> bytes:
@@ -910,4 +923,65 @@ def _scan_once(sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, way: str) -> Sh
             scanner = SheetScanner(sheet, xml.prefix, facts, way)
         elif kind == "rows":
             scanner.scan(region)
+            if padded is not None and not xml.prefix:
+                padded.find(region, facts)
     return facts
+
+
+@dataclass
+class ZeroPadded:
+    """The cell styles whose number format pads whole numbers with zeros, and their cells.
+
+    A ZIP code typed in Excel is a number: 02134 is kept as 2134, and the cell's format
+    (Excel's Zip Code, ``00000``) shows the zero. A reader of values gives the number; the
+    cells of these styles are found in the sheet's XML, as Excel writes a number's cell (its
+    reference, then its style, no type or ``t="n"``), so that text fields show them as Excel
+    does (``cells.zero_padded``).
+    """
+
+    pieces: dict[int, list[str]]
+    cells: re.Pattern[bytes] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        styles = b"|".join(str(style).encode() for style in sorted(self.pieces))
+        self.cells = (
+            re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})" s="(' + styles + rb')"(?: t="n")?>')
+            if styles
+            else None
+        )
+
+    def find(self, rows: bytes, facts: SheetFacts) -> None:
+        """Note the number cells of a region of rows that have one of these styles."""
+        if self.cells is None:
+            return
+        for letters, row, style in self.cells.findall(rows):
+            facts.padded[(int(row), column_number(letters))] = self.pieces[int(style)]
+
+
+def zero_padded_styles(book: zipfile.ZipFile) -> ZeroPadded:
+    """Read the styles part for the cell styles that pad numbers with zeros.
+
+    A styles part that cannot be read gives none: numbers are then read as they are.
+    """
+    part = workbook_part(book)
+    folder, name = posixpath.split(part)
+    found: dict[int, list[str]] = {}
+    try:
+        relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+        targets = [target for target, kind in relationships.values() if kind.endswith("/styles")]
+        if not targets:
+            return ZeroPadded(found)
+        styles = _parse_small(book, _resolve(part, targets[0]))
+    except FileProblem:
+        return ZeroPadded(found)
+    formats: dict[str, str] = {}
+    for element in styles.iter():
+        local = element.tag.rsplit("}", 1)[-1]
+        if local == "numFmt":
+            formats[element.get("numFmtId", "")] = element.get("formatCode", "")
+        elif local == "cellXfs":
+            for style, xf in enumerate(child for child in element if child.tag.endswith("xf")):
+                pieces = zero_padded_pieces(formats.get(xf.get("numFmtId", ""), ""))
+                if pieces is not None:
+                    found[style] = pieces
+    return ZeroPadded(found)

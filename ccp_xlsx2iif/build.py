@@ -422,6 +422,13 @@ _MARKED_STARTS = frozenset("0123456789+(")
 
 def _drop_apostrophes(raws: list[CellValue | None]) -> None:
     """Take off the apostrophe before a ZIP code or phone number written as ``'02134``."""
+    try:
+        joined = "\0".join(raws)  # type: ignore[arg-type] # a cell that is not text raises
+    except TypeError:
+        pass
+    else:  # a column of text, as most are: whether any cell starts with one is told at C speed
+        if not joined.startswith("'") and "\0'" not in joined:
+            return
     for position, raw in enumerate(raws):
         if raw.__class__ is str and raw[:1] == "'" and raw[1:2] in _MARKED_STARTS:
             raws[position] = raw[1:]

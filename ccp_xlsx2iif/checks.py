@@ -153,7 +153,8 @@ def check_order(order: Order, accounts: Accounts | None, today: dt.date) -> list
             "total",
             "not-positive-total",
             f"total {iif.format_amount(order.total)} is not more than 0; QuickBooks refuses "
-            "invoices of 0.00 or less, so give this order another status to skip it",
+            "invoices of 0.00 or less, so give this order another status to skip it, or mark "
+            "it with ccp-xlsx2iif mark to leave it out",
         )
 
     if not order.lines:

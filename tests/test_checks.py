@@ -206,7 +206,8 @@ def test_amounts_must_not_be_negative_and_total_more_than_zero(tmp_path: Path) -
     book.orders[1].update({"Subtotal": 0, "Discount": 0, "Shipping": 0, "Total": 0})
     assert problems(book, tmp_path / "zero") == [
         "Orders!M3: total 0.00 is not more than 0; QuickBooks refuses invoices of 0.00 or less, "
-        "so give this order another status to skip it (order 1002)"
+        "so give this order another status to skip it, or mark it with ccp-xlsx2iif mark to "
+        "leave it out (order 1002)"
     ]
 
 

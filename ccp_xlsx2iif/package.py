@@ -943,10 +943,16 @@ class ZeroPadded:
     cells: re.Pattern[bytes] | None = field(init=False)
 
     def __post_init__(self) -> None:
-        styles = b"|".join(str(style).encode() for style in sorted(self.pieces))
+        # The styles are named in the pattern, so that other cells are passed over at C
+        # speed; a workbook of very many such styles has its styled cells looked up one by one.
+        styles = (
+            b"|".join(str(style).encode() for style in sorted(self.pieces))
+            if len(self.pieces) <= _STYLES_NAMED
+            else rb"\d{1,9}"
+        )
         self.cells = (
             re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})" s="(' + styles + rb')"(?: t="n")?>')
-            if styles
+            if self.pieces
             else None
         )
 
@@ -955,7 +961,12 @@ class ZeroPadded:
         if self.cells is None:
             return
         for letters, row, style in self.cells.findall(rows):
-            facts.padded[(int(row), column_number(letters))] = self.pieces[int(style)]
+            pieces = self.pieces.get(int(style))
+            if pieces is not None:
+                facts.padded[(int(row), column_number(letters))] = pieces
+
+
+_STYLES_NAMED = 64
 
 
 def zero_padded_styles(book: zipfile.ZipFile) -> ZeroPadded:

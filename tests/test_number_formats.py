@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from ccp_xlsx2iif.cells import zero_padded, zero_padded_pieces
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.package import SheetFacts, ZeroPadded
 from tests.conftest import NOW
 from tests.iif_reader import read_iif
 from tests.shops import shopify_export
@@ -161,3 +162,18 @@ def test_the_apostrophe_before_a_zip_code_or_phone_number_of_a_csv_file_is_not_w
         "Portland, OR 02134",
     )
     assert result.text_changes == ()
+
+
+@pytest.mark.parametrize("styles", [1, 100])
+def test_the_number_cells_of_a_padding_style_are_found_in_the_sheet(styles: int) -> None:
+    pieces = zero_padded_pieces("00000")
+    assert pieces is not None
+    padded = ZeroPadded(dict.fromkeys(range(3, 3 + styles), pieces))
+    rows = (
+        b'<row r="2"><c r="H2" s="3"><v>2134</v></c><c r="I2" s="3" t="n"><v>501</v></c>'
+        b'<c r="J2" s="3" t="s"><v>0</v></c><c r="K2" s="2"><v>7</v></c>'
+        b'<c r="AA2" s="3"/></row>'
+    )
+    facts = SheetFacts()
+    padded.find(rows, facts)
+    assert facts.padded == {(2, 8): pieces, (2, 9): pieces}

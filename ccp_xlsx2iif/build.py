@@ -25,6 +25,7 @@ from ccp_xlsx2iif.cells import (
     CellValue,
     CellValueError,
     is_blank,
+    is_unmarked,
     parse_text,
     zero_padded,
 )
@@ -511,7 +512,7 @@ class IdColumn:
 def _skip_reason(
     status: CellValue | None, exported: CellValue | None, *, keys: frozenset[str]
 ) -> str:
-    if exported is not None and not is_blank(exported):
+    if not is_unmarked(exported):
         return ALREADY_EXPORTED
     text = "" if status is None else str(status).strip()
     if text.casefold() in keys:

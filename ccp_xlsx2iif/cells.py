@@ -62,6 +62,14 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def is_unmarked(value: object) -> bool:
+    """Return whether an Exported cell says the order is not exported yet.
+
+    It is empty, or FALSE: an unticked checkbox (Insert > Checkbox) is the value FALSE.
+    """
+    return value is False or is_blank(value)
+
+
 def shown(value: CellValue) -> str:
     """Return a cell value the way a message quotes it: text in quotes, the rest as shown."""
     if isinstance(value, str):

@@ -23,7 +23,7 @@ from ccp_xlsx2iif.batches import (
     misplaced_notes,
 )
 from ccp_xlsx2iif.build import IdColumn
-from ccp_xlsx2iif.cells import CellValue, is_blank, parse_text
+from ccp_xlsx2iif.cells import CellValue, is_unmarked, parse_text
 from ccp_xlsx2iif.contract import ORDERS, SheetSpec
 from ccp_xlsx2iif.csvfiles import (
     LEDGER_HEADERS,
@@ -157,7 +157,7 @@ def plan_marking(
             MarkedRow(
                 order_id,
                 position + 2,
-                parse_text(cells[at - 1]) if at and not is_blank(cells[at - 1]) else "",
+                parse_text(cells[at - 1]) if at and not is_unmarked(cells[at - 1]) else "",
             )
             for position, (order_id, cells) in enumerate(zip(ids, table.rows[1:], strict=True))
             if order_id.__class__ is str

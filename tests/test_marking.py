@@ -139,6 +139,37 @@ def test_mark_orders_entered_by_hand(tmp_path: Path) -> None:
     )
 
 
+def test_an_unticked_checkbox_in_an_exported_cell_is_not_a_mark(tmp_path: Path) -> None:
+    # A checkbox (Insert > Checkbox) holds FALSE unticked, TRUE ticked.
+    book = OrderBook()
+    book.orders[0]["Exported"] = False
+    book.orders[1]["Exported"] = True
+    book.orders.append(dict(book.orders[1], **{"Order ID": 1003, "Exported": False}))
+    book.items.append(dict(book.items[2], **{"Order ID": 1003}))
+    path = book.save(tmp_path / "orders.xlsx")
+    before = grids(path)
+    assert run("mark", str(path), "--orders", "1002-1003", "--yes") == (
+        0,
+        [
+            "Left as they are (marked Exported already): 1002.",
+            f'About to write "{BY_HAND}" in 1 cell of Orders!O:',
+            "  Orders!O4  order 1003",
+            "Marked Exported: 1 order.",
+        ],
+        [],
+    )
+    code, out, _ = run("export", str(path))
+    assert (code, out[:3]) == (
+        0,
+        [
+            f"Exported 1 order, total 40.00, to {tmp_path / BATCH}",
+            "Marked them Exported in Orders!O.",
+            "Skipped 2 orders: 2 already exported.",
+        ],
+    )
+    assert changes(before, path) == {"O2": MARK, "O4": BY_HAND}
+
+
 def test_wrong_choices_change_nothing(tmp_path: Path) -> None:
     path = exported_book(tmp_path)
     before = path.read_bytes()

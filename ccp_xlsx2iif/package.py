@@ -222,6 +222,12 @@ def _relationships(book: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str
     }
 
 
+def _relationships_part(part: str) -> str:
+    """Return the name of the part that holds a part's relationships (``_rels/x.xml.rels``)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
 def _parse_small(book: zipfile.ZipFile, name: str) -> Element:
     from defusedxml import DefusedXmlException, ElementTree
 
@@ -308,8 +314,7 @@ def continuation_sheets(names: Iterable[str], wanted: str) -> list[str]:
 def sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
     """Return {sheet name: zip member name} for the sheets of the workbook, in order."""
     part = workbook_part(book)
-    folder, name = posixpath.split(part)
-    relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+    relationships = _relationships(book, _relationships_part(part))
     parts: dict[str, str] = {}
     for element in _parse_small(book, part).iter():
         if element.tag.rsplit("}", 1)[-1] != "sheet":
@@ -802,8 +807,7 @@ def table_totals(book: zipfile.ZipFile, sheet_part: str) -> list[tuple[int, int,
     over, as Excel drops such a table when it repairs the file: its rows are then read as
     any rows.
     """
-    folder, name = posixpath.split(sheet_part)
-    rels = posixpath.join(folder, "_rels", name + ".rels")
+    rels = _relationships_part(sheet_part)
     if rels not in book.NameToInfo:
         return []
     totals: list[tuple[int, int, int]] = []
@@ -844,8 +848,7 @@ def _parts_read_with_the_sheets(book: zipfile.ZipFile) -> set[str]:
     They are the package and workbook parts, the shared strings and the styles.
     """
     part = workbook_part(book)
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", name + ".rels")
+    rels = _relationships_part(part)
     parts = {"[Content_Types].xml", "_rels/.rels", part, rels}
     for target, kind in _relationships(book, rels).values():
         if kind.endswith(("/sharedStrings", "/styles")):
@@ -975,10 +978,9 @@ def zero_padded_styles(book: zipfile.ZipFile) -> ZeroPadded:
     A styles part that cannot be read gives none: numbers are then read as they are.
     """
     part = workbook_part(book)
-    folder, name = posixpath.split(part)
     found: dict[int, list[str]] = {}
     try:
-        relationships = _relationships(book, posixpath.join(folder, "_rels", name + ".rels"))
+        relationships = _relationships(book, _relationships_part(part))
         targets = [target for target, kind in relationships.values() if kind.endswith("/styles")]
         if not targets:
             return ZeroPadded(found)

@@ -422,13 +422,15 @@ def plan_export(
         if accounts_table is not None:
             accounts, account_problems = read_accounts(accounts_table)
             chart = _resolve_chart(options, accounts_book, accounts, account_problems)
+        # Dates written as text with slashes are read in the order the Date Format writes them.
+        dates_day_first = iif.day_first(options.date_format)
         read = read_workbook_orders(
             book,
             reading,
             options.statuses,
             problems,
             ledger_marks=ledger.marks if ledger is not None else None,
-            day_first=iif.day_first(options.date_format),
+            day_first=dates_day_first,
         )
         if read is None or accounts_table is None:
             raise ProblemsFound(problems)
@@ -450,7 +452,7 @@ def plan_export(
                 selection.order_columns,
                 files,
                 selection.first_row.keys(),
-                day_first=iif.day_first(options.date_format),
+                day_first=dates_day_first,
             )
         elsewhere = _booked_elsewhere(workbook, selection, files, ledger)
         problems += elsewhere.problems

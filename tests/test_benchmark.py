@@ -23,6 +23,7 @@ FIGURES = {
     "ratio_writeback_to_baseline",
     "baseline_peak_mb",
     "export_peak_mb",
+    "export_process_peak_mb",
     "ratio_peak_memory",
     "seconds_per_1000_orders",
     "repeat",
@@ -62,6 +63,8 @@ def test_the_benchmark_measures_the_export_against_the_read(tmp_path: Path) -> N
     assert (figures["orders"], figures["lines"], figures["repeat"]) == (30, 87, 1)
     for key in ("baseline_s", "export_s", "writeback_s", "baseline_peak_mb", "export_peak_mb"):
         assert figures[key] > 0, key
+    # The export's peak counts its own process at least.
+    assert figures["export_peak_mb"] >= figures["export_process_peak_mb"] > 0
     # The workbook is generated once, in the cache; what the runs wrote is gone.
     assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == [
         "orders-30-v2.json",
@@ -98,3 +101,23 @@ def test_another_revision_that_does_not_exist_is_named(tmp_path: Path) -> None:
     completed = run_bench(tmp_path, "--against", "no-such-revision")
     assert completed.returncode == 1
     assert completed.stderr.startswith("git rev-parse: fatal: ")
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="Linux's /proc")
+def test_the_memory_of_an_export_counts_its_child_processes() -> None:
+    """A process of 60 MB whose child holds 40 MB more is measured as both together."""
+    from tests.benchmark.bench import tree_memory_mb
+
+    held = "data = b'x' * ({} << 20); print(flush=True); import sys; sys.stdin.read()"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {held.format(40)!r}])"
+    parent = held.format(60).replace("import sys;", f"import sys; {child};", 1)
+    with subprocess.Popen(
+        [sys.executable, "-c", parent], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdin is not None
+        process.stdout.readline()  # the parent holds its 60 MB
+        process.stdout.readline()  # its child holds 40 MB
+        measured = tree_memory_mb(process.pid)
+        process.stdin.close()
+    assert 100 <= measured < 100 + 2 * 15, measured  # and two interpreters, some MB each

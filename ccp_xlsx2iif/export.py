@@ -371,6 +371,7 @@ def plan_export(
     # before the marked workbook replaces it.
     ledger = None
     book: Sheets
+    copy: MarkedCopy | None = None
     if is_csv(workbook):
         book = CsvBook.open(workbook)
         if options.accounts is None:
@@ -387,9 +388,17 @@ def plan_export(
     else:
         check_book_path(workbook, writable=True)
         fingerprint = Fingerprint.of(workbook)
-        book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
+        if with_output and not options.dry_run and MarkedCopy.written_apart(workbook):
+            # A large workbook's copy is written by a process forked now, while this one is
+            # small; it is told the marks once they are known.
+            copy = MarkedCopy(workbook, apart=True)
+        try:
+            book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
+        except BaseException:
+            if copy is not None:
+                copy.discard()
+            raise
     accounts_book: Sheets = book
-    copy: MarkedCopy | None = None
     try:
         problems: list[Problem] = []
         settings, setting_problems = read_settings(book)
@@ -462,8 +471,7 @@ def plan_export(
                 "missing: give it with --chart FILE",
                 hint=HOW_TO_EXPORT,
             )
-        # Every sheet is read: the books are closed (their reader threads end) before the
-        # marked copy is started, which forks.
+        # Every sheet is read: the books are closed (their reader threads end).
         book.close()
         accounts_book.close()
         iif_path = _output_path(workbook, options, now) if with_output else None
@@ -482,16 +490,13 @@ def plan_export(
             )
             target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
             mark_problems = column_problems + mark_problems if selection.orders else []
-            if (
-                with_output
-                and not options.dry_run
-                and selection.orders
-                and not (problems or mark_problems)
-                and MarkedCopy.written_apart(target)
-            ):
+            if copy is not None and selection.orders and not (problems or mark_problems):
                 # A large workbook's copy is written by its process while the orders are
                 # checked (here, the other core is idle); discarded if a problem is found.
-                copy = MarkedCopy(target)
+                copy.give(target)
+        if copy is not None and not copy.given:  # nothing to mark, or problems stop the export
+            copy.discard()
+            copy = None
         orders, name_problems = name_customers(
             selection.orders, accounts.customer_name_rule if accounts else None
         )
@@ -833,7 +838,7 @@ def _write_files(plan: Plan, fingerprint: Fingerprint, progress: Progress) -> Ex
     copy = plan.copy
     try:
         if copy is None:  # written beside the rendering of the IIF file
-            copy = MarkedCopy(plan.target)
+            copy = MarkedCopy.started(plan.target)
         # The tally's process starts after the copier's fork, which would hold its pipe open.
         with _tallied(large, own_templates=own_templates) as tally, writing_to(iif_file.temporary):
             stream = iif_file.open()
@@ -866,32 +871,40 @@ class MarkedCopy:
     """The marked copy of the workbook (or the ledger), written beside the rest of the export.
 
     It is written under a temporary name, in a process of its own for a large workbook (where
-    the system forks), else in a thread. ``commit`` moves it into place; ``discard`` stops it
-    and removes it.
+    the system forks), else in a thread. The process is forked when the copy is made, before
+    the workbook is read (beside.py), and writes once ``give`` tells it what. ``commit``
+    moves it into place; ``discard`` stops it and removes it.
     """
 
-    def __init__(self, target: MarkTarget) -> None:
-        self.path = marked = target.path
+    def __init__(self, marked: Path, *, apart: bool) -> None:
+        self.path = marked
+        self.given = False
         self._file = StagedFile(
             marked, temporary_workbook_path(marked), mode_from=marked if marked.exists() else None
         )
-        stream = self._file.open()
-        try:
-            self._copier: Beside | None = Beside(
-                partial(_write_marked_copy, target, self._file, stream),
-                in_process=MarkedCopy.written_apart(target),
-            )
-        except BaseException:
-            self._file.discard()
-            raise
-        if self._copier.in_process:
-            self._file.release()  # the child process writes it
+        self._copier: Beside[Callable[[BinaryIO], None]] | None = Beside(
+            partial(_write_marked_copy, self._file), in_process=apart
+        )
+        if not self._copier.in_process:
+            self._file.open()  # else the child process creates it, once given its marks
+
+    @classmethod
+    def started(cls, target: MarkTarget) -> MarkedCopy:
+        """Start writing the marked copy of ``target`` in a thread."""
+        copy = cls(target.path, apart=False)
+        copy.give(target)
+        return copy
 
     @staticmethod
-    def written_apart(target: MarkTarget) -> bool:
-        """Whether the copy of ``target`` is written by a process of its own."""
-        marked = target.path
+    def written_apart(marked: Path) -> bool:
+        """Whether the copy of ``marked`` is written by a process of its own."""
         return FORKS and marked.exists() and marked.stat().st_size >= PARALLEL_PROCESS_FROM
+
+    def give(self, target: MarkTarget) -> None:
+        """Start writing the copy: ``target`` says how (its marks)."""
+        assert self._copier is not None  # noqa: S101 - given once, before it is waited for
+        self._copier.give(target.write)
+        self.given = True
 
     def wait(self) -> None:
         """Wait for the copy to be written; raise what stopped it."""
@@ -924,9 +937,10 @@ def _tallied(large: bool, *, own_templates: bool) -> Iterator[Tally | TallyProce
         raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from None
 
 
-def _write_marked_copy(target: MarkTarget, book_file: StagedFile, stream: BinaryIO) -> None:
+def _write_marked_copy(book_file: StagedFile, write: Callable[[BinaryIO], None]) -> None:
+    stream = book_file.stream()
     with writing_to(book_file.temporary):
-        target.write(stream)
+        write(stream)
         book_file.finish()
 
 

@@ -334,6 +334,10 @@ class StagedFile:
         self._stream = os.fdopen(descriptor, "wb", buffering=1 << 20)
         return self._stream
 
+    def stream(self) -> BinaryIO:
+        """Return the file open for writing, created now if it is not yet."""
+        return self._stream if self._stream is not None else self.open()
+
     def finish(self) -> None:
         """Flush the file to disk and close it; it is complete under its temporary name.
 
@@ -350,12 +354,6 @@ class StagedFile:
             _close_unwritten(stream)
         if self._mode_from is not None:
             shutil.copymode(self._mode_from, self.temporary)
-
-    def release(self) -> None:
-        """Close this process's handle on the file, unwritten: another process writes it."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            _close_unwritten(stream)
 
     def commit(self) -> None:
         """Move the finished file over its target."""

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
-from ccp_xlsx2iif.beside import FORKS
+import ccp_xlsx2iif.workbook as workbook_module
+from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
@@ -517,13 +518,13 @@ def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
     # A large workbook's marked copy is written by its process while the orders are checked.
     monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
     started: list[str] = []
-    start = export_module.MarkedCopy.__init__
+    start = export_module.MarkedCopy.give
 
     def counted(copy: export_module.MarkedCopy, target: export_module.MarkTarget) -> None:
         started.append(target.path.name)
         start(copy, target)
 
-    monkeypatch.setattr(export_module.MarkedCopy, "__init__", counted)
+    monkeypatch.setattr(export_module.MarkedCopy, "give", counted)
     book = OrderBook()
     book.orders[1]["Total"] = 99  # found by the checks, after the copy started
     path = book.save(tmp_path / "orders.xlsx")
@@ -532,3 +533,67 @@ def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
         "taxes 0.00 + shipping 5.95 = 25.95 (order 1002)"
     ]
     assert started == ["orders.xlsx"]
+
+
+def test_text_that_repeats_is_held_once_by_the_orders_and_lines(tmp_path: Path) -> None:
+    """An order's ID on its lines, a SKU on many lines: one string each, however many cells."""
+    book = OrderBook()
+    # MUG-11 again, given with order 1002 (its sums stay as they are).
+    book.items.append(dict(book.items[0], **{"Order ID": 1002, "Quantity": 1, "Unit Price": 0}))
+    path = book.save(tmp_path / "orders.xlsx")
+    orders = check_workbook(path, ExportOptions(), NOW).orders
+    pairs = [(order, line) for order in orders for line in order.lines]
+    assert [(order.order_id, line.sku) for order, line in pairs] == [
+        ("1001", "MUG-11"),
+        ("1001", "CARD-5"),
+        ("1002", "TEE-M"),
+        ("1002", "MUG-11"),
+    ]
+    assert all(line.order_id is order.order_id for order, line in pairs)
+    assert pairs[0][1].sku is pairs[3][1].sku
+    assert pairs[0][1].description is pairs[3][1].description
+
+
+@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
+def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's process is forked before the workbook is read, and given its marks later.
+
+    Forked once the orders are read, it would share them: each page of them the export
+    touches next would be copied, the memory of the two processes growing by half again.
+    """
+    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    events: list[str] = []
+    children: list[int] = []
+    fork, give, open_book = Beside._fork, Beside.give, workbook_module.open_book
+
+    def forking(beside: Beside[typing.Any]) -> None:
+        events.append("fork")
+        fork(beside)
+        children.append(beside._pid)
+
+    def giving(beside: Beside[typing.Any], argument: typing.Any) -> None:
+        events.append("give")
+        give(beside, argument)
+
+    def opening(*args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        events.append("open")
+        return open_book(*args, **kwargs)
+
+    monkeypatch.setattr(Beside, "_fork", forking)
+    monkeypatch.setattr(Beside, "give", giving)
+    monkeypatch.setattr(export_module, "open_book", opening)
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert len(export_workbook(path, ExportOptions(), NOW).orders) == 2
+    assert events == ["fork", "open", "give"]
+    # Run again, with nothing left to export: the process forked is given nothing, and ended.
+    events.clear()
+    before = path.read_bytes()
+    assert export_workbook(path, ExportOptions(), NOW).orders == ()
+    assert events == ["fork", "open"]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
+    for child in children:
+        with pytest.raises(ChildProcessError):  # it ended and was waited for
+            os.waitpid(child, os.WNOHANG)

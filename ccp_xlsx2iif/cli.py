@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -478,6 +479,7 @@ def export(
         with output_to.progress() as progress:
             result = export_workbook(workbook, options, _now(), progress)
     output_to.summary(Summary(result, "export"), workbook)
+    _keep(result)
 
 
 @app.command(epilog="Example: ccp-xlsx2iif check orders.xlsx --chart accounts.iif")
@@ -510,6 +512,7 @@ def check(
         with output_to.progress() as progress:
             result = check_workbook(workbook, options, _now(), progress)
     output_to.summary(Summary(result, "check"), workbook)
+    _keep(result)
 
 
 @app.command(epilog="Example: ccp-xlsx2iif columns orders_export.xlsx --accounts accounts.xlsx")
@@ -771,10 +774,48 @@ def _os_problem(error: OSError) -> FileProblem:
 _now: Callable[[], dt.datetime] = dt.datetime.now
 
 
+# What a command made, kept to the end of the process when it runs as the command line
+# (``main``, not a test's runner): the hundreds of thousands of records of a large export are
+# then let go of with the whole process, at once, rather than one by one (a fifth of a second).
+_kept: list[object] | None = None
+
+
+def _keep(made: object) -> None:
+    """Keep ``made`` to the end of the process, when the command line runs."""
+    if _kept is not None:
+        _kept.append(made)
+
+
 def main() -> None:
     """Run the command line."""
+    global _kept
     _output_never_fails()
-    app()
+    _kept = []
+    try:
+        app()
+    except SystemExit as exit_:
+        _end(exit_.code)
+
+
+def _end(code: object) -> NoReturn:
+    """End the process with ``code`` as ``SystemExit`` does, without freeing its objects.
+
+    Every file the command wrote is closed and in place by now, and every process it started
+    waited for; only the output is still to be flushed. (mypy ends the same way.)
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what was not read is lost either way
+            status = status or 1
+    os._exit(status)
 
 
 def _output_never_fails() -> None:

@@ -678,3 +678,33 @@ def test_check_takes_the_options_of_export(tmp_path: Path) -> None:
         "Ready to export: 10 orders, total 585.37; skipped 2 orders: 1 already exported, "
         '1 status "Cancelled".'
     )
+
+
+def test_the_command_line_ends_with_its_whole_output_and_status(tmp_path: Path) -> None:
+    """The process ends at once after a command, with its output whole and its exit code.
+
+    The output is flushed past a pipe's 64 KB; an export ends with 0, one refused for a file
+    with 3 (README, Exit codes).
+    """
+    import subprocess
+
+    book = OrderBook()
+    template, line = book.orders[1], book.items[2]
+    for number in range(3, 1001):
+        book.orders.append(dict(template, **{"Order ID": 1000 + number}))
+        book.items.append(dict(line, **{"Order ID": 1000 + number}))
+    path = book.save(tmp_path / "orders.xlsx")
+    output = tmp_path / "orders.iif"
+    command = [sys.executable, "-m", "ccp_xlsx2iif", "export", str(path), "-o", str(output)]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert len(done.stdout) > 1 << 16
+    summary = json.loads(done.stdout)
+    assert len(summary["orders"]) == 1000
+    assert len(read_iif(output.read_bytes()).transactions) == 2000  # each with its payment
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert (again.returncode, again.stdout) == (3, "")
+    assert again.stderr.splitlines() == [
+        f"{output}: the file exists already",
+        "Choose another name, or add --force to replace it.",
+    ]

@@ -313,9 +313,18 @@ def work_export(path: str) -> None:
     from ccp_xlsx2iif import cli
 
     cli._now = lambda: dt.datetime.fromisoformat(NOW)
+    # The command line ends its process at once (os._exit), as it does for a user: the peak
+    # memory is told just before.
+    end = os._exit
+
+    def told_then_ended(status: int) -> None:
+        print(json.dumps({"peak_mb": peak_mb()}), flush=True)
+        end(status)
+
+    os._exit = told_then_ended  # type: ignore[assignment]
     try:
         cli.main()
-    except SystemExit as exit_:
+    except SystemExit as exit_:  # a version of the tool that ends the usual way
         if exit_.code:
             raise
 

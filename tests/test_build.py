@@ -41,16 +41,6 @@ def test_a_plain_text_column_with_nothing_to_trim_is_its_cells() -> None:
     assert all(map(operator.is_, values or [], raws))
 
 
-@pytest.mark.parametrize("raws", [["Boston", "Boston", "Salem"], [" Boston", "Boston ", "Salem"]])
-def test_a_plain_text_that_repeats_is_held_once(raws: list[str]) -> None:
-    # Strings made apart, as the reader makes one per cell.
-    cells: list[Any] = ["".join(list(raw)) for raw in raws]
-    values = build._plain_text(cells, BLANK)
-    assert values == ["Boston", "Boston", "Salem"]
-    assert values[0] is values[1]
-    assert cells[0] is not cells[1]
-
-
 @given(st.lists(st.text(" |a-", max_size=4), min_size=1, max_size=8))
 def test_a_plain_text_column_reads_as_each_cell_does(raws: list[str]) -> None:
     assert build._plain_text(list(raws), BLANK) == [raw.strip() or BLANK for raw in raws]

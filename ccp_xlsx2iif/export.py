@@ -618,11 +618,7 @@ def _booked_elsewhere(
     workbooks, are asked (each order is told once, by the first that has it).
     """
     columns = selection.order_columns
-    totals = {
-        order.order_id: order.total
-        for order in selection.orders
-        if order.order_id in selection.exporting_ids
-    }
+    totals = {order.order_id: order.total for order in selection.orders}
     if not totals or columns is None:
         return NOTHING_BOOKED
     first_row = selection.first_row
@@ -839,7 +835,8 @@ def _write_files(plan: Plan, fingerprint: Fingerprint, progress: Progress) -> Ex
     try:
         if copy is None:  # written beside the rendering of the IIF file
             copy = MarkedCopy.started(plan.target)
-        # The tally's process starts after the copier's fork, which would hold its pipe open.
+        # A copier's process was forked when the export started, before the tally's process
+        # starts here: forked after it, it would hold the tally's pipe open.
         with _tallied(large, own_templates=own_templates) as tally, writing_to(iif_file.temporary):
             stream = iif_file.open()
             for chunk in tally.feed(data):

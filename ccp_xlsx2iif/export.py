@@ -443,8 +443,7 @@ def plan_export(
         )
         if read is None or accounts_table is None:
             raise ProblemsFound(problems)
-        selection, column, column_problems = read.selection, read.column, read.column_problems
-        progress.stage(f"Checking {len(selection.orders):,} orders")
+        selection, column_problems = read.selection, read.column_problems
         folders = [options.output_folder] if options.output_folder else []
         recovered = finish_interrupted(
             workbook,
@@ -453,6 +452,26 @@ def plan_export(
             folders=folders,
             marked=marked_file(workbook),
         )
+        iif_path = _output_path(workbook, options, now) if with_output else None
+        marker = exported_mark(now, iif_path.name if iif_path else "")
+        marks: ExportedMarks | None = None
+        mark_problems: list[Problem] = []
+        if ledger is None:
+            # The rows of the orders chosen are known: so are their marks, before the orders
+            # are made from the rows and their item lines.
+            rows = read.chosen_rows()
+            marks, mark_problems = read.column.marks(dict.fromkeys(rows, marker))
+            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
+            if copy is not None and rows and not (
+                problems or selection.problems or account_problems or column_problems
+                or mark_problems
+            ):  # fmt: skip
+                # A large workbook's copy is written by its process while the item lines are
+                # read and the orders checked (the other core is idle); it is discarded if
+                # a problem is found.
+                copy.give(target)
+        read.attach_lines()
+        progress.stage(f"Checking {len(selection.orders):,} orders")
         problems += selection.problems + account_problems
         files = BatchFiles([workbook.parent, *folders])
         if ledger is None:  # a CSV file's marks are found by Order ID: they cannot move
@@ -474,26 +493,13 @@ def plan_export(
         # Every sheet is read: the books are closed (their reader threads end).
         book.close()
         accounts_book.close()
-        iif_path = _output_path(workbook, options, now) if with_output else None
         twice = partial(
             _booked_twice_notes, workbook, selection, files, ledger, set(elsewhere.orders)
         )
         held = twice(None)
         warnings: list[str] = []
-        marker = exported_mark(now, iif_path.name if iif_path else "")
-        marks: ExportedMarks | None = None
-        mark_problems: list[Problem] = []
         if ledger is None:
-            # The orders keep their rows as they are named and checked: marks are known now.
-            marks, mark_problems = column.marks(
-                {row: marker for order in selection.orders for row in read.rows(order.origin.row)}
-            )
-            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
             mark_problems = column_problems + mark_problems if selection.orders else []
-            if copy is not None and selection.orders and not (problems or mark_problems):
-                # A large workbook's copy is written by its process while the orders are
-                # checked (here, the other core is idle); discarded if a problem is found.
-                copy.give(target)
         if copy is not None and not copy.given:  # nothing to mark, or problems stop the export
             copy.discard()
             copy = None

@@ -9,7 +9,7 @@ sheet (and the sheets that continue it) or, when there is none, on the orders' o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from ccp_xlsx2iif.build import Selection, attach_lines, read_orders
@@ -60,16 +60,40 @@ class Reading:
 
 @dataclass
 class Orders:
-    """The orders read from a workbook, and where their Exported cells are."""
+    """The orders read from a workbook, and where their Exported cells are.
+
+    The orders are read in two steps: ``read_workbook_orders`` chooses them (which rows are
+    exported is known then), and ``attach_lines`` reads their item lines and makes them.
+    """
 
     selection: Selection
     column: ExportedColumn
     column_problems: list[Problem]
     rows_of: dict[int, list[int]] = field(default_factory=dict)
+    # The item tables, read by attach_lines; each sheet is let go of (forget) once read.
+    items: Iterable[Table] = ()
+    forget: Callable[[str], None] = lambda sheet: None
 
     def rows(self, first_row: int) -> list[int]:
         """Return the rows of the order read from ``first_row`` (more than one on one sheet)."""
         return self.rows_of.get(first_row, [first_row])
+
+    def chosen_rows(self) -> list[int]:
+        """Return every row of the orders chosen for export, made yet or not."""
+        pending = self.selection.pending
+        origins = (
+            pending.origins
+            if pending is not None
+            else [order.origin for order in self.selection.orders]
+        )
+        if not self.rows_of:
+            return [origin.row for origin in origins]
+        return [row for origin in origins for row in self.rows(origin.row)]
+
+    def attach_lines(self) -> None:
+        """Read the item lines and make the orders (``selection.orders``); again, do nothing."""
+        items, self.items = self.items, ()
+        attach_lines(self.selection, items, forget=self.forget)
 
 
 def choose_layout(
@@ -159,11 +183,12 @@ def read_workbook_orders(
     ledger_marks: Mapping[str, str] | None = None,
     day_first: bool = False,
 ) -> Orders | None:
-    """Read the orders to export and their items; ``None`` when the sheets cannot be used.
+    """Choose the orders to export; ``None`` when the sheets cannot be used.
 
-    ``ledger_marks`` are the Exported marks of a CSV file's orders, by Order ID (kept in
-    ``csvfiles.Ledger``): they stand for the file's own Exported column. ``day_first``: dates
-    written as text with slashes are day first.
+    The Items sheet is read too (its problems are found); ``Orders.attach_lines`` reads the
+    item lines and makes the orders. ``ledger_marks`` are the Exported marks of a CSV file's
+    orders, by Order ID (kept in ``csvfiles.Ledger``): they stand for the file's own Exported
+    column. ``day_first``: dates written as text with slashes are day first.
     """
     if reading.sheet is None:
         required_sheet(book, ORDERS.name, problems)
@@ -188,22 +213,19 @@ def read_workbook_orders(
         return None
     real = Table(ORDERS, orders.columns, orders.headers_found, rows, facts)
     column, column_problems = exported_column(real, book.merged_ranges(sheet))
-    rows_of: dict[int, list[int]] = {}
     if reading.one_sheet:
         if items is None:
             return None
         grouped = group_orders(orders, problems)
         selection = read_orders(grouped.table, statuses, day_first=day_first)
-        attach_lines(selection, [items])
-        rows_of = grouped.rows_of
-    else:
-        selection = read_orders(orders, statuses, day_first=day_first)
-        tables = _item_tables(book, layout, problems)
-        if tables is None:
-            return None
-        attach_lines(selection, tables, forget=book.forget)
+        # The items are on the orders' sheet, which is let go of once they are read.
+        return Orders(selection, column, column_problems, grouped.rows_of, [items], book.forget)
+    selection = read_orders(orders, statuses, day_first=day_first)
+    tables = _item_tables(book, layout, problems)
     book.forget(sheet)
-    return Orders(selection, column, column_problems, rows_of)
+    if tables is None:
+        return None
+    return Orders(selection, column, column_problems, items=tables, forget=book.forget)
 
 
 def _with_ledger(
@@ -236,8 +258,7 @@ def _read_contract(
     tables = _item_tables(book, CCP, problems)
     if selection is None or column is None or tables is None:
         return None
-    attach_lines(selection, tables, forget=book.forget)
-    return Orders(selection, column, column_problems)
+    return Orders(selection, column, column_problems, items=tables, forget=book.forget)
 
 
 def _item_tables(book: Sheets, layout: Layout, problems: list[Problem]) -> Iterator[Table] | None:

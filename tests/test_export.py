@@ -19,6 +19,7 @@ import ccp_xlsx2iif.workbook as workbook_module
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
+from ccp_xlsx2iif.reading import Orders
 from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
 from ccp_xlsx2iif.tally import AccountTotal
 from ccp_xlsx2iif.writeback import write_marked_copy
@@ -512,10 +513,39 @@ def test_items_continue_on_numbered_sheets(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
+@pytest.mark.parametrize(
+    ("sheet", "row", "header", "value", "found"),
+    [
+        # Found by the checks.
+        (
+            "orders",
+            1,
+            "Total",
+            99,
+            "Orders!M3: total 99.00 does not match subtotal 24.00 - discount 4.00 - sale 0.00 + "
+            "taxes 0.00 + shipping 5.95 = 25.95 (order 1002)",
+        ),
+        # Found while the item lines are read.
+        (
+            "items",
+            2,
+            "Quantity",
+            "two",
+            'Items!D4: "two" is not a quantity; write a number such as 19.99 (order 1002)',
+        ),
+    ],
+)
 def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sheet: str,
+    row: int,
+    header: str,
+    value: object,
+    found: str,
 ) -> None:
-    # A large workbook's marked copy is written by its process while the orders are checked.
+    # A large workbook's marked copy is written by its process while the item lines are read
+    # and the orders checked.
     monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
     started: list[str] = []
     start = export_module.MarkedCopy.give
@@ -526,12 +556,9 @@ def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
 
     monkeypatch.setattr(export_module.MarkedCopy, "give", counted)
     book = OrderBook()
-    book.orders[1]["Total"] = 99  # found by the checks, after the copy started
+    getattr(book, sheet)[row][header] = value
     path = book.save(tmp_path / "orders.xlsx")
-    assert [str(problem) for problem in failed_export(path)] == [
-        "Orders!M3: total 99.00 does not match subtotal 24.00 - discount 4.00 - sale 0.00 + "
-        "taxes 0.00 + shipping 5.95 = 25.95 (order 1002)"
-    ]
+    assert [str(problem) for problem in failed_export(path)] == [found]
     assert started == ["orders.xlsx"]
 
 
@@ -567,6 +594,7 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
     events: list[str] = []
     children: list[int] = []
     fork, give, open_book = Beside._fork, Beside.give, workbook_module.open_book
+    read_lines = Orders.attach_lines
 
     def forking(beside: Beside[typing.Any]) -> None:
         events.append("fork")
@@ -581,17 +609,23 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
         events.append("open")
         return open_book(*args, **kwargs)
 
+    def reading_lines(orders: Orders) -> None:
+        events.append("lines")
+        read_lines(orders)
+
     monkeypatch.setattr(Beside, "_fork", forking)
     monkeypatch.setattr(Beside, "give", giving)
     monkeypatch.setattr(export_module, "open_book", opening)
+    monkeypatch.setattr(Orders, "attach_lines", reading_lines)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     assert len(export_workbook(path, ExportOptions(), NOW).orders) == 2
-    assert events == ["fork", "open", "give"]
+    # Given its marks once the orders are chosen, it writes while their lines are read.
+    assert events == ["fork", "open", "give", "lines"]
     # Run again, with nothing left to export: the process forked is given nothing, and ended.
     events.clear()
     before = path.read_bytes()
     assert export_workbook(path, ExportOptions(), NOW).orders == ()
-    assert events == ["fork", "open"]
+    assert events == ["fork", "open", "lines"]
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
     for child in children:

@@ -8,13 +8,13 @@ they are skipped. Every unreadable cell becomes a ``Problem``; nothing is raised
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from itertools import chain, compress, count, groupby, repeat
 from operator import attrgetter, is_, itemgetter, ne
-from typing import Any
+from typing import Any, TypeVar
 
 from ccp_xlsx2iif import iif, report
 from ccp_xlsx2iif.batches import MarkedCell
@@ -530,15 +530,22 @@ def _skip_reason(
     return f'status "{text}"' if text else "no status"
 
 
-def _positional(
-    record: type[Order | OrderLine],
-    columns: Mapping[str, Iterable[Any]],
-    defaults: Mapping[str, Any],
-) -> list[Iterable[Any]]:
-    """Return an iterable per field of ``record``, in order, to make records with ``map``."""
-    return [
+_Record = TypeVar("_Record", Order, OrderLine)
+
+
+def _records(
+    record: type[_Record], columns: Mapping[str, Iterable[Any]], defaults: Mapping[str, Any]
+) -> Iterator[_Record]:
+    """Make records of the named tuple ``record`` from a column per field (else its default).
+
+    A named tuple's own constructor is a Python function: each record is made from the tuple
+    of its fields by ``tuple.__new__`` instead, at C speed (a third of the time).
+    """
+    fields = [
         columns[name] if name in columns else repeat(defaults.get(name)) for name in record._fields
     ]
+    # The defaults repeat without end: the columns read end the records.
+    return map(partial(tuple.__new__, record), zip(*fields, strict=False))
 
 
 def _skip_refunded(
@@ -762,7 +769,7 @@ def attach_lines(
         "origin": pending.origins,
         "lines": [tuple(lines.get(order_id, ())) for order_id in pending.order_ids],
     }
-    made = map(Order, *_positional(Order, columns, _ORDER_DEFAULTS))
+    made = _records(Order, columns, _ORDER_DEFAULTS)
     selection.orders = [
         order
         for position, order in enumerate(made)
@@ -809,7 +816,7 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     columns = {**values, "order_id": order_ids, "origin": origins}
     lines: dict[str, list[OrderLine]] = {}
     unreadable = {order_ids[position] for position in bad}
-    made = map(OrderLine, *_positional(OrderLine, columns, _LINE_DEFAULTS))
+    made = _records(OrderLine, columns, _LINE_DEFAULTS)
     # The lines of an order mostly stand together: they are taken a run at a time.
     for order_id, run in groupby(made, key=attrgetter("order_id")):
         lines.setdefault(order_id, []).extend(run)

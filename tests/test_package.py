@@ -20,6 +20,7 @@ from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.package import PLAIN_COLUMNS, PLAIN_ROWS, PackageInspector
 from ccp_xlsx2iif.problems import FileProblem
 from tests.conftest import BATCH, NOW
+from tests.expect import failed_export
 from tests.workbooks import OrderBook, replace_member, sheet_xml
 
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -119,6 +120,26 @@ def test_a_sheet_written_otherwise_exports_as_written_by_excel(tmp_path: Path) -
         "Exported",
         f"2026-03-14 09:30 {BATCH}",
         f"2026-03-14 09:30 {BATCH}",
+    ]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [b"<f>I3-J3+L3</f>", b"<f>I3-J3+L3</f><v></v>", b'<f t="shared" si="0"/>'],
+)
+@pytest.mark.parametrize("prefix", [False, True])
+def test_a_formula_without_a_calculated_value_is_found(
+    tmp_path: Path, formula: bytes, prefix: bool
+) -> None:
+    def uncalculated(xml: bytes) -> bytes:
+        xml = xml.replace(b'<c r="M3" t="n"><v>25.95</v></c>', b'<c r="M3">' + formula + b"</c>")
+        return prefixed(xml) if prefix else xml
+
+    path = with_orders_xml(tmp_path, uncalculated)
+    assert [str(problem) for problem in failed_export(path)] == [
+        "Orders!M3: the formula in this cell has no calculated value (the workbook was saved "
+        "by a program that does not calculate); open the workbook in Excel, save it, and run "
+        "again (order 1002)"
     ]
 
 

@@ -64,6 +64,8 @@ class Selection:
     order_columns: Columns | None = None
     # The orders skipped for their refund, which must be entered by hand.
     refunds: list[Refund] = field(default_factory=list)
+    # The length of the longest text of each text field (and the Order ID) of the orders.
+    longest: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,8 @@ class ColumnReader:
         self.table = table
         self.defaults = defaults
         self.day_first = day_first
+        # The length of the longest text of each text column read (its cells are at hand then).
+        self.longest: dict[str, int] = {}
         self.columns = [
             (column, index[column.field] - 1)
             for column in table.spec.columns
@@ -377,6 +381,8 @@ class ColumnReader:
                 report(position, name, "bad-value", failure.message)
             if written and values != raws:
                 self._note_changes(name, raws, values, origins, changes, report)
+            if column.kind is Kind.TEXT:
+                self.longest[name] = max(map(len, values), default=0)
             values_by_field[name] = values
         return values_by_field, unreadable
 
@@ -719,6 +725,12 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
         selection.text_changes,
     )  # fmt: skip
     selection.pending = _Rows(origins, order_ids, values, unreadable)
+    # A column not read leaves its field's default, "", in every order.
+    selection.longest = {
+        **{column.field: 0 for column in orders.spec.columns if column.kind is Kind.TEXT},
+        **reader.longest,
+        "order_id": max(map(len, order_ids), default=0),
+    }
 
     duplicated = selection.duplicated
     duplicated.update(order_id for order_id in duplicates if order_id in selection.exporting_ids)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
+from operator import attrgetter
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, Chart, describe_type
@@ -53,12 +54,21 @@ _NOT_NEGATIVE = (
 
 
 def check_orders(
-    orders: Iterable[Order], accounts: Accounts | None, today: dt.date
+    orders: Sequence[Order],
+    accounts: Accounts | None,
+    today: dt.date,
+    longest: Mapping[str, int] | None = None,
 ) -> list[Problem]:
-    """Return every problem of the orders to export."""
+    """Return every problem of the orders to export.
+
+    ``longest``: the length of the longest text of each text field of the orders, as they
+    were read (``Selection.longest``); with it, a batch whose texts all fit their limits is
+    known to, without a look at each order's.
+    """
     problems: list[Problem] = []
     latest = today + dt.timedelta(days=LATEST_DAYS_AHEAD)
     skus_named = accounts is None or not accounts.item_subtotal.item
+    texts_fit = longest is not None and _texts_fit(orders, longest)
     for order in orders:
         # Most orders have no problem: a few comparisons tell, before any closer look.
         lines = order.lines
@@ -74,7 +84,7 @@ def check_orders(
             and order.country_tax >= ZERO
             and order.shipping >= ZERO
             and all(_plain_line(line, skus_named) for line in lines)
-            and not _text_problems(order, "")
+            and (texts_fit or not _text_problems(order, ""))
         ):
             continue
         problems.extend(check_order(order, accounts, today))
@@ -205,6 +215,37 @@ _ADDRESS_FIELDS = (
     "ship_address2",
     "ship_country",
 )
+
+
+def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
+    """Whether no order can have a problem of ``_text_problems``, told a field at a time.
+
+    In most batches no text is near its limit: each field's longest text tells (a city line
+    is measured by its longest city, state and ZIP code together). The QuickBooks names and
+    the classes are looked at here, the rest was measured as the orders were read.
+    """
+    measured = {**longest, "quickbooks_name": _longest(orders, "quickbooks_name")}
+    address_line = iif.ADDRESS_LINE.length
+    return (
+        all(measured[field] <= limit.length for field, limit in _TEXT_LIMITS)
+        and all(measured[field] <= address_line for field in _ADDRESS_FIELDS)
+        and all(
+            measured[f"{block}_city"] + measured[f"{block}_state"] + measured[f"{block}_zip"] + 3
+            <= address_line
+            for block in ("bill", "ship")
+        )
+        and not (
+            measured["class_name"]
+            and any(
+                name and iif.list_name_problem(name, "class")
+                for name in set(map(attrgetter("class_name"), orders))
+            )
+        )
+    )
+
+
+def _longest(orders: Sequence[Order], field: str) -> int:
+    return max(map(len, map(attrgetter(field), orders)), default=0)
 
 
 def _text_problems(order: Order, context: str) -> list[Problem]:

@@ -507,7 +507,7 @@ def plan_export(
             selection.orders, accounts.customer_name_rule if accounts else None
         )
         problems += name_problems
-        problems += check_orders(orders, accounts, now.date())
+        problems += check_orders(orders, accounts, now.date(), selection.longest)
         problems += check_currencies(orders, options.currency)
         if ledger is None:
             latest = now.date() + dt.timedelta(days=LATEST_DAYS_AHEAD)

@@ -247,6 +247,37 @@ def test_values_over_quickbooks_limits_are_reported_not_cut(tmp_path: Path) -> N
     ]
 
 
+@pytest.mark.parametrize(
+    ("header", "value", "found"),
+    [
+        ("Customer", "C" * 42, ("Orders!D3", "too-long")),
+        ("Bill Address 1", "B" * 42, ("Orders!E3", "too-long")),
+        ("Bill City", "A" * 32, ("Orders!F3", "too-long")),  # "A...A, VA 22201": 42
+        ("Payment Method", "P" * 32, ("Orders!N3", "too-long")),
+        ("Bill Address 2", "B" * 42, ("Orders!P3", "too-long")),
+        ("Bill Country", "U" * 42, ("Orders!P3", "too-long")),
+        ("Ship Address 1", "S" * 42, ("Orders!P3", "too-long")),
+        ("PO Number", "P" * 26, ("Orders!P3", "too-long")),
+        ("Memo", "M" * 4096, ("Orders!P3", "too-long")),
+        ("Ship Method", "S" * 16, ("Orders!P3", "too-long")),
+        ("Terms", "T" * 32, ("Orders!P3", "too-long")),
+        ("Rep", "R" * 6, ("Orders!P3", "too-long")),
+        ("Class", "Web::Shop", ("Orders!P3", "bad-name")),
+    ],
+)
+def test_one_text_over_its_limit_in_a_batch_is_found(
+    tmp_path: Path, header: str, value: str, found: tuple[str, str]
+) -> None:
+    # The texts of a batch are first measured a field at a time (checks._texts_fit).
+    book = OrderBook()
+    book.orders[1][header] = value
+    assert codes(book, tmp_path) == [found]
+    book.orders[1][header] = value[:-1] if header != "Class" else "Web:Shop"
+    (tmp_path / "fits").mkdir()
+    path = book.save(tmp_path / "fits" / "orders.xlsx")
+    assert len(export_workbook(path, ExportOptions(dry_run=True), NOW).orders) == 2
+
+
 def test_length_is_measured_after_cleaning(tmp_path: Path) -> None:
     book = OrderBook()
     book.orders[0]["Customer"] = "Ada\n" + "L" * 37  # 41 once the line break is a space

@@ -422,6 +422,18 @@ def test_a_customer_name_rule_names_customers_in_quickbooks(tmp_path: Path) -> N
     ]
 
 
+def test_a_name_the_rule_makes_too_long_is_reported(tmp_path: Path) -> None:
+    # Each customer's name fits QuickBooks' 41 characters; the name the rule makes does not.
+    book = OrderBook()
+    assert book.accounts is not None
+    book.orders[1]["Customer"] = "G" * 35
+    book.accounts.append(["Customer Name Rule", "{customer} ({order_id})"])
+    assert problems(book, tmp_path) == [
+        f'Orders!D3: customer name "{"G" * 35} (1002)" is 42 characters; QuickBooks allows 41, '
+        "so shorten it in the workbook (order 1002)"
+    ]
+
+
 def test_a_rule_with_unknown_fields_is_reported(tmp_path: Path) -> None:
     book = OrderBook()
     assert book.accounts is not None

@@ -30,6 +30,7 @@ from ccp_xlsx2iif.cells import (
     zero_padded,
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
+from ccp_xlsx2iif.checks import MEASURED_TEXTS
 from ccp_xlsx2iif.contract import ROLES, Kind, Role, RoleKind, header_key
 from ccp_xlsx2iif.files import batch_in_mark, mark_command
 from ccp_xlsx2iif.orders import Accounts, Order, OrderLine, RoleAccount
@@ -64,7 +65,7 @@ class Selection:
     order_columns: Columns | None = None
     # The orders skipped for their refund, which must be entered by hand.
     refunds: list[Refund] = field(default_factory=list)
-    # The length of the longest text of each text field (and the Order ID) of the orders.
+    # The length of the longest text of the orders' Order IDs and fields of MEASURED_TEXTS.
     longest: dict[str, int] = field(default_factory=dict)
 
 
@@ -312,12 +313,14 @@ class ColumnReader:
         *,
         skip: Iterable[str] = (),
         day_first: bool = False,
+        measure: frozenset[str] = frozenset(),
     ) -> None:
         index = table.columns.index
         self.table = table
         self.defaults = defaults
         self.day_first = day_first
-        # The length of the longest text of each text column read (its cells are at hand then).
+        # The length of the longest text of each column of ``measure`` read.
+        self.measure = measure
         self.longest: dict[str, int] = {}
         self.columns = [
             (column, index[column.field] - 1)
@@ -381,7 +384,7 @@ class ColumnReader:
                 report(position, name, "bad-value", failure.message)
             if written and values != raws:
                 self._note_changes(name, raws, values, origins, changes, report)
-            if column.kind is Kind.TEXT:
+            if name in self.measure:
                 self.longest[name] = max(map(len, values), default=0)
             values_by_field[name] = values
         return values_by_field, unreadable
@@ -718,7 +721,11 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
     selection.exporting_ids.update(order_ids)
     origins = list(map(Origin, repeat(orders.columns), [position + 2 for position in exporting]))
     reader = ColumnReader(
-        orders, _ORDER_DEFAULTS, skip=("order_id", "exported", "refunded"), day_first=day_first
+        orders,
+        _ORDER_DEFAULTS,
+        skip=("order_id", "exported", "refunded"),
+        day_first=day_first,
+        measure=MEASURED_TEXTS,
     )
     values, unreadable = reader.read(
         [rows[position] for position in exporting], origins, order_ids, problems,
@@ -727,7 +734,7 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
     selection.pending = _Rows(origins, order_ids, values, unreadable)
     # A column not read leaves its field's default, "", in every order.
     selection.longest = {
-        **{column.field: 0 for column in orders.spec.columns if column.kind is Kind.TEXT},
+        **dict.fromkeys(MEASURED_TEXTS, 0),
         **reader.longest,
         "order_id": max(map(len, order_ids), default=0),
     }

@@ -215,6 +215,14 @@ _ADDRESS_FIELDS = (
     "ship_address2",
     "ship_country",
 )
+_CITY_LINES = tuple(
+    (f"{block}_city", f"{block}_state", f"{block}_zip") for block in ("bill", "ship")
+)
+# The text fields whose longest text is measured as the orders are read, for _texts_fit.
+MEASURED_TEXTS = frozenset(
+    {field for field, _ in _TEXT_LIMITS if field not in ("quickbooks_name", "order_id")}
+    | {*_ADDRESS_FIELDS, *(field for line in _CITY_LINES for field in line), "class_name"}
+)
 
 
 def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
@@ -222,7 +230,8 @@ def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
 
     In most batches no text is near its limit: each field's longest text tells (a city line
     is measured by its longest city, state and ZIP code together). The QuickBooks names and
-    the classes are looked at here, the rest was measured as the orders were read.
+    the classes are looked at here; the Order IDs and ``MEASURED_TEXTS`` were measured as the
+    orders were read.
     """
     measured = {**longest, "quickbooks_name": _longest(orders, "quickbooks_name")}
     address_line = iif.ADDRESS_LINE.length
@@ -230,9 +239,8 @@ def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
         all(measured[field] <= limit.length for field, limit in _TEXT_LIMITS)
         and all(measured[field] <= address_line for field in _ADDRESS_FIELDS)
         and all(
-            measured[f"{block}_city"] + measured[f"{block}_state"] + measured[f"{block}_zip"] + 3
-            <= address_line
-            for block in ("bill", "ship")
+            measured[city] + measured[state] + measured[zip_code] + 3 <= address_line
+            for city, state, zip_code in _CITY_LINES
         )
         and not (
             measured["class_name"]

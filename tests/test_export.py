@@ -15,12 +15,14 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
+import ccp_xlsx2iif.render as render_module
 import ccp_xlsx2iif.workbook as workbook_module
+from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.export import ExportOptions, check_workbook, export_workbook
 from ccp_xlsx2iif.problems import FileProblem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.reading import Orders
-from ccp_xlsx2iif.render import TEXT_FILTERS, make_environment
+from ccp_xlsx2iif.render import TEXT_FILTERS, Formatted, make_environment
 from ccp_xlsx2iif.tally import AccountTotal
 from ccp_xlsx2iif.writeback import write_marked_copy
 from tests.conftest import BATCH, NOW
@@ -362,7 +364,46 @@ def test_the_filters_written_without_finalize_give_text() -> None:
     # What a filter of TEXT_FILTERS gives is written as it is: each must give text.
     environment = make_environment()
     for name in TEXT_FILTERS:
-        assert typing.get_type_hints(environment.filters[name])["return"] is str, name
+        text_filter = environment.filters[name]
+        mapping = getattr(text_filter, "__self__", None)
+        if isinstance(mapping, Formatted):  # the filter looks up what its function gives
+            text_filter = mapping.format_value
+        assert typing.get_type_hints(text_filter)["return"] is str, name
+
+
+def test_the_filters_give_each_value_what_their_functions_give(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each filter keeps the text of the values it formatted: equal values written otherwise
+    # (1.5 and 1.50) must be written alike, and a zero's sign as it is.
+    monkeypatch.setattr(render_module, "FORMATTED_KEPT", 3)  # forgets all past 3 values
+    numbers = [Decimal(text) for text in ("1.5", "1.50", "-0", "0", "0.00", "-0.00", "1E+2")]
+    numbers += [Decimal("100"), Decimal("0.125"), Decimal("0.1250"), Decimal("-19.99")]
+    dates = [dt.date(2026, 3, 14), dt.date(2026, 3, 15), dt.date(2026, 3, 14)]
+    flags = [True, False, None, True]
+    functions: dict[str, typing.Callable[[typing.Any], str]] = {
+        "amount": iif.format_amount,
+        "debit": iif.format_amount,
+        "credit": lambda value: iif.format_amount(-value),
+        "quantity": iif.format_quantity,
+        "credit_quantity": lambda value: iif.format_quantity(-value),
+        "price": iif.format_price,
+        "date": iif.format_date,
+        "yes_no": {True: "Y", False: "N", None: ""}.__getitem__,
+    }
+    environment = make_environment()
+    for name, function in functions.items():
+        values = dates if name == "date" else flags if name == "yes_no" else numbers
+        for value in [*values, *reversed(values), *values]:
+            assert environment.filters[name](value) == function(value), (name, value)
+    assert [environment.filters["quantity"](value) for value in numbers[:4]] == [
+        "1.5",
+        "1.5",
+        "-0",
+        "0",
+    ]
+    # Eight values that are not zero were formatted by amount: it keeps three at most.
+    assert 0 < len(environment.filters["amount"].__self__) <= 3
 
 
 def test_a_workbook_saved_during_the_export_is_not_overwritten(

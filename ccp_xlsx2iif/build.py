@@ -539,7 +539,7 @@ def _skip_reason(
     return f'status "{text}"' if text else "no status"
 
 
-_Record = TypeVar("_Record", Order, OrderLine)
+_Record = TypeVar("_Record", Order, OrderLine, Origin)
 
 
 def _records(
@@ -555,6 +555,11 @@ def _records(
     ]
     # The defaults repeat without end: the columns read end the records.
     return map(partial(tuple.__new__, record), zip(*fields, strict=False))
+
+
+def _origins(columns: Columns, rows: Iterable[int]) -> list[Origin]:
+    """Return the origins of rows of one table (made as ``_records`` makes records)."""
+    return list(_records(Origin, {"columns": repeat(columns), "row": rows}, {}))
 
 
 def _skip_refunded(
@@ -719,7 +724,7 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
 
     order_ids = [ids[position] for position in exporting]
     selection.exporting_ids.update(order_ids)
-    origins = list(map(Origin, repeat(orders.columns), [position + 2 for position in exporting]))
+    origins = _origins(orders.columns, [position + 2 for position in exporting])
     reader = ColumnReader(
         orders,
         _ORDER_DEFAULTS,
@@ -765,7 +770,7 @@ def attach_lines(
 
     Each sheet's rows are let go of (``forget``) once read.
     """
-    lines: dict[str, list[OrderLine]] = {}
+    lines: dict[str, tuple[OrderLine, ...]] = {}
     unreadable: set[str] = set()
     for table in items:
         more_lines, more_unreadable = _read_lines(table, selection)
@@ -773,7 +778,7 @@ def attach_lines(
             lines = more_lines
         else:
             for order_id, order_lines in more_lines.items():
-                lines.setdefault(order_id, []).extend(order_lines)
+                lines[order_id] = lines.get(order_id, ()) + order_lines
         unreadable |= more_unreadable
         forget(table.columns.sheet)
     pending = selection.pending
@@ -786,7 +791,7 @@ def attach_lines(
         **pending.values,
         "order_id": pending.order_ids,
         "origin": pending.origins,
-        "lines": [tuple(lines.get(order_id, ())) for order_id in pending.order_ids],
+        "lines": list(map(lines.get, pending.order_ids, repeat(()))),
     }
     made = _records(Order, columns, _ORDER_DEFAULTS)
     selection.orders = [
@@ -797,7 +802,9 @@ def attach_lines(
     selection.pending = None
 
 
-def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[OrderLine]], set[str]]:
+def _read_lines(
+    items: Table, selection: Selection
+) -> tuple[dict[str, tuple[OrderLine, ...]], set[str]]:
     """Read the item lines of the orders to export; also return the IDs with unreadable lines."""
     problems = selection.problems
     id_column = IdColumn.read(items)
@@ -823,7 +830,7 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     # Each line holds its order's own ID, not a string of its own that equals it.
     same_id = {order_id: order_id for order_id in exporting}
     order_ids = list(map(same_id.__getitem__, map(ids.__getitem__, kept)))
-    origins = list(map(Origin, repeat(items.columns), map((2).__add__, kept)))
+    origins = _origins(items.columns, map((2).__add__, kept))
     reader = ColumnReader(items, _LINE_DEFAULTS, skip=("order_id",))
     values, bad = reader.read(
         list(map(items.rows.__getitem__, map((1).__add__, kept))),
@@ -833,12 +840,12 @@ def _read_lines(items: Table, selection: Selection) -> tuple[dict[str, list[Orde
     for name in _CATALOG_TEXTS.intersection(values):
         values[name] = _shared(values[name])
     columns = {**values, "order_id": order_ids, "origin": origins}
-    lines: dict[str, list[OrderLine]] = {}
+    lines: dict[str, tuple[OrderLine, ...]] = {}
     unreadable = {order_ids[position] for position in bad}
     made = _records(OrderLine, columns, _LINE_DEFAULTS)
     # The lines of an order mostly stand together: they are taken a run at a time.
     for order_id, run in groupby(made, key=attrgetter("order_id")):
-        lines.setdefault(order_id, []).extend(run)
+        lines[order_id] = lines.get(order_id, ()) + tuple(run)
     return lines, unreadable
 
 

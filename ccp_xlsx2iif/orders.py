@@ -184,8 +184,7 @@ _NO_LINES = ("", "", "", "", "")
 
 def _five(*texts: str) -> tuple[str, str, str, str, str]:
     """Return the texts that are not blank, moved up, as exactly five lines."""
-    filled = [text for text in texts if text]
-    filled += [""] * (5 - len(filled))
+    filled = (*filter(None, texts), *_NO_LINES)  # at C speed: made twice per order written
     return filled[0], filled[1], filled[2], filled[3], filled[4]
 
 

@@ -61,9 +61,9 @@ def check_orders(
 ) -> list[Problem]:
     """Return every problem of the orders to export.
 
-    ``longest``: the length of the longest text of each text field of the orders, as they
-    were read (``Selection.longest``); with it, a batch whose texts all fit their limits is
-    known to, without a look at each order's.
+    ``longest``: the length of the longest Order ID and text of each field of
+    ``MEASURED_TEXTS``, measured as the orders were read (``Selection.longest``); with it, a
+    batch whose texts all fit their limits is known to, without a look at each order's.
     """
     problems: list[Problem] = []
     latest = today + dt.timedelta(days=LATEST_DAYS_AHEAD)
@@ -233,7 +233,8 @@ def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
     the classes are looked at here; the Order IDs and ``MEASURED_TEXTS`` were measured as the
     orders were read.
     """
-    measured = {**longest, "quickbooks_name": _longest(orders, "quickbooks_name")}
+    names = max(map(len, map(attrgetter("quickbooks_name"), orders)), default=0)
+    measured = {**longest, "quickbooks_name": names}
     address_line = iif.ADDRESS_LINE.length
     return (
         all(measured[field] <= limit.length for field, limit in _TEXT_LIMITS)
@@ -250,10 +251,6 @@ def _texts_fit(orders: Sequence[Order], longest: Mapping[str, int]) -> bool:
             )
         )
     )
-
-
-def _longest(orders: Sequence[Order], field: str) -> int:
-    return max(map(len, map(attrgetter(field), orders)), default=0)
 
 
 def _text_problems(order: Order, context: str) -> list[Problem]:

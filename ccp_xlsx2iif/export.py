@@ -462,10 +462,8 @@ def plan_export(
             rows = read.chosen_rows()
             marks, mark_problems = read.column.marks(dict.fromkeys(rows, marker))
             target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
-            if copy is not None and rows and not (
-                problems or selection.problems or account_problems or column_problems
-                or mark_problems
-            ):  # fmt: skip
+            found = (problems, selection.problems, account_problems, column_problems, mark_problems)
+            if copy is not None and rows and not any(found):
                 # A large workbook's copy is written by its process while the item lines are
                 # read and the orders checked (the other core is idle); it is discarded if
                 # a problem is found.

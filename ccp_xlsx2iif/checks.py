@@ -268,11 +268,7 @@ def _text_problems(order: Order, context: str) -> list[Problem]:
     longest = iif.ADDRESS_LINE.length
     # The address lines are made only when some part of them may be too long.
     if all(len(getattr(order, field)) <= longest for field in _ADDRESS_FIELDS) and all(
-        len(city) + len(state) + len(zip_code) + 3 <= longest
-        for city, state, zip_code in (
-            (order.bill_city, order.bill_state, order.bill_zip),
-            (order.ship_city, order.ship_state, order.ship_zip),
-        )
+        sum(len(getattr(order, field)) for field in line) + 3 <= longest for line in _CITY_LINES
     ):
         return problems
     lines = [line for line in (*order.bill_to, *order.ship_to) if line.field != "customer"]

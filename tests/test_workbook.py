@@ -4,11 +4,15 @@ python-calamine makes a date, a time or a duration of every cell formatted as on
 that none can be stops it for the whole sheet: below about -1E+11 days its Rust code panics
 (pyo3 raises ``PanicException``, a ``BaseException``), and a duration of more than 999,999,999
 days overflows Python's timedelta. Each becomes a ``FileProblem`` that names the row.
+
+The memory a large parsed sheet leaves once its rows are Python's is given back to the system
+where the C library can (glibc).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +21,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from ccp_xlsx2iif.problems import FileProblem
-from ccp_xlsx2iif.workbook import is_panic, open_book
-from tests.workbooks import OrderBook
+from ccp_xlsx2iif.workbook import give_back_freed_memory, is_panic, open_book
+from tests.workbooks import OrderBook, replace_member, save_sheets
 
 UNDATED = (
     "cannot be read: in row {row}, a cell formatted as a date or time holds a number that no "
@@ -196,3 +200,59 @@ def test_standard_error_is_given_back_after_the_row_is_found(
     capfd.readouterr()
     os.write(2, b"still heard\n")
     assert capfd.readouterr().err == "still heard\n"
+
+
+GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+# Reads the sheet "S" of a workbook as an export does, with the given threshold; prints the
+# process's resident memory (kB) once the rows are read.
+RESIDENT_AFTER_READING = """
+import sys
+from pathlib import Path
+from ccp_xlsx2iif import workbook
+workbook.GIVE_BACK_FROM_CELLS = int(sys.argv[2])
+book = workbook.open_book(Path(sys.argv[1]), writable=False, sheets=["S"])
+rows = book.read_rows("S")
+book.close()
+assert len(rows) == 50_000 and rows[-1][-1] == "cell 50000 J", rows[-1]
+status = Path("/proc/self/status").read_text().splitlines()
+print(next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")))
+"""
+
+
+def test_freed_memory_is_given_back_where_the_c_library_can() -> None:
+    assert give_back_freed_memory() is GLIBC
+
+
+@pytest.mark.skipif(not GLIBC, reason="malloc_trim is glibc's")
+def test_the_memory_of_a_large_parsed_sheet_is_given_back(tmp_path: Path) -> None:
+    # 500,000 cells of distinct text: the reader allocates each text on its own (some 16 MB).
+    path = save_sheets(tmp_path / "large.xlsx", {"S": [["x"]]})
+    letters = b"ABCDEFGHIJ"
+    rows = b"".join(
+        b'<row r="%d">' % row
+        + b"".join(
+            b'<c r="%c%d" t="inlineStr"><is><t>cell %d %c</t></is></c>' % (letter, row, row, letter)
+            for letter in letters
+        )
+        + b"</row>"
+        for row in range(1, 50_001)
+    )
+    replace_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<sheetData>" + rows + b"</sheetData></worksheet>",
+    )
+
+    def resident_kb(threshold: int) -> int:
+        completed = subprocess.run(
+            [sys.executable, "-c", RESIDENT_AFTER_READING, str(path), str(threshold)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return int(completed.stdout)
+
+    kept, given_back = resident_kb(10**12), resident_kb(500_000)
+    assert kept - given_back > 8 * 1024, (kept, given_back)

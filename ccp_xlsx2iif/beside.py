@@ -1,6 +1,7 @@
 """Work done beside the main work: the marked workbook is written while the IIF is rendered.
 
-(A large workbook's copy starts earlier still, while the orders are checked.) Both are
+(A large workbook's copy starts earlier still, while the orders are checked; and the last part
+of a large sheet's XML is scanned while the tool scans the first, package.py.) Both are
 Python-bound, so two threads take turns rather than run together. Where the system
 forks cheaply and safely (Linux), the work runs in a child process, on the other core; it dies
 with its parent, so it never outlives a stopped export. Elsewhere it runs in a thread, and
@@ -28,19 +29,27 @@ from typing import Generic, TypeVar
 from ccp_xlsx2iif.problems import FileProblem, UserError
 
 FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
+# This process's ends of the pipes to and from its children: each child closes those of the
+# others at once, or a child waiting for the end of its argument would wait for a sibling
+# that holds the pipe open.
+_PARENT_ENDS: set[int] = set()
 Argument = TypeVar("Argument")
+Result = TypeVar("Result")
 
 
-class Beside(Generic[Argument]):
-    """``work`` done beside the caller's, on an argument given later; ``wait`` re-raises.
+class Beside(Generic[Argument, Result]):
+    """``work`` done beside the caller's, on an argument given later; ``wait`` gives its result.
 
     With ``in_process`` (where the system forks), the child process is forked at once and
-    waits for the argument, sent pickled through a pipe; else ``give`` starts a thread.
+    waits for the argument, sent pickled through a pipe, and sends back what the work returned
+    or raised; else ``give`` starts a thread.
     """
 
-    def __init__(self, work: Callable[[Argument], None], *, in_process: bool) -> None:
+    def __init__(self, work: Callable[[Argument], Result], *, in_process: bool, doing: str) -> None:
         self._work = work
+        self._doing = doing  # what the work does, as messages say it ("writing the ...")
         self._outcome: BaseException | None = None
+        self._result: Result | None = None
         self._pid = 0
         self._thread: threading.Thread | None = None
         self._reader = self._sender = -1  # this end of the pipes from and to the child
@@ -55,12 +64,13 @@ class Beside(Generic[Argument]):
             self._thread.start()
             return
         sender, self._sender = self._sender, -1
+        _PARENT_ENDS.discard(sender)
         with os.fdopen(sender, "wb") as pipe:
             pickle.dump(argument, pipe)
 
     def _run(self, argument: Argument) -> None:
         try:
-            self._work(argument)
+            self._result = self._work(argument)
         except BaseException as error:  # handed to the waiting caller as it is
             self._outcome = error
 
@@ -72,46 +82,53 @@ class Beside(Generic[Argument]):
         if self._pid:
             os.close(writer)
             os.close(receiver)
+            _PARENT_ENDS.update((self._reader, self._sender))
             return
         try:  # the child: wait for the argument, work, send back what came of it, never return
             _die_with(parent)
-            os.close(self._reader)
-            os.close(self._sender)
+            for descriptor in (self._reader, self._sender, *_PARENT_ENDS):
+                with contextlib.suppress(OSError):
+                    os.close(descriptor)
+            _PARENT_ENDS.clear()
             with os.fdopen(receiver, "rb") as pipe:
                 given = pipe.read()
             if not given:  # no argument was given: there is nothing to do
                 return
-            outcome: UserError | str | None = None
+            # What is sent back: (None, the work's result), (the user's error, None), or (the
+            # traceback of a bug, None), which the parent shows.
             try:
-                self._work(pickle.loads(given))  # noqa: S301 - sent by this program's parent
+                argument = pickle.loads(given)  # noqa: S301 - sent by this program's parent
+                sent = pickle.dumps((None, self._work(argument)))
             except UserError as error:
-                outcome = error
+                sent = pickle.dumps((error, None))
             except BaseException:
-                outcome = traceback.format_exc()  # a bug: the parent shows its traceback
+                sent = pickle.dumps((traceback.format_exc(), None))
             with os.fdopen(writer, "wb") as pipe:
-                pickle.dump(outcome, pipe)
+                pipe.write(sent)
         finally:
             os._exit(0)
 
-    def wait(self) -> None:
-        """Wait for the work given to end; raise what it raised."""
+    def wait(self) -> Result:
+        """Wait for the work given to end; return what it returned, raise what it raised."""
         if not self.in_process:
             if self._thread is not None:
                 self._thread.join()
             if self._outcome is not None:
                 raise self._outcome
-            return
+            return self._result  # type: ignore[return-value] # set by the work, which ended
         reader, self._reader = self._reader, -1
+        _PARENT_ENDS.discard(reader)
         with os.fdopen(reader, "rb") as pipe:
             sent = pipe.read()
         os.waitpid(self._pid, 0)
         if not sent:
-            raise FileProblem("the process writing the marked workbook stopped before it ended")
-        outcome = pickle.loads(sent)  # noqa: S301 - written by this program's own child
+            raise FileProblem(f"the process {self._doing} stopped before it ended")
+        outcome, result = pickle.loads(sent)  # noqa: S301 - written by this program's own child
         if isinstance(outcome, str):
-            raise RuntimeError(f"writing the marked workbook failed:\n{outcome}")
+            raise RuntimeError(f"{self._doing} failed:\n{outcome}")
         if outcome is not None:
             raise outcome
+        return result  # type: ignore[no-any-return]
 
     def cancel(self) -> None:
         """Stop the work, given or not (a thread cannot be stopped: it is waited for)."""
@@ -125,6 +142,7 @@ class Beside(Generic[Argument]):
             os.waitpid(self._pid, 0)
         for descriptor in (self._reader, self._sender):
             if descriptor >= 0:
+                _PARENT_ENDS.discard(descriptor)
                 with contextlib.suppress(OSError):
                     os.close(descriptor)
         self._reader = self._sender = -1

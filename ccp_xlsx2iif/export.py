@@ -883,8 +883,10 @@ class MarkedCopy:
         self._file = StagedFile(
             marked, temporary_workbook_path(marked), mode_from=marked if marked.exists() else None
         )
-        self._copier: Beside[Callable[[BinaryIO], None]] | None = Beside(
-            partial(_write_marked_copy, self._file), in_process=apart
+        self._copier: Beside[Callable[[BinaryIO], None], None] | None = Beside(
+            partial(_write_marked_copy, self._file),
+            in_process=apart,
+            doing="writing the marked workbook",
         )
         if not self._copier.in_process:
             self._file.open()  # else the child process creates it, once given its marks

@@ -22,13 +22,16 @@ import html
 import posixpath
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
+from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.cells import zero_padded_pieces
 from ccp_xlsx2iif.problems import FileProblem
 
@@ -61,6 +64,12 @@ MAX_SHEET_HEAD = 64 << 20
 MAX_ROW = 64 << 20
 # The cells a reader allocates for a sheet: rows x columns of its used range.
 MAX_CELLS = 80_000_000
+# A sheet whose XML declares at least this many bytes (some 8,000 orders) is scanned in two
+# parts at once where the system forks (``PackageInspector.scan_beside``).
+SCANNED_IN_TWO_FROM = 8 << 20
+# The share of such a sheet's XML the tool scans itself; the process beside it, which inflates
+# the tool's part too before it reaches its own, scans the rest.
+OWN_SHARE = 0.55
 SAVE_AGAIN = "Open the workbook in Excel and save it again, or export it from the shop again."
 _CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -749,6 +758,8 @@ class PackageInspector:
                     'Workbook), and save it as "Excel Workbook (*.xlsx)".',
                 )
             self._padded: ZeroPadded | None = None  # found once a sheet is scanned
+            # The processes forked to scan the last part of a large sheet, by sheet.
+            self._beside: dict[str, Beside[int, _Rest]] = {}
             with self._translated():
                 self._book = zipfile.ZipFile(self._raw)
                 self._check_package()
@@ -775,6 +786,31 @@ class PackageInspector:
             if name in self._book.NameToInfo:
                 _check_prolog(self._raw, self._book.getinfo(name))
 
+    def scan_beside(self, sheets: Iterable[str]) -> None:
+        """Fork a process to scan the last part of the first large sheet of ``sheets`` (Linux).
+
+        It waits until ``scan`` tells it where the tool's own part ends; the two parts are
+        then scanned at once, on two cores. Only that sheet waits for its scan with a core
+        idle: the sheets after it are scanned while it is parsed, on the other core. The
+        process is forked before any thread of the tool runs (a process forked beside a
+        thread may inherit a lock it holds), while the tool is small; with threads running
+        already, nothing is forked.
+        """
+        if not FORKS or threading.active_count() > 1:
+            return
+        for sheet in sheets:
+            part = self.parts.get(sheet)
+            info = self._book.NameToInfo.get(part) if part is not None else None
+            if info is None or info.file_size < SCANNED_IN_TWO_FROM:
+                continue
+            if self._padded is None:
+                self._padded = zero_padded_styles(self._book)
+            rest = partial(_scan_rest, self._raw.fileno(), sheet, info, self._padded)
+            self._beside[sheet] = Beside(
+                rest, in_process=True, doing=f'scanning the sheet "{sheet}"'
+            )
+            return
+
     def scan(self, sheet: str) -> SheetFacts:
         """Scan the sheet called exactly ``sheet``; refuse it if its extent is absurd."""
         part = self.parts.get(sheet)
@@ -788,14 +824,18 @@ class PackageInspector:
             )
         if self._padded is None:
             self._padded = zero_padded_styles(self._book)
+        info, beside = self._book.getinfo(part), self._beside.pop(sheet, None)
         with self._translated():
-            facts = _scan_sheet(self.path, sheet, self._raw, self._book.getinfo(part), self._padded)
+            facts = _scan_sheet(self.path, sheet, self._raw, info, self._padded, beside)
         facts.totals = table_totals(self._book, part)
         facts.leave_out_totals()
         return facts
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file, and end the processes of sheets not scanned."""
+        for beside in self._beside.values():
+            beside.cancel()
+        self._beside.clear()
         self._book.close()
         self._raw.close()
 
@@ -893,13 +933,25 @@ def _check_prolog(raw: BinaryIO, info: zipfile.ZipInfo) -> None:
 
 
 def _scan_sheet(
-    path: Path, sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, padded: ZeroPadded | None = None
+    path: Path,
+    sheet: str,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    padded: ZeroPadded | None = None,
+    beside: Beside[int, _Rest] | None = None,
 ) -> SheetFacts:
+    """Scan a sheet, in two parts at once when a process ``beside`` is there to scan the last.
+
+    The two parts are scanned the plain way only: a sheet that must be measured another way
+    (``_MeasureAgain``) is scanned again whole, by the tool alone, as it would be anyway.
+    """
     way = PLAIN
-    while True:
+    facts = None
+    if beside is not None:
+        facts, way = _scan_in_two(sheet, raw, info, padded, beside)
+    while facts is None:
         try:
             facts = _scan_once(sheet, raw, info, way, padded)
-            break
         except _MeasureAgain as again:
             way = again.exactly
     if facts.row_bound * facts.column_bound > MAX_CELLS:
@@ -913,8 +965,20 @@ def _scan_sheet(
 
 
 def _scan_once(
-    sheet: str, raw: BinaryIO, info: zipfile.ZipInfo, way: str, padded: ZeroPadded | None
+    sheet: str,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    way: str,
+    padded: ZeroPadded | None,
+    *,
+    start: int = 0,
+    end: int | None = None,
 ) -> SheetFacts:
+    """Scan the regions of rows that begin at ``start`` or after, and before ``end``.
+
+    The sheet is read from its start (its head says its prefix) to its end, or only up to
+    ``end``: the regions are where its XML splits at a row, the same in any process.
+    """
     chunks = read_part(raw, info)
 
     def read(_: int) -> bytes:
@@ -923,14 +987,79 @@ def _scan_once(
     xml = SheetXml(sheet, read)
     facts = SheetFacts()
     scanner = SheetScanner(sheet, b"", facts, way)
+    offset = 0  # where the region begins in the sheet's XML
     for kind, region in xml.regions():
+        at, offset = offset, offset + len(region)
         if kind == "head":
             scanner = SheetScanner(sheet, xml.prefix, facts, way)
-        elif kind == "rows":
+            if scanner.way == TAGS and (start or end is not None):
+                # Measured tag by tag, a cell may be placed by the cells before it: such a
+                # sheet is scanned whole, in one part.
+                raise _MeasureAgain(TAGS)
+        elif kind == "rows" and at >= start:
+            if end is not None and at >= end:
+                break  # the rest is another process's
             scanner.scan(region)
             if padded is not None and not xml.prefix:
                 padded.find(region, facts)
     return facts
+
+
+# What the process beside the tool found in the last part of a sheet: its facts; the way the
+# whole sheet must be scanned again (``_MeasureAgain``); or what is wrong with the zip member.
+_Rest: TypeAlias = SheetFacts | str | zipfile.BadZipFile
+
+
+def _scan_rest(
+    descriptor: int, sheet: str, info: zipfile.ZipInfo, padded: ZeroPadded | None, start: int
+) -> _Rest:
+    """Scan the regions of a sheet from ``start`` on, in the process forked for it.
+
+    The file is opened again through the descriptor the tool holds (the same file, whatever
+    has been renamed since), with a reading position of its own. The member is read to its
+    end, its size and checksum proven, as a whole scan would.
+    """
+    with Path(f"/proc/self/fd/{descriptor}").open("rb") as raw:
+        try:
+            return _scan_once(sheet, raw, info, PLAIN, padded, start=start)
+        except _MeasureAgain as again:
+            return again.exactly
+        except zipfile.BadZipFile as error:
+            return error
+
+
+def _scan_in_two(
+    sheet: str,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    padded: ZeroPadded | None,
+    beside: Beside[int, _Rest],
+) -> tuple[SheetFacts | None, str]:
+    """Scan the first part of a sheet while ``beside`` scans the rest; merge what both found.
+
+    Return the facts, or ``None`` and the way the sheet must be scanned again.
+    """
+    split = int(info.file_size * OWN_SHARE)
+    beside.give(split)
+    try:
+        facts = _scan_once(sheet, raw, info, PLAIN, padded, end=split)
+    except _MeasureAgain as again:
+        beside.cancel()
+        return None, again.exactly
+    except BaseException:
+        beside.cancel()
+        raise
+    rest = beside.wait()
+    if isinstance(rest, str):
+        return None, rest
+    if isinstance(rest, zipfile.BadZipFile):
+        raise rest
+    facts.row_bound = max(facts.row_bound, rest.row_bound)
+    facts.column_bound = max(facts.column_bound, rest.column_bound)
+    facts.errors.update(rest.errors)
+    facts.uncalculated |= rest.uncalculated
+    facts.padded.update(rest.padded)
+    return facts, PLAIN
 
 
 @dataclass

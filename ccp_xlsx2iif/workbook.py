@@ -395,6 +395,8 @@ def open_book(
         found = [sheet for sheet in map(book.find_sheet, names) if sheet is not None]
         if tried:
             book.tried = set(found)
+        if book.inspector is not None:
+            book.inspector.scan_beside(found)  # before the reader's thread starts
         for sheet in found:
             book.prefetch(sheet)  # scanned first
     except BaseException:

@@ -637,12 +637,12 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
     fork, give, open_book = Beside._fork, Beside.give, workbook_module.open_book
     read_lines = Orders.attach_lines
 
-    def forking(beside: Beside[typing.Any]) -> None:
+    def forking(beside: Beside[typing.Any, typing.Any]) -> None:
         events.append("fork")
         fork(beside)
         children.append(beside._pid)
 
-    def giving(beside: Beside[typing.Any], argument: typing.Any) -> None:
+    def giving(beside: Beside[typing.Any, typing.Any], argument: typing.Any) -> None:
         events.append("give")
         give(beside, argument)
 

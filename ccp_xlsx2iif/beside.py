@@ -37,6 +37,10 @@ Argument = TypeVar("Argument")
 Result = TypeVar("Result")
 
 
+class Stopped(FileProblem):
+    """The child process ended before it sent back what came of its work (it was killed)."""
+
+
 class Beside(Generic[Argument, Result]):
     """``work`` done beside the caller's, on an argument given later; ``wait`` gives its result.
 
@@ -122,7 +126,7 @@ class Beside(Generic[Argument, Result]):
             sent = pipe.read()
         os.waitpid(self._pid, 0)
         if not sent:
-            raise FileProblem(f"the process {self._doing} stopped before it ended")
+            raise Stopped(f"the process {self._doing} stopped before it ended")
         outcome, result = pickle.loads(sent)  # noqa: S301 - written by this program's own child
         if isinstance(outcome, str):
             raise RuntimeError(f"{self._doing} failed:\n{outcome}")

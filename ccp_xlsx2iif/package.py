@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
-from ccp_xlsx2iif.beside import FORKS, Beside
+from ccp_xlsx2iif.beside import FORKS, Beside, Stopped
 from ccp_xlsx2iif.cells import zero_padded_pieces
 from ccp_xlsx2iif.problems import FileProblem
 
@@ -806,9 +806,10 @@ class PackageInspector:
             if self._padded is None:
                 self._padded = zero_padded_styles(self._book)
             rest = partial(_scan_rest, self._raw.fileno(), sheet, info, self._padded)
-            self._beside[sheet] = Beside(
-                rest, in_process=True, doing=f'scanning the sheet "{sheet}"'
-            )
+            with contextlib.suppress(OSError):  # no process to be had: scanned in one part
+                self._beside[sheet] = Beside(
+                    rest, in_process=True, doing=f'scanning the sheet "{sheet}"'
+                )
             return
 
     def scan(self, sheet: str) -> SheetFacts:
@@ -1037,10 +1038,15 @@ def _scan_in_two(
 ) -> tuple[SheetFacts | None, str]:
     """Scan the first part of a sheet while ``beside`` scans the rest; merge what both found.
 
-    Return the facts, or ``None`` and the way the sheet must be scanned again.
+    Return the facts, or ``None`` and the way the sheet must be scanned again (whole, by the
+    tool alone: also when the process is gone, killed by the system).
     """
     split = int(info.file_size * OWN_SHARE)
-    beside.give(split)
+    try:
+        beside.give(split)
+    except OSError:  # the process is gone
+        beside.cancel()
+        return None, PLAIN
     try:
         facts = _scan_once(sheet, raw, info, PLAIN, padded, end=split)
     except _MeasureAgain as again:
@@ -1049,7 +1055,10 @@ def _scan_in_two(
     except BaseException:
         beside.cancel()
         raise
-    rest = beside.wait()
+    try:
+        rest = beside.wait()
+    except Stopped:
+        return None, PLAIN
     if isinstance(rest, str):
         return None, rest
     if isinstance(rest, zipfile.BadZipFile):

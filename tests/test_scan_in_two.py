@@ -3,15 +3,19 @@
 What the two parts find together is what one scan of the whole sheet finds: its bounds, its
 error values, its formulas without a value, its numbers padded with zeros. A sheet that must be
 measured another way is scanned again whole; a member damaged past the tool's own part is
-refused as one scan refuses it. The processes are those of ``beside.Beside``, which hands back
-what the work returned.
+refused as one scan refuses it; a process that cannot be forked, or is killed, leaves the sheet
+scanned whole by the tool. The processes are those of ``beside.Beside``, which hands back what
+the work returned.
 """
 
 from __future__ import annotations
 
+import os
 import select
+import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -148,6 +152,53 @@ def test_nothing_is_forked_beside_a_running_thread(
     finally:
         stop.set()
         thread.join()
+        inspector.close()
+
+
+def test_a_sheet_is_scanned_whole_when_no_process_can_be_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = marked_sheet(tmp_path / "orders.xlsx", 400)
+    whole = scanned(path)
+
+    def fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", 0)
+    inspector = PackageInspector(path)
+    try:
+        inspector.scan_beside(["Orders"])
+        assert not inspector._beside
+        assert inspector.scan("Orders") == whole
+    finally:
+        inspector.close()
+
+
+@pytest.mark.parametrize("killed", ["before", "while scanning"])
+def test_a_sheet_is_scanned_whole_when_its_process_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: str
+) -> None:
+    path = marked_sheet(tmp_path / "orders.xlsx", 400)
+    whole = scanned(path)
+    # The process scans for ever, until it is killed (by the system, short of memory).
+    monkeypatch.setattr(package, "_scan_rest", lambda *_: time.sleep(600))
+    monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", 0)
+    inspector = PackageInspector(path)
+    try:
+        inspector.scan_beside(["Orders"])
+        child = inspector._beside["Orders"]._pid
+        if killed == "before":
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            timer = None
+        else:
+            timer = threading.Timer(0.5, os.kill, (child, signal.SIGKILL))
+            timer.start()
+        assert inspector.scan("Orders") == whole
+        if timer is not None:
+            timer.join()
+    finally:
         inspector.close()
 
 

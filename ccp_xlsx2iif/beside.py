@@ -1,11 +1,11 @@
 """Work done beside the main work: the marked workbook is written while the IIF is rendered.
 
 (A large workbook's copy starts earlier still, while the orders are checked; and the last part
-of a large sheet's XML is scanned while the tool scans the first, package.py.) Both are
+of a large sheet's XML is scanned while the tool scans the first, package.py.) Such work is
 Python-bound, so two threads take turns rather than run together. Where the system
 forks cheaply and safely (Linux), the work runs in a child process, on the other core; it dies
-with its parent, so it never outlives a stopped export. Elsewhere it runs in a thread, and
-still gains where it waits on the disk or on zlib.
+with its parent, so it never outlives a stopped export. Elsewhere the copy is written in a
+thread, which still gains where it waits on the disk or on zlib (a sheet is scanned whole).
 
 The child is forked before the work's argument is known (``Beside``, then ``give``): at the
 start of an export, while the exporting process is small. Forked later, it would share the

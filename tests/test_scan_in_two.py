@@ -122,19 +122,35 @@ def test_a_member_damaged_past_the_own_part_is_refused_as_one_scan_refuses_it(
 def test_only_the_first_large_sheet_is_scanned_in_two(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = marked_sheet(tmp_path / "orders.xlsx", 400)
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Small"
+    first["A1"] = "x"
+    for name, rows in (("Orders", 400), ("Items", 600)):
+        sheet = book.create_sheet(name)
+        for row in range(1, rows + 1):
+            sheet.cell(row, 1, f"{name} {row}")
+    path = tmp_path / "orders.xlsx"
+    book.save(path)
     inspector = PackageInspector(path)
     try:
-        size = inspector._book.getinfo(SHEET).file_size
-        monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", size + 1)
-        inspector.scan_beside(["Orders"])
-        assert not inspector._beside  # smaller than that: scanned by the tool alone
-        monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", size)
-        inspector.scan_beside(["Orders"])
-        assert list(inspector._beside) == ["Orders"]
+        size = {
+            name: inspector._book.getinfo(inspector.parts[name]).file_size
+            for name in ("Small", "Orders", "Items")
+        }
+        assert size["Small"] < size["Orders"] < size["Items"]
+        monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", size["Items"] + 1)
+        inspector.scan_beside(["Small", "Orders", "Items"])
+        assert not inspector._beside  # none so large: each scanned by the tool alone
+        monkeypatch.setattr(package, "SCANNED_IN_TWO_FROM", size["Orders"])
+        inspector.scan_beside(["Small", "Orders", "Items"])
+        assert list(inspector._beside) == ["Orders"]  # the Items sheet, larger, comes after
+        child = inspector._beside["Orders"]._pid
     finally:
         inspector.close()
-    assert not inspector._beside  # the process of a sheet not scanned is ended
+    with pytest.raises(ChildProcessError):  # the process of a sheet not scanned was ended
+        os.waitpid(child, os.WNOHANG)
 
 
 def test_nothing_is_forked_beside_a_running_thread(

@@ -757,7 +757,7 @@ class PackageInspector:
                     hint="Open it in Excel, remove the password (File > Info > Protect "
                     'Workbook), and save it as "Excel Workbook (*.xlsx)".',
                 )
-            self._padded: ZeroPadded | None = None  # found once a sheet is scanned
+            self._padded: ZeroPadded | None = None  # read once a sheet is scanned (_zero_padded)
             # The processes forked to scan the last part of a large sheet, by sheet.
             self._beside: dict[str, Beside[int, _Rest]] = {}
             with self._translated():
@@ -803,9 +803,7 @@ class PackageInspector:
             info = self._book.NameToInfo.get(part) if part is not None else None
             if info is None or info.file_size < SCANNED_IN_TWO_FROM:
                 continue
-            if self._padded is None:
-                self._padded = zero_padded_styles(self._book)
-            rest = partial(_scan_rest, self._raw.fileno(), sheet, info, self._padded)
+            rest = partial(_scan_rest, self._raw.fileno(), sheet, info, self._zero_padded())
             with contextlib.suppress(OSError):  # no process to be had: scanned in one part
                 self._beside[sheet] = Beside(
                     rest, in_process=True, doing=f'scanning the sheet "{sheet}"'
@@ -823,14 +821,19 @@ class PackageInspector:
                 else f'{self.path}: the workbook is damaged: it has {missing} "{sheet}"',
                 hint=SAVE_AGAIN,
             )
-        if self._padded is None:
-            self._padded = zero_padded_styles(self._book)
         info, beside = self._book.getinfo(part), self._beside.pop(sheet, None)
+        padded = self._zero_padded()
         with self._translated():
-            facts = _scan_sheet(self.path, sheet, self._raw, info, self._padded, beside)
+            facts = _scan_sheet(self.path, sheet, self._raw, info, padded, beside)
         facts.totals = table_totals(self._book, part)
         facts.leave_out_totals()
         return facts
+
+    def _zero_padded(self) -> ZeroPadded:
+        """Return the styles that pad numbers with zeros, read once."""
+        if self._padded is None:
+            self._padded = zero_padded_styles(self._book)
+        return self._padded
 
     def close(self) -> None:
         """Release the file, and end the processes of sheets not scanned."""

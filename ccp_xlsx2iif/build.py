@@ -39,6 +39,7 @@ from ccp_xlsx2iif.workbook import Row, Table
 
 ALREADY_EXPORTED = "already exported"
 WITH_A_REFUND = "with a refund"
+CANCELLED = "cancelled"
 _parse_order_id = PARSERS[Kind.ORDER_ID]
 _parse_money = PARSERS[Kind.MONEY]
 
@@ -607,6 +608,35 @@ def _skip_refunded(
             selection.refunds.append(Refund(str(ids[position]), place, amount))
 
 
+def _skip_cancelled(
+    orders: Table, ids: list[Any], reasons: list[str], selection: Selection, unclear: set[int]
+) -> None:
+    """Skip the orders to export that were cancelled, whatever their status says.
+
+    Shopify keeps an order cancelled before its refund "paid": only its Cancelled at date
+    tells. A Cancelled cell that is neither blank nor FALSE (an unticked checkbox) cancels the
+    order; one that cannot be read (an error value) leaves it unclear: a problem.
+    """
+    at = orders.columns.index["cancelled"] - 1
+    facts = orders.facts_found
+    for position, row in enumerate(orders.rows[1:]):
+        if reasons[position] or position in unclear:
+            continue
+        issue = orders.issue(position + 2, "cancelled") if facts else None
+        if issue is not None:
+            selection.problems.append(
+                Problem(
+                    orders.columns.place("cancelled", position + 2),
+                    "unreadable-cell",
+                    f"{issue}; whether the order was cancelled cannot be told (order "
+                    f"{ids[position]})",
+                )
+            )
+            unclear.add(position)
+        elif not is_unmarked(row[at] if at < len(row) else None):
+            reasons[position] = CANCELLED
+
+
 def _total(orders: Table, row: Row) -> Decimal:
     """Return the Total of an order's row; 0 when it cannot be read."""
     total = _amount(orders.value(row, "total"), None)
@@ -698,6 +728,8 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
     reasons = list(map(partial(_skip_reason, keys=keys), statuses_found, marks))
     if "refunded" in index:
         _skip_refunded(orders, ids, reasons, selection, unclear)
+    if "cancelled" in index:
+        _skip_cancelled(orders, ids, reasons, selection, unclear)
 
     first_row = selection.first_row
     duplicates: dict[str, list[int]] = {}
@@ -728,7 +760,7 @@ def read_orders(orders: Table, statuses: Iterable[str], *, day_first: bool = Fal
     reader = ColumnReader(
         orders,
         _ORDER_DEFAULTS,
-        skip=("order_id", "exported", "refunded"),
+        skip=("order_id", "exported", "refunded", "cancelled"),
         day_first=day_first,
         measure=MEASURED_TEXTS,
     )

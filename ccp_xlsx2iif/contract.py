@@ -101,6 +101,9 @@ ORDERS = SheetSpec(
         # What was refunded of the order: an order with a refund is skipped (refunds are not
         # booked), whatever its status says.
         Column("refunded", "Refunded", _M),
+        # When the order was cancelled (Shopify's Cancelled at): a cancelled order is skipped,
+        # whatever its status (Shopify keeps one cancelled before its refund "paid").
+        Column("cancelled", "Cancelled", Kind.RAW),
         Column("exported", "Exported", Kind.RAW),
     ),
 )

@@ -220,6 +220,7 @@ SHOPIFY = Layout(
                 "memo": "Notes",
                 "currency": "Currency",
                 "refunded": "Refunded Amount",
+                "cancelled": "Cancelled at",
                 "sku": "Lineitem sku",
                 "description": "Lineitem name",
                 "quantity": "Lineitem quantity",

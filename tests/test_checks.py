@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -334,6 +335,43 @@ def test_a_refunded_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(
         "was refunded cannot be told (order 1001)",
         "Orders!P3: the cell shows the error #N/A; correct its formula or value; whether the "
         "order was refunded cannot be told (order 1002)",
+    ]
+
+
+def test_a_cancelled_order_is_skipped_whatever_its_status(tmp_path: Path) -> None:
+    # A date or text, or a ticked checkbox, cancels; blank and FALSE (unticked) do not. An
+    # order skipped for its status is counted by its status.
+    book = OrderBook()
+    book.orders[0]["Cancelled"] = "2026-03-05 09:00:00 -0800"
+    book.orders[1]["Cancelled"] = False
+    more = [
+        (1003, True, "Completed"),
+        (1004, dt.datetime(2026, 3, 6), "Pending"),
+        (1005, "", "Completed"),
+    ]
+    lines = [item for item in book.items if item["Order ID"] == book.orders[0]["Order ID"]]
+    for order_id, cancelled, status in more:
+        book.orders.append(
+            dict(book.orders[0], **{"Order ID": order_id, "Cancelled": cancelled, "Status": status})
+        )
+        book.items += [dict(item, **{"Order ID": order_id}) for item in lines]
+    path = book.save(tmp_path / "orders.xlsx")
+    result = export_workbook(path, ExportOptions(dry_run=True), NOW)
+    assert [order.order_id for order in result.orders] == ["1002", "1005"]
+    assert dict(result.skipped) == {"cancelled": 2, 'status "Pending"': 1}
+
+
+def test_a_cancelled_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(
+    tmp_path: Path,
+) -> None:
+    book = OrderBook()
+    book.orders[1]["Cancelled"] = "#N/A"
+    book.orders.append(
+        dict(book.orders[0], **{"Order ID": 1003, "Status": "Pending", "Cancelled": "#DIV/0!"})
+    )
+    assert problems(book, tmp_path) == [
+        "Orders!P3: the cell shows the error #N/A; correct its formula or value; whether the "
+        "order was cancelled cannot be told (order 1002)",
     ]
 
 

@@ -140,6 +140,42 @@ def test_a_shopify_order_refunded_in_part_is_named_to_be_entered_by_hand(tmp_pat
     ]
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_shopify_order_cancelled_before_its_refund_is_not_exported(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Shopify keeps an order cancelled before its refund "paid": its Cancelled at date tells.
+    # It is written on the order's first row only, as the order's other columns are.
+    export = shopify_export()
+    cancelled = "#1001"
+    rows = [row for row in export.rows if row["Name"] == cancelled]
+    assert len(rows) == 2
+    assert rows[0]["Financial Status"] == "paid"
+    rows[0]["Cancelled at"] = "2026-03-03 08:00:00 -0800"
+    del export.expected[cancelled]
+    name = tmp_path / f"orders_export_1{suffix}"
+    path = export.save_xlsx(name) if suffix == ".xlsx" else export.save_csv(name)
+    before = calamine_grid(path, export.sheet) if suffix == ".xlsx" else None
+    result = export_workbook(path, ExportOptions(accounts=accounts_file(tmp_path)), NOW)
+    assert result.skipped["cancelled"] == 1
+    assert result.iif_path is not None
+    reconcile(read_iif(result.iif_path.read_bytes()), export)
+    if before is not None:  # the cancelled order's rows are not marked Exported
+        column = "CB"  # after Shopify's 79 columns
+        marked_rows = [
+            number
+            for number, row in enumerate(export.rows, start=2)
+            if row["Name"] in export.expected
+        ]
+        assert changed_cells(before, calamine_grid(path, export.sheet), "") == {
+            f"{column}1": "Exported",
+            **{
+                f"{column}{number}": f"2026-03-14 09:30 {result.iif_path.name}"
+                for number in marked_rows
+            },
+        }
+
+
 def test_a_columns_sheet_reads_a_shops_long_labels_as_shorter_ones(tmp_path: Path) -> None:
     # A shop's export comes anew each week: a label QuickBooks finds too long is read as a
     # shorter one once for all, any case, rather than shortened in every week's file.

@@ -27,6 +27,7 @@ from ccp_xlsx2iif.cells import (
     is_blank,
     is_unmarked,
     parse_text,
+    says_no,
     zero_padded,
 )
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, account_type
@@ -614,8 +615,9 @@ def _skip_cancelled(
     """Skip the orders to export that were cancelled, whatever their status says.
 
     Shopify keeps an order cancelled before its refund "paid": only its Cancelled at date
-    tells. A Cancelled cell that is neither blank nor FALSE (an unticked checkbox) cancels the
-    order; one that cannot be read (an error value) leaves it unclear: a problem.
+    tells. A Cancelled cell that holds anything (a date, Y, a ticked checkbox) cancels the
+    order, but for one that says no (``cells.says_no``: a column of Yes and No); one that
+    cannot be read (an error value) leaves it unclear: a problem.
     """
     at = orders.columns.index["cancelled"] - 1
     facts = orders.facts_found
@@ -633,7 +635,7 @@ def _skip_cancelled(
                 )
             )
             unclear.add(position)
-        elif not is_unmarked(row[at] if at < len(row) else None):
+        elif not says_no(row[at] if at < len(row) else None):
             reasons[position] = CANCELLED
 
 

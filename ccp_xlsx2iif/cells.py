@@ -70,6 +70,13 @@ def is_unmarked(value: object) -> bool:
     return value is False or is_blank(value)
 
 
+def says_no(value: CellValue | None) -> bool:
+    """Return whether a cell is empty or says no: FALSE, N, No or 0 (any case)."""
+    if value is None or is_unmarked(value):
+        return True
+    return value is not True and parse_text(value).casefold() in _FALSE_WORDS
+
+
 def shown(value: CellValue) -> str:
     """Return a cell value the way a message quotes it: text in quotes, the rest as shown."""
     if isinstance(value, str):

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from ccp_xlsx2iif.cells import (
+    CellValue,
     CellValueError,
     decimal_text,
     is_blank,
@@ -14,6 +15,7 @@ from ccp_xlsx2iif.cells import (
     parse_price,
     parse_quantity,
     parse_text,
+    says_no,
 )
 
 
@@ -176,3 +178,16 @@ def test_numbers_too_large_for_quickbooks() -> None:
         assert str(raised.value) == (
             "1e+26 is too large; QuickBooks takes numbers up to 9,999,999,999.99"
         )
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", False, 0, 0.0, "n", "NO", " false ", "0"])
+def test_a_cell_that_is_empty_or_says_no(value: CellValue | None) -> None:
+    assert says_no(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, 1, 1.0, "Y", "yes", "x", "2026-03-03 08:00:00 -0800", dt.datetime(2026, 3, 3), "nope"],
+)
+def test_a_cell_that_does_not_say_no(value: CellValue | None) -> None:
+    assert not says_no(value)

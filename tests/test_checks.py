@@ -339,8 +339,8 @@ def test_a_refunded_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(
 
 
 def test_a_cancelled_order_is_skipped_whatever_its_status(tmp_path: Path) -> None:
-    # A date or text, or a ticked checkbox, cancels; blank and FALSE (unticked) do not. An
-    # order skipped for its status is counted by its status.
+    # A date, Y or a ticked checkbox cancels; blank, FALSE (unticked) and No (a column of Yes
+    # and No) do not. An order skipped for its status is counted by its status.
     book = OrderBook()
     book.orders[0]["Cancelled"] = "2026-03-05 09:00:00 -0800"
     book.orders[1]["Cancelled"] = False
@@ -348,6 +348,8 @@ def test_a_cancelled_order_is_skipped_whatever_its_status(tmp_path: Path) -> Non
         (1003, True, "Completed"),
         (1004, dt.datetime(2026, 3, 6), "Pending"),
         (1005, "", "Completed"),
+        (1006, "No", "Completed"),
+        (1007, "Y", "Completed"),
     ]
     lines = [item for item in book.items if item["Order ID"] == book.orders[0]["Order ID"]]
     for order_id, cancelled, status in more:
@@ -357,8 +359,8 @@ def test_a_cancelled_order_is_skipped_whatever_its_status(tmp_path: Path) -> Non
         book.items += [dict(item, **{"Order ID": order_id}) for item in lines]
     path = book.save(tmp_path / "orders.xlsx")
     result = export_workbook(path, ExportOptions(dry_run=True), NOW)
-    assert [order.order_id for order in result.orders] == ["1002", "1005"]
-    assert dict(result.skipped) == {"cancelled": 2, 'status "Pending"': 1}
+    assert [order.order_id for order in result.orders] == ["1002", "1005", "1006"]
+    assert dict(result.skipped) == {"cancelled": 3, 'status "Pending"': 1}
 
 
 def test_a_cancelled_cell_that_cannot_be_read_is_a_problem_of_an_order_to_export(

@@ -541,6 +541,14 @@ class SheetFacts:
         row, column = cell
         return any(row == at and first <= column <= last for at, first, last in self.totals)
 
+    def take_in(self, other: SheetFacts) -> None:
+        """Add what the scan of another part of the sheet found (before ``totals`` are set)."""
+        self.row_bound = max(self.row_bound, other.row_bound)
+        self.column_bound = max(self.column_bound, other.column_bound)
+        self.errors.update(other.errors)
+        self.uncalculated |= other.uncalculated
+        self.padded.update(other.padded)
+
     def leave_out_totals(self) -> None:
         """Forget what was found in the cells of total rows, which are not read."""
         if self.totals:
@@ -1066,11 +1074,7 @@ def _scan_in_two(
         return None, rest
     if isinstance(rest, zipfile.BadZipFile):
         raise rest
-    facts.row_bound = max(facts.row_bound, rest.row_bound)
-    facts.column_bound = max(facts.column_bound, rest.column_bound)
-    facts.errors.update(rest.errors)
-    facts.uncalculated |= rest.uncalculated
-    facts.padded.update(rest.padded)
+    facts.take_in(rest)
     return facts, PLAIN
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -70,6 +71,49 @@ def test_the_benchmark_measures_the_export_against_the_read(tmp_path: Path) -> N
         "orders-30-v2.json",
         "orders-30-v2.xlsx",
     ]
+
+
+def test_a_cached_workbook_exported_in_place_is_generated_again(tmp_path: Path) -> None:
+    """Its orders marked, the export would find nothing to do: the benchmark starts afresh."""
+    bench(tmp_path, "--repeat", "1")
+    cached = tmp_path / "cache" / "orders-30-v2.xlsx"
+    generated = cached.read_bytes()
+    meta = json.loads(cached.with_suffix(".json").read_text())
+    assert meta["sha256"] == hashlib.sha256(generated).hexdigest()
+    exported = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ccp_xlsx2iif",
+            "export",
+            str(cached),
+            "-o",
+            str(tmp_path / "x.iif"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert cached.read_bytes() != generated
+
+    output = tmp_path / "figures.json"
+    completed = run_bench(tmp_path, "--repeat", "1", "--json", str(output))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.splitlines()[0] == (
+        "changed since it was generated: generating orders-30-v2.xlsx ..."
+    )
+    regenerated = cached.read_bytes()
+    assert json.loads(cached.with_suffix(".json").read_text()) == meta | {
+        "sha256": hashlib.sha256(regenerated).hexdigest()
+    }
+    # Its export was proven right again: every completed order exported, to the cent.
+    assert json.loads(output.read_text())["orders"] == 30
+    # Unchanged, it is not generated again.
+    again = run_bench(tmp_path, "--repeat", "1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "generating" not in again.stdout
+    assert cached.read_bytes() == regenerated
 
 
 NEEDS_HISTORY = pytest.mark.skipif(

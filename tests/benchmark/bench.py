@@ -5,9 +5,9 @@
 
 Generates a realistic order workbook (Orders, Items and Accounts sheets, the items going on
 in Items 2, Items 3... past Excel's last row; 1 to 5 items per order, taxes, discounts),
-deterministic by seed and cached in tests/benchmark/cache/. The tool's modules are
-byte-compiled, as an installed tool's are. Then, each in a fresh process, repeated (the median
-is kept):
+deterministic by seed and cached in tests/benchmark/cache/ (generated again if it changed
+there, exported in place for one). The tool's modules are byte-compiled, as an installed
+tool's are. Then, each in a fresh process, repeated (the median is kept):
 
   baseline   python-calamine reads every row of every sheet into Python values
   export     ccp-xlsx2iif export of a fresh copy (read, check, render, write IIF, write back)
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -286,15 +287,30 @@ def generate(path: Path, orders: int) -> dict[str, Any]:
 
 
 def workbook_for(orders: int, cache: Path = CACHE) -> tuple[Path, dict[str, Any]]:
-    """Return the cached workbook of ``orders`` orders, generating it once."""
+    """Return the cached workbook of ``orders`` orders, generating it once.
+
+    A cached workbook that is no longer the one generated (exported in place, to look at it:
+    its orders are marked, and the export would have nothing to do) is generated again.
+    """
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"orders-{orders}-v{GENERATOR_VERSION}.xlsx"
     meta_path = path.with_suffix(".json")
-    if not path.exists() or not meta_path.exists():
-        print(f"generating {path.name} ...", flush=True)
-        meta = generate(path, orders)
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if not path.exists() or meta.get("sha256") != sha256_of(path):
+        changed = "changed since it was generated: " if path.exists() and "sha256" in meta else ""
+        print(f"{changed}generating {path.name} ...", flush=True)
+        meta = generate(path, orders) | {"sha256": sha256_of(path)}
         meta_path.write_text(json.dumps(meta))
-    return path, json.loads(meta_path.read_text())
+    return path, meta
+
+
+def sha256_of(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # --- the measured work, each run in a fresh process -------------------------------------

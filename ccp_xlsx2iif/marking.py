@@ -278,7 +278,7 @@ def plan_ledger_marking(csv_path: Path, *, now: dt.datetime, orders: list[str]) 
     present = {order_id for order_id in IdColumn.read(table).ids if order_id.__class__ is str}
     orders, unknown = as_on_the_sheet(orders, present)
     if unknown:
-        raise UsageProblem(f"no order {', '.join(unknown[:10])} in {csv_path.name}")
+        raise UsageProblem(f"no order {first_of(unknown, 10)} in {csv_path.name}")
     ledger = Ledger.read(ledger_path(csv_path))
     chosen = [
         MarkedRow(order_id, ledger.rows.get(order_id, 0), ledger.marks.get(order_id, ""))

@@ -206,6 +206,15 @@ def test_unmark_and_mark_work_on_the_ledger(tmp_path: Path) -> None:
         [],
         ["no order #9999 in orders_export_1.csv"],
     )
+    # Many unknown orders are counted past the tenth, as on a workbook's sheet.
+    assert run("mark", str(path), "--orders", "2001-2012,#1002", "--yes") == (
+        2,
+        [],
+        [
+            "no order 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010 and 2 more "
+            "in orders_export_1.csv"
+        ],
+    )
 
 
 def test_unmark_before_any_export_says_so(tmp_path: Path) -> None:

@@ -96,6 +96,7 @@ from ccp_xlsx2iif.render import TEMPLATE_HINT, prepare_templates, render_batch
 from ccp_xlsx2iif.settings import SETTINGS_SHEET, read_settings
 from ccp_xlsx2iif.tally import AccountTotal, NotIif, Tally, TallyProcess, tally_for
 from ccp_xlsx2iif.workbook import (
+    Book,
     Sheets,
     Table,
     check_book_path,
@@ -120,6 +121,9 @@ CHART_SHEET = "Chart of Accounts"
 # The order the sheets are read in: the small sheets first, read before the orders; the
 # Items sheet, read last, is parsed while the rows of the Orders sheet are worked through.
 SHEETS_READ = (SETTINGS_SHEET, ACCOUNTS.name, CHART_SHEET, ORDERS.name, ITEMS.name)
+# Up to this size, the export's workbook begins to be read as soon as the command line names it
+# (``HeadStart``): a larger one would gain little, and delay a usage error by its scan.
+HEAD_START_UP_TO = 16 << 20
 NOT_VERIFIED = (
     "Account and item names were not checked against QuickBooks, which creates any account or "
     "item it does not know. To check them, export the lists from QuickBooks (File > Utilities "
@@ -247,6 +251,14 @@ class Fingerprint:
             raise unreadable(path, error) from None
         return cls(status.st_size, status.st_mtime_ns, digest.hexdigest())
 
+    def stated_alike(self, path: Path) -> bool:
+        """Whether ``path`` has this size and time of change (its content is not read)."""
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        return (status.st_size, status.st_mtime_ns) == (self.size, self.modified_ns)
+
 
 def _check_options(options: ExportOptions) -> None:
     if options.tax_mode not in TAX_MODES:
@@ -350,6 +362,102 @@ def _resolve_chart(
         return None
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A workbook opened for an export: its fingerprint, its copier, its reading begun."""
+
+    fingerprint: Fingerprint
+    copy: MarkedCopy | None
+    book: Book
+
+    def close(self) -> None:
+        """Let go of the workbook: its reader thread ends, its copier's process too."""
+        try:
+            self.book.close()
+        finally:
+            if self.copy is not None:
+                self.copy.discard()
+
+
+def _open_workbook(workbook: Path, *, copied: bool) -> Opened:
+    """Take the fingerprint of ``workbook``, then begin reading its sheets in the background.
+
+    The fingerprint is taken before the workbook is read: any change after it is detected
+    before the marked workbook replaces it. With ``copied``, a large workbook's marked copy is
+    written by a process forked now, while this one is small and has no thread; it is told the
+    marks once they are known.
+    """
+    fingerprint = Fingerprint.of(workbook)
+    copy = None
+    if copied and MarkedCopy.written_apart(workbook):
+        copy = MarkedCopy(workbook, apart=True)
+    try:
+        book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
+    except BaseException:
+        if copy is not None:
+            copy.discard()
+        raise
+    return Opened(fingerprint, copy, book)
+
+
+class HeadStart:
+    """An export's workbook whose reading began as soon as the command line named it.
+
+    Typer converts and checks a command's options after parsing its command line, and takes
+    some 0.1 s for it (it imports pydantic); meanwhile the workbook is opened as the export
+    opens it first (``_open_workbook``), and its sheets are parsed in the background. Nothing
+    else is done ahead: the options, the lock and every check come in their order. The export
+    of that workbook takes it (``take``); anything else closes it.
+    """
+
+    def __init__(self, workbook: Path, opened: Opened, *, copied: bool) -> None:
+        self.workbook = workbook
+        self.copied = copied
+        self._opened: Opened | None = opened
+
+    @classmethod
+    def begin(cls, workbook: Path, *, copied: bool) -> HeadStart | None:
+        """Begin reading the workbook ``export_workbook`` will read; None if it is not worth it.
+
+        A CSV file is read at once anyway, and a workbook larger than ``HEAD_START_UP_TO``
+        gains little. A workbook that cannot be read is left to the export, which says why
+        in its order (after the options are checked).
+        """
+        try:
+            workbook = real_file(workbook)
+            if is_csv(workbook) or workbook.stat().st_size > HEAD_START_UP_TO:
+                return None
+            check_book_path(workbook, writable=True)
+            return cls(workbook, _open_workbook(workbook, copied=copied), copied=copied)
+        except (OSError, UserError):
+            return None
+
+    def take(self, workbook: Path, *, copied: bool) -> Opened | None:
+        """Hand over the opened workbook to the export of ``workbook``, or close it.
+
+        It is handed over when it was opened the way the export opens it, and the file's size
+        and time of change are still those of its fingerprint (else another export may have
+        marked it since: it is read again, under the export's lock).
+        """
+        opened, self._opened = self._opened, None
+        if opened is None:
+            return None
+        if (
+            workbook == self.workbook
+            and copied == self.copied
+            and opened.fingerprint.stated_alike(workbook)
+        ):
+            return opened
+        opened.close()
+        return None
+
+    def close(self) -> None:
+        """Let go of the workbook if it was not taken; again, do nothing."""
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
+
+
 def plan_export(
     workbook: Path,
     options: ExportOptions,
@@ -358,12 +466,14 @@ def plan_export(
     with_output: bool = True,
     repair: bool = False,
     progress: Progress = UNREPORTED,
+    head_start: HeadStart | None = None,
 ) -> tuple[Plan, Fingerprint]:
     """Read and check everything an export needs; raise ``ProblemsFound`` if anything is wrong.
 
     ``with_output=False`` plans without choosing the IIF file (for ``check``). ``repair``
     completes what an interrupted export left (``files.finish_interrupted``); it is set only
-    while the export holds the workbook's lock.
+    while the export holds the workbook's lock. The workbook's reading may have begun
+    already (``head_start``).
     """
     _check_options(options)
     progress.stage(f"Reading {workbook.name}")
@@ -387,17 +497,11 @@ def plan_export(
         fingerprint = Fingerprint.of_optional(ledger.path)
     else:
         check_book_path(workbook, writable=True)
-        fingerprint = Fingerprint.of(workbook)
-        if with_output and not options.dry_run and MarkedCopy.written_apart(workbook):
-            # A large workbook's copy is written by a process forked now, while this one is
-            # small; it is told the marks once they are known.
-            copy = MarkedCopy(workbook, apart=True)
-        try:
-            book = open_book(workbook, writable=True, sheets=SHEETS_READ, continued=(ITEMS.name,))
-        except BaseException:
-            if copy is not None:
-                copy.discard()
-            raise
+        copied = with_output and not options.dry_run
+        opened = head_start.take(workbook, copied=copied) if head_start is not None else None
+        if opened is None:
+            opened = _open_workbook(workbook, copied=copied)
+        fingerprint, copy, book = opened.fingerprint, opened.copy, opened.book
     accounts_book: Sheets = book
     try:
         problems: list[Problem] = []
@@ -709,27 +813,40 @@ def _notes(chart: Chart | None, options: ExportOptions) -> tuple[str, ...]:
 
 
 def export_workbook(
-    workbook: Path, options: ExportOptions, now: dt.datetime, progress: Progress = UNREPORTED
+    workbook: Path,
+    options: ExportOptions,
+    now: dt.datetime,
+    progress: Progress = UNREPORTED,
+    head_start: HeadStart | None = None,
 ) -> ExportResult:
     """Export the completed, not yet exported orders of ``workbook`` to one IIF file.
 
     ``now`` is the local time of the run: it names the batch and dates the Exported cells.
     Raises ``ProblemsFound`` when the data has problems, ``FileProblem`` when a file cannot be
-    read or written; in both cases nothing was changed.
+    read or written; in both cases nothing was changed. The workbook's reading may have begun
+    already (``head_start``, closed here if it is not taken).
     """
     workbook = real_file(workbook)
-    with _cycle_collector_paused():
-        if options.dry_run:
-            plan, fingerprint = plan_export(workbook, options, now, progress=progress)
-            return _write(plan, fingerprint, progress)
-        target = marked_file(workbook)
-        if target == workbook:
-            check_book_path(workbook, writable=True)
-        refuse_if_in_use(target)
-        with export_lock(target, now) as lock_notes:
-            plan, fingerprint = plan_export(workbook, options, now, repair=True, progress=progress)
-            result = _write(plan, fingerprint, progress)
-        return replace(result, notes=(*lock_notes, *result.notes))
+    try:
+        with _cycle_collector_paused():
+            if options.dry_run:
+                plan, fingerprint = plan_export(
+                    workbook, options, now, progress=progress, head_start=head_start
+                )
+                return _write(plan, fingerprint, progress)
+            target = marked_file(workbook)
+            if target == workbook:
+                check_book_path(workbook, writable=True)
+            refuse_if_in_use(target)
+            with export_lock(target, now) as lock_notes:
+                plan, fingerprint = plan_export(
+                    workbook, options, now, repair=True, progress=progress, head_start=head_start
+                )
+                result = _write(plan, fingerprint, progress)
+            return replace(result, notes=(*lock_notes, *result.notes))
+    finally:
+        if head_start is not None:
+            head_start.close()
 
 
 def check_workbook(

@@ -37,8 +37,9 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
     from typer._click import Context as ClickContext
 
-    from ccp_xlsx2iif.export import ExportOptions, HeadStart, Progress
+    from ccp_xlsx2iif.export import ExportOptions, Progress
     from ccp_xlsx2iif.marking import MarkPlan
+    from ccp_xlsx2iif.opening import HeadStart
     from ccp_xlsx2iif.report import Summary
 
 app = typer.Typer(
@@ -456,7 +457,7 @@ def _head_start(command: TyperCommand, ctx: ClickContext, args: list[str]) -> He
     workbook = given.get("workbook")
     if not isinstance(workbook, str) or given.get("help"):
         return None
-    from ccp_xlsx2iif.export import HeadStart
+    from ccp_xlsx2iif.opening import HeadStart
 
     return HeadStart.begin(Path(workbook), copied=not given.get("dry_run"))
 

@@ -34,7 +34,6 @@ from ccp_xlsx2iif.csvfiles import (
     ledger_path,
     write_ledger,
 )
-from ccp_xlsx2iif.export import Fingerprint
 from ccp_xlsx2iif.files import (
     StagedFile,
     batch_in_mark,
@@ -46,6 +45,7 @@ from ccp_xlsx2iif.files import (
 from ccp_xlsx2iif.iif import US_DATE_FORMAT, day_first
 from ccp_xlsx2iif.lock import export_lock, refuse_if_in_use
 from ccp_xlsx2iif.mapping import mapped_table
+from ccp_xlsx2iif.opening import Fingerprint
 from ccp_xlsx2iif.problems import FileProblem, Problem, ProblemsFound, UsageProblem
 from ccp_xlsx2iif.reading import choose_layout
 from ccp_xlsx2iif.report import first_of

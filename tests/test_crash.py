@@ -32,6 +32,7 @@ from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
 import ccp_xlsx2iif.files as files_module
+import ccp_xlsx2iif.opening as opening_module
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.files import StagedFile, batch_in_mark
 from ccp_xlsx2iif.lock import export_lock, lock_path
@@ -190,7 +191,7 @@ def test_killed_exports_leave_a_state_the_next_run_completes(
     With ``process``, the IIF file is also tallied by a process of its own.
     """
     large = 0 if writer == "process" else 1 << 40
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", large)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", large)
     monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", large)
     book = big_book()
     order_ids = [str(row["Order ID"]) for row in book.orders]
@@ -316,7 +317,7 @@ def test_a_full_disk_leaves_everything_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, room: int, writer: str
 ) -> None:
     large = 0 if writer == "process" else 1 << 40
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", large)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", large)
     monkeypatch.setattr(export_module, "TALLY_PROCESS_FROM", large)
     path = big_book(20).save(tmp_path / "orders.xlsx")
     before = path.read_bytes()

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 import ccp_xlsx2iif.export as export_module
+import ccp_xlsx2iif.opening as opening_module
 import ccp_xlsx2iif.render as render_module
 import ccp_xlsx2iif.workbook as workbook_module
 from ccp_xlsx2iif import iif
@@ -587,15 +588,15 @@ def test_a_copy_started_before_the_checks_is_discarded_when_they_find_a_problem(
 ) -> None:
     # A large workbook's marked copy is written by its process while the item lines are read
     # and the orders checked.
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     started: list[str] = []
-    start = export_module.MarkedCopy.give
+    start = opening_module.MarkedCopy.give
 
-    def counted(copy: export_module.MarkedCopy, target: export_module.MarkTarget) -> None:
+    def counted(copy: opening_module.MarkedCopy, target: opening_module.MarkTarget) -> None:
         started.append(target.path.name)
         start(copy, target)
 
-    monkeypatch.setattr(export_module.MarkedCopy, "give", counted)
+    monkeypatch.setattr(opening_module.MarkedCopy, "give", counted)
     book = OrderBook()
     getattr(book, sheet)[row][header] = value
     path = book.save(tmp_path / "orders.xlsx")
@@ -631,7 +632,7 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
     Forked once the orders are read, it would share them: each page of them the export
     touches next would be copied, the memory of the two processes growing by half again.
     """
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     events: list[str] = []
     children: list[int] = []
     fork, give, open_book = Beside._fork, Beside.give, workbook_module.open_book
@@ -656,7 +657,7 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
 
     monkeypatch.setattr(Beside, "_fork", forking)
     monkeypatch.setattr(Beside, "give", giving)
-    monkeypatch.setattr(export_module, "open_book", opening)
+    monkeypatch.setattr(opening_module, "open_book", opening)
     monkeypatch.setattr(Orders, "attach_lines", reading_lines)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     assert len(export_workbook(path, ExportOptions(), NOW).orders) == 2

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import ccp_xlsx2iif.export as export_module
+import ccp_xlsx2iif.opening as opening_module
 from ccp_xlsx2iif import cli
 from ccp_xlsx2iif.beside import FORKS, Beside
-from ccp_xlsx2iif.export import ExportOptions, HeadStart, export_workbook
+from ccp_xlsx2iif.export import ExportOptions, export_workbook
+from ccp_xlsx2iif.opening import HeadStart
 from tests.command import run
 from tests.conftest import BATCH, NOW
 from tests.iif_reader import read_iif
@@ -35,10 +36,10 @@ class Recorder:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.events: list[str] = []
         self.children: list[int] = []
-        open_workbook, take, options = export_module._open_workbook, HeadStart.take, cli._options
+        open_workbook, take, options = opening_module.open_workbook, HeadStart.take, cli._options
         fork = Beside._fork
 
-        def opening(workbook: Path, *, copied: bool) -> export_module.Opened:
+        def opening(workbook: Path, *, copied: bool) -> opening_module.Opened:
             self.events.append(f"open {workbook.name}")
             return open_workbook(workbook, copied=copied)
 
@@ -56,7 +57,7 @@ class Recorder:
             self.events.append(f"fork: {beside._doing}")
             self.children.append(beside._pid)
 
-        monkeypatch.setattr(export_module, "_open_workbook", opening)
+        monkeypatch.setattr(opening_module, "open_workbook", opening)
         monkeypatch.setattr(HeadStart, "take", taking)
         monkeypatch.setattr(cli, "_options", converted)
         monkeypatch.setattr(Beside, "_fork", forking)
@@ -77,7 +78,7 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Opened once: the copier forked and the sheets read before the options are converted."""
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     recorder = Recorder(monkeypatch)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     code, out, err = run("export", str(path), "--quiet")
@@ -94,7 +95,7 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
 
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
 def test_a_dry_run_forks_no_copier_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     recorder = Recorder(monkeypatch)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
@@ -128,7 +129,7 @@ def test_an_export_refused_after_the_head_start_leaves_nothing_behind(
     read: list[str],
 ) -> None:
     """The workbook was opened and its copier forked: both are let go of, nothing is written."""
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     monkeypatch.chdir(tmp_path)
     recorder = Recorder(monkeypatch)
     path = OrderBook().save(tmp_path / "orders.xlsx")
@@ -176,7 +177,7 @@ def test_what_is_not_worth_a_head_start_is_left_to_the_export(
     assert HeadStart.begin(csv_file, copied=True) is None
     assert HeadStart.begin(tmp_path / "missing.xlsx", copied=True) is None
     assert HeadStart.begin(damaged, copied=True) is None
-    monkeypatch.setattr(export_module, "HEAD_START_UP_TO", path.stat().st_size - 1)
+    monkeypatch.setattr(opening_module, "HEAD_START_UP_TO", path.stat().st_size - 1)
     assert HeadStart.begin(path, copied=True) is None
     assert recorder.events == ["open damaged.xlsx"]
     # The export says what is wrong with the damaged workbook, as it would have.

@@ -264,9 +264,9 @@ def test_a_large_workbook_is_marked_by_a_process_beside_the_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where the system forks, a large workbook's marked copy is written by a child process."""
-    import ccp_xlsx2iif.export as export_module
+    import ccp_xlsx2iif.opening as opening_module
 
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     path = tmp_path / "orders.xlsx"
     build_rich_workbook(path, with_exported_column=True)
     before = calamine_grid(path, "Orders")
@@ -281,9 +281,9 @@ def test_a_large_workbook_is_marked_by_a_process_beside_the_export(
 def test_a_formula_in_an_exported_cell_is_refused_by_the_process_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ccp_xlsx2iif.export as export_module
+    import ccp_xlsx2iif.opening as opening_module
 
-    monkeypatch.setattr(export_module, "PARALLEL_PROCESS_FROM", 0)
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     path = tmp_path / "orders.xlsx"
     build_rich_workbook(path, with_exported_column=True)
     xml = sheet_xml(path, 1)

@@ -429,7 +429,7 @@ class ReadsAhead(TyperCommand):
     """The export command: its workbook begins to be read once its command line is parsed.
 
     Typer converts and checks the options after parsing the command line, which takes it
-    some 0.1 s; the workbook's sheets are parsed meanwhile (``export.HeadStart``). Asked for
+    some 0.1 s; the workbook's sheets are parsed meanwhile (``opening.HeadStart``). Asked for
     help, or given a command line that does not parse, it reads nothing ahead.
     """
 

@@ -188,7 +188,7 @@ class HeadStart:
 
     Typer converts and checks a command's options after parsing its command line, and takes
     some 0.1 s for it (it imports pydantic); meanwhile the workbook is opened as the export
-    opens it first (``_open_workbook``), and its sheets are parsed in the background. Nothing
+    opens it first (``open_workbook``), and its sheets are parsed in the background. Nothing
     else is done ahead: the options, the lock and every check come in their order. The export
     of that workbook takes it (``take``); anything else closes it.
     """

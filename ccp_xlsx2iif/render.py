@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from jinja2.compiler import CodeGenerator
 
 BATCH_TEMPLATE = "batch.iif.j2"
-PIECES_PER_CHUNK = 20_000
+# The rows (or pieces of rows) joined into one chunk of the rendered IIF text.
+PIECES_PER_CHUNK = 2_000
 TEMPLATE_HINT = "Check the templates given with --templates against the shipped ones."
 TEMPLATE_NAMES = (
     "batch.iif.j2",
@@ -308,10 +309,11 @@ def render_batch(
     book_as: str = "invoice",
     default_class: str = "",
 ) -> Iterator[str]:
-    """Yield the IIF text of a batch in large chunks: the declared lists, then order after order.
+    """Yield the IIF text of a batch in chunks: the declared lists, then order after order.
 
-    The compiled template yields every field and tab on its own; joining them in C, many
-    thousands at a time, spares a Python step per piece.
+    The compiled template yields a row (or a piece of one) at a time; joining them in C, a
+    couple of thousand at a time, spares a Python step per piece. A chunk is some 170 KB:
+    the tally of the last one, which ends the export, waits for no more than that.
     """
     with _template_errors():
         template = environment.get_template(BATCH_TEMPLATE)

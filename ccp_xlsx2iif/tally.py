@@ -13,6 +13,7 @@ module imports nothing but the standard library.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import re
 import subprocess
@@ -23,12 +24,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 _CENT = Decimal("0.01")
+# The most the tally's process takes in at once: what the pipe holds, up to this.
 READ_SIZE = 1 << 20
-# Chunks of rendered IIF waiting for the pipe to the tally's process (each some MB).
+# Chunks of rendered IIF waiting for the pipe to the tally's process (each some 170 KB).
 CHUNKS_QUEUED = 4
 # What the tally's process writes before its sums (anything Python itself said comes first).
 SUMS_FOLLOW = b"\0sums\n"
@@ -240,6 +243,7 @@ class TallyProcess:
         self._answer: bytes | None = None
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=CHUNKS_QUEUED)
         self._broken: OSError | None = None
+        self._data_ended = False  # the sender was told that no chunk follows
         self._sender = threading.Thread(target=self._send, name="tally-sender", daemon=True)
         self._sender.start()
 
@@ -264,7 +268,7 @@ class TallyProcess:
                 raise RuntimeError("the process tallying the IIF file stopped early")
             self._chunks.put(chunk)
             yield chunk
-        self._end_of_data()
+        self._no_more_data()
 
     def totals(self) -> list[AccountTotal]:
         """Wait for the process's sums; return the debit and credit of each account."""
@@ -278,10 +282,19 @@ class TallyProcess:
             cents[account] = [int(debit), int(credit)]
         return _totals(cents)
 
+    def _no_more_data(self) -> None:
+        """Tell the sender that no chunk follows: it writes what is queued, then closes the pipe.
+
+        The caller goes on (flushing the IIF file to disk) while the last chunks are written.
+        """
+        if not self._data_ended:
+            self._data_ended = True
+            self._chunks.put(None)
+
     def _end_of_data(self) -> None:
         """Have the sender write what is queued, close the pipe and end."""
         if self._sender.is_alive():
-            self._chunks.put(None)
+            self._no_more_data()
             self._sender.join()
 
     def _wait(self) -> bytes:
@@ -365,10 +378,14 @@ def _totals(cents: dict[bytes, list[int]]) -> list[AccountTotal]:
     ]
 
 
-def _tally_piped(source: BinaryIO, out: BinaryIO, *, check_rows: bool = False) -> None:
-    """Tally the IIF bytes of ``source``; write each account's cents to ``out``."""
+def _tally_piped(source: int, out: BinaryIO, *, check_rows: bool = False) -> None:
+    """Tally the IIF bytes of the pipe whose descriptor is ``source``; write the cents to ``out``.
+
+    Each read takes what the pipe holds, without waiting for more: the last bytes of the
+    batch are tallied as soon as they arrive, not once a full read's worth has come.
+    """
     tally = Tally(check_rows=check_rows)
-    for _ in tally.feed(iter(lambda: source.read(READ_SIZE), b"")):
+    for _ in tally.feed(iter(partial(os.read, source, READ_SIZE), b"")):
         pass
     out.write(SUMS_FOLLOW)
     for account, (debit, credit) in tally.sums().items():
@@ -377,7 +394,11 @@ def _tally_piped(source: BinaryIO, out: BinaryIO, *, check_rows: bool = False) -
 
 if __name__ == "__main__":
     try:
-        _tally_piped(sys.stdin.buffer, sys.stdout.buffer, check_rows="--check-rows" in sys.argv)
+        _tally_piped(sys.stdin.fileno(), sys.stdout.buffer, check_rows="--check-rows" in sys.argv)
+        sys.stdout.buffer.flush()
+        # The sums are the whole answer: the export waits for this process's end, which
+        # Python's tidying away of the interpreter would only delay.
+        os._exit(0)
     except NotAnAmount as error:
         sys.stderr.write(str(error))
         sys.exit(_NOT_AN_AMOUNT)

@@ -18,7 +18,6 @@ from typing import BinaryIO
 
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.contract import ACCOUNTS, ITEMS, ORDERS
-from ccp_xlsx2iif.csvfiles import is_csv
 from ccp_xlsx2iif.files import StagedFile, real_file, temporary_workbook_path, writing_to
 from ccp_xlsx2iif.problems import UserError
 from ccp_xlsx2iif.settings import SETTINGS_SHEET
@@ -202,15 +201,15 @@ class HeadStart:
     def begin(cls, workbook: Path, *, copied: bool) -> HeadStart | None:
         """Begin reading the workbook ``export_workbook`` will read; None if it is not worth it.
 
-        A CSV file is read at once anyway, and a workbook larger than ``HEAD_START_UP_TO``
-        gains little. A workbook that cannot be read is left to the export, which says why
-        in its order (after the options are checked).
+        Only an .xlsx or .xlsm file is read ahead (a CSV file is read at once anyway), up to
+        ``HEAD_START_UP_TO``: a larger one gains little. A file that cannot be read is left
+        to the export, which says why in its order (after the options are checked).
         """
         try:
             workbook = real_file(workbook)
-            if is_csv(workbook) or workbook.stat().st_size > HEAD_START_UP_TO:
-                return None
             check_book_path(workbook, writable=True)
+            if workbook.stat().st_size > HEAD_START_UP_TO:
+                return None
             return cls(workbook, open_workbook(workbook, copied=copied), copied=copied)
         except (OSError, UserError):
             return None

@@ -31,7 +31,7 @@ from typing import BinaryIO
 _CENT = Decimal("0.01")
 # The most the tally's process takes in at once: what the pipe holds, up to this.
 READ_SIZE = 1 << 20
-# Chunks of rendered IIF waiting for the pipe to the tally's process (each some 170 KB).
+# Chunks of rendered IIF waiting for the pipe to the tally's process (each some 430 KB).
 CHUNKS_QUEUED = 4
 # What the tally's process writes before its sums (anything Python itself said comes first).
 SUMS_FOLLOW = b"\0sums\n"

@@ -42,6 +42,10 @@ class IifFile:
     lists: dict[str, list[dict[str, str]]]
     transactions: list[Transaction]
 
+    def invoice_numbers(self) -> list[str]:
+        """Return the DOCNUM of each invoice, in order (the Order IDs of an export's batch)."""
+        return [t.trns["DOCNUM"] for t in self.transactions if t.trns["TRNSTYPE"] == "INVOICE"]
+
 
 def read_iif(data: bytes) -> IifFile:
     """Parse IIF bytes, asserting the format rules on the way."""

@@ -60,10 +60,6 @@ def marks(path: Path) -> list[str]:
     return [str(row[column]) for row in rows[1:]]
 
 
-def invoices(iif: bytes) -> list[str]:
-    return [t.trns["DOCNUM"] for t in read_iif(iif).transactions if t.trns["TRNSTYPE"] == "INVOICE"]
-
-
 class KillPoints:
     """In a forked child: count file operations by kind, and SIGKILL the process at one."""
 
@@ -165,7 +161,9 @@ def assert_recovered(folder: Path, order_ids: list[str]) -> None:
     workbook = folder / "orders.xlsx"
     result = export_workbook(workbook, ExportOptions(), NOW + dt.timedelta(minutes=1))
     exported = [
-        docnum for path in folder.glob("orders-*.iif") for docnum in invoices(path.read_bytes())
+        docnum
+        for path in folder.glob("orders-*.iif")
+        for docnum in read_iif(path.read_bytes()).invoice_numbers()
     ]
     assert sorted(exported) == sorted(order_ids), "an order is missing or exported twice"
     for mark in marks(workbook):
@@ -485,7 +483,7 @@ def test_an_iif_file_that_cannot_be_moved_is_put_in_place_by_the_next_run(
         "An earlier export was interrupted after marking its orders; its complete IIF file is "
         f"now in place: import {tmp_path / BATCH} in QuickBooks if you have not yet."
     )
-    assert invoices((tmp_path / BATCH).read_bytes()) == ["1001", "1002"]
+    assert read_iif((tmp_path / BATCH).read_bytes()).invoice_numbers() == ["1001", "1002"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [BATCH, "orders.xlsx"]
 
 

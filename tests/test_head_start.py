@@ -24,12 +24,6 @@ from tests.workbooks import OrderBook
 pytestmark = pytest.mark.usefixtures("cli_clock")
 
 
-def invoices(iif_file: Path) -> list[str]:
-    """Return the Order IDs of the invoices of an IIF file."""
-    transactions = read_iif(iif_file.read_bytes()).transactions
-    return [t.trns["DOCNUM"] for t in transactions if t.trns["TRNSTYPE"] == "INVOICE"]
-
-
 class Recorder:
     """Records, in order, the steps of an export that the tests look at."""
 
@@ -89,7 +83,7 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
         "options",
         "taken",
     ]
-    assert invoices(tmp_path / BATCH) == ["1001", "1002"]
+    assert read_iif((tmp_path / BATCH).read_bytes()).invoice_numbers() == ["1001", "1002"]
     assert recorder.all_ended()
 
 
@@ -160,7 +154,7 @@ def test_a_workbook_changed_after_its_head_start_is_read_again(
     os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
     result = export_workbook(path, ExportOptions(), NOW, head_start=head_start)
     assert [order.order_id for order in result.orders] == ["1001"]
-    assert invoices(tmp_path / BATCH) == ["1001"]
+    assert read_iif((tmp_path / BATCH).read_bytes()).invoice_numbers() == ["1001"]
     assert recorder.events == ["open orders.xlsx", "not taken", "open orders.xlsx"]
 
 

@@ -1,5 +1,5 @@
 """``python -m ccp_xlsx2iif``: the same command line as ``ccp-xlsx2iif``."""
 
-from ccp_xlsx2iif.cli import main
+from ccp_xlsx2iif.launch import main
 
 main()

@@ -426,16 +426,20 @@ HEAD_START = "ccp_xlsx2iif.head_start"
 
 
 class ReadsAhead(TyperCommand):
-    """The export command: its workbook begins to be read once its command line is parsed.
+    """The export command: its workbook is being read before its options are converted.
 
     Typer converts and checks the options after parsing the command line, which takes it
-    some 0.1 s; the workbook's sheets are parsed meanwhile (``opening.HeadStart``). Asked for
-    help, or given a command line that does not parse, it reads nothing ahead.
+    some 0.1 s; the workbook's sheets are parsed meanwhile (``opening.HeadStart``). The
+    program began reading it as it started (launch.py, ``main``); else it begins once the
+    command line is parsed. Asked for help, or given a command line that does not parse, it
+    reads nothing ahead.
     """
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         """Parse the command line as Typer does, having begun to read its workbook."""
-        head_start = None if ctx.resilient_parsing else _head_start(self, ctx, args)
+        head_start = _begun_ahead()
+        if head_start is None and not ctx.resilient_parsing:
+            head_start = _head_start(self, ctx, args)
         if head_start is None:
             return super().parse_args(ctx, args)
         try:
@@ -446,6 +450,13 @@ class ReadsAhead(TyperCommand):
         ctx.meta[HEAD_START] = head_start
         ctx.call_on_close(head_start.close)  # if the command did not take it
         return rest
+
+
+def _begun_ahead() -> HeadStart | None:
+    """Take the head start the program began before this module was imported (``main``)."""
+    global _begun
+    head_start, _begun = _begun, None
+    return head_start
 
 
 def _head_start(command: TyperCommand, ctx: ClickContext, args: list[str]) -> HeadStart | None:
@@ -835,15 +846,27 @@ def _keep(made: object) -> None:
         _kept.append(made)
 
 
-def main() -> None:
-    """Run the command line."""
-    global _kept
+# The head start of the export's workbook, begun before this module was imported (``main``),
+# until the export command takes it.
+_begun: HeadStart | None = None
+
+
+def main(head_start: HeadStart | None = None) -> None:
+    """Run the command line; ``head_start``: its export's workbook, opened already (launch.py)."""
+    global _kept, _begun
     _output_never_fails()
     _kept = []
+    _begun = head_start
+    code: object = None
     try:
         app()
     except SystemExit as exit_:
-        _end(exit_.code)
+        code = exit_.code
+    finally:
+        left = _begun_ahead()  # its command line did not reach the export's parsing
+        if left is not None:
+            left.close()
+    _end(code)
 
 
 def _end(code: object) -> NoReturn:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import ccp_xlsx2iif.opening as opening_module
-from ccp_xlsx2iif import cli
+from ccp_xlsx2iif import cli, launch
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.opening import HeadStart
@@ -67,15 +67,31 @@ class Recorder:
         return True
 
 
+# Where the head start begins: as the command line is parsed (``cli.ReadsAhead``, which the
+# tests' runner calls), or as the program starts, before the commands are imported (launch.py).
+BEGUN = ["by the command line", "by the program"]
+
+
+def run_export(
+    begun: str, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, list[str], list[str]]:
+    """Run ``ccp-xlsx2iif export ARGS``, its head start begun as ``begun`` says."""
+    if begun == "by the program":
+        monkeypatch.setattr(cli, "_begun", launch.begin(["export", *args]))
+        assert cli._begun is not None
+    return run("export", *args)
+
+
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
+@pytest.mark.parametrize("begun", BEGUN)
 def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begun: str
 ) -> None:
     """Opened once: the copier forked and the sheets read before the options are converted."""
     monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     recorder = Recorder(monkeypatch)
     path = OrderBook().save(tmp_path / "orders.xlsx")
-    code, out, err = run("export", str(path), "--quiet")
+    code, out, err = run_export(begun, monkeypatch, str(path), "--quiet")
     assert (code, out, err) == (0, [], [])
     assert recorder.events == [
         "open orders.xlsx",
@@ -88,12 +104,15 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
 
 
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
-def test_a_dry_run_forks_no_copier_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("begun", BEGUN)
+def test_a_dry_run_forks_no_copier_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begun: str
+) -> None:
     monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     recorder = Recorder(monkeypatch)
     path = OrderBook().save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
-    assert run("export", str(path), "--dry-run", "--quiet") == (0, [], [])
+    assert run_export(begun, monkeypatch, str(path), "--dry-run", "--quiet") == (0, [], [])
     assert recorder.events == ["open orders.xlsx", "options", "taken"]
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.xlsx"]
@@ -115,12 +134,14 @@ TAX_MODE_REFUSED = (
         (["-o", "batch.txt"], "batch.txt: the output file's name must end in .iif", ["options"]),
     ],
 )
+@pytest.mark.parametrize("begun", BEGUN)
 def test_an_export_refused_after_the_head_start_leaves_nothing_behind(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     options: list[str],
     refusal: str,
     read: list[str],
+    begun: str,
 ) -> None:
     """The workbook was opened and its copier forked: both are let go of, nothing is written."""
     monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
@@ -129,7 +150,7 @@ def test_an_export_refused_after_the_head_start_leaves_nothing_behind(
     path = OrderBook().save(tmp_path / "orders.xlsx")
     before = path.read_bytes()
     threads = threading.active_count()
-    code, out, err = run("export", "orders.xlsx", *options)
+    code, out, err = run_export(begun, monkeypatch, "orders.xlsx", *options)
     assert (code, out, err[-1]) == (2, [], refusal)
     assert recorder.events == ["open orders.xlsx", "fork: writing the marked workbook", *read]
     assert recorder.all_ended()
@@ -188,18 +209,21 @@ def test_help_opens_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert recorder.events == []
 
 
-def test_the_reader_is_imported_before_typer_converts_the_options(tmp_path: Path) -> None:
-    """In a real run, python-calamine (the head start) comes before pydantic (Typer's options).
+def test_the_program_imports_the_reader_before_typer(tmp_path: Path) -> None:
+    """In a real run, python-calamine (the head start) comes before Typer (launch.py).
 
-    It comes before the rest of the export as well (the CSV reader, the columns' mapping, the
-    templates' engine), which is imported while the sheets are parsed.
+    It comes before the rest of the export as well (pydantic for Typer's options, the CSV
+    reader, the columns' mapping, the templates' engine), which is imported while the sheets
+    are parsed.
     """
-    path = OrderBook().save(tmp_path / "orders.xlsx")
+    OrderBook().save(tmp_path / "orders.xlsx")
+    program = [sys.executable, "-X", "importtime", "-m", "ccp_xlsx2iif"]
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "ccp_xlsx2iif", "export", str(path)],
+        [*program, "export", "orders.xlsx", "-o", "batch.iif", "--quiet"],
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stderr
     imported = [
@@ -207,6 +231,14 @@ def test_the_reader_is_imported_before_typer_converts_the_options(tmp_path: Path
         for line in completed.stderr.splitlines()
         if line.startswith("import time:")
     ]
-    later = ("pydantic", "ccp_xlsx2iif.csvfiles", "ccp_xlsx2iif.mapping", "ccp_xlsx2iif.export")
+    later = (
+        "typer",
+        "pydantic",
+        "ccp_xlsx2iif.csvfiles",
+        "ccp_xlsx2iif.mapping",
+        "ccp_xlsx2iif.export",
+    )
     reader = imported.index("python_calamine")
     assert {name: reader < imported.index(name) for name in later} == dict.fromkeys(later, True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.iif", "orders.xlsx"]
+    assert read_iif((tmp_path / "batch.iif").read_bytes()).invoice_numbers() == ["1001", "1002"]

@@ -326,6 +326,14 @@ def work_baseline(path: str) -> None:
 
 def work_export(path: str) -> None:
     sys.argv = ["ccp-xlsx2iif", "export", path, "-o", path + ".iif"]
+    # As the program starts (launch.main), the workbook is opened before the commands load;
+    # a version of the tool without that starts with its command line.
+    try:
+        from ccp_xlsx2iif.launch import begin
+    except ImportError:
+        head_start = None
+    else:
+        head_start = begin(sys.argv[1:])
     from ccp_xlsx2iif import cli
 
     cli._now = lambda: dt.datetime.fromisoformat(NOW)
@@ -339,7 +347,7 @@ def work_export(path: str) -> None:
 
     os._exit = told_then_ended  # type: ignore[assignment]
     try:
-        cli.main()
+        cli.main() if head_start is None else cli.main(head_start)
     except SystemExit as exit_:  # a version of the tool that ends the usual way
         if exit_.code:
             raise

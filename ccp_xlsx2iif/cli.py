@@ -461,16 +461,32 @@ def _begun_ahead() -> HeadStart | None:
 
 def _head_start(command: TyperCommand, ctx: ClickContext, args: list[str]) -> HeadStart | None:
     """Begin reading the workbook the command line names, as parsed by the command's parser."""
-    try:
-        given, _, _ = command.make_parser(ctx).parse_args(args=list(args))
-    except typer.TyperException:  # said by the command's own parsing, which follows
+    named = export_workbook_parsed(command, ctx, args)
+    if named is None:
         return None
-    workbook = given.get("workbook")
-    if not isinstance(workbook, str) or given.get("help"):
-        return None
+    workbook, dry_run = named
     from ccp_xlsx2iif.opening import HeadStart
 
-    return HeadStart.begin(Path(workbook), copied=not given.get("dry_run"))
+    return HeadStart.begin(Path(workbook), copied=not dry_run)
+
+
+def export_workbook_parsed(
+    command: TyperCommand, ctx: ClickContext, args: list[str]
+) -> tuple[str, bool] | None:
+    """Return the workbook the export's arguments name, and whether it is a dry run.
+
+    They are read by the command's own parser (``launch.export_workbook`` reads them without
+    Typer). ``None`` when the parser refuses them, or help is asked for, or more than a
+    workbook is given: the command's parsing, which follows, says what is wrong.
+    """
+    try:
+        given, extra, _ = command.make_parser(ctx).parse_args(args=list(args))
+    except typer.TyperException:
+        return None
+    workbook = given.get("workbook")
+    if not isinstance(workbook, str) or extra or given.get("help"):
+        return None
+    return workbook, bool(given.get("dry_run"))
 
 
 @app.command(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from typer._click import Context
 
 from ccp_xlsx2iif import __version__, cli
+from ccp_xlsx2iif.cli import export_workbook_parsed
 from ccp_xlsx2iif.launch import FLAGS, VALUE_OPTIONS, export_workbook
 from tests.workbooks import OrderBook
 
@@ -21,18 +22,8 @@ EXPORT = typer.main.get_command(cli.app).commands["export"]  # type: ignore[attr
 
 
 def typer_reads(args: list[str]) -> tuple[str, bool] | None:
-    """Return what Typer's parser makes of an export's arguments: its workbook, --dry-run.
-
-    ``None`` when it refuses them, or is asked for help, or is given more than a workbook.
-    """
-    context = Context(EXPORT, info_name="export")
-    try:
-        values, extra, _ = EXPORT.make_parser(context).parse_args(args=list(args))
-    except typer.TyperException:
-        return None
-    if extra or values.get("help") or values.get("workbook") is None:  # Typer refuses no workbook
-        return None
-    return values["workbook"], bool(values.get("dry_run"))
+    """Return what the export command's own parser reads in ``args`` (``cli.ReadsAhead``)."""
+    return export_workbook_parsed(EXPORT, Context(EXPORT, info_name="export"), args)
 
 
 def test_the_options_are_the_export_commands_own() -> None:

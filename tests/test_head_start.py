@@ -67,6 +67,16 @@ class Recorder:
         return True
 
 
+@pytest.fixture
+def copied_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Recorder, Path]:
+    """Return the recorder of the export's steps, and a small workbook orders.xlsx.
+
+    Its marked copy is written by a process of its own, forked as it is opened.
+    """
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
+    return Recorder(monkeypatch), OrderBook().save(tmp_path / "orders.xlsx")
+
+
 # Where the head start begins: as the command line is parsed (``cli.ReadsAhead``, which the
 # tests' runner calls), or as the program starts, before the commands are imported (launch.py).
 BEGUN = ["by the command line", "by the program"]
@@ -85,12 +95,13 @@ def run_export(
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
 @pytest.mark.parametrize("begun", BEGUN)
 def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begun: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    copied_apart: tuple[Recorder, Path],
+    begun: str,
 ) -> None:
     """Opened once: the copier forked and the sheets read before the options are converted."""
-    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
-    recorder = Recorder(monkeypatch)
-    path = OrderBook().save(tmp_path / "orders.xlsx")
+    recorder, path = copied_apart
     code, out, err = run_export(begun, monkeypatch, str(path), "--quiet")
     assert (code, out, err) == (0, [], [])
     assert recorder.events == [
@@ -106,11 +117,12 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
 @pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
 @pytest.mark.parametrize("begun", BEGUN)
 def test_a_dry_run_forks_no_copier_ahead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begun: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    copied_apart: tuple[Recorder, Path],
+    begun: str,
 ) -> None:
-    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
-    recorder = Recorder(monkeypatch)
-    path = OrderBook().save(tmp_path / "orders.xlsx")
+    recorder, path = copied_apart
     before = path.read_bytes()
     assert run_export(begun, monkeypatch, str(path), "--dry-run", "--quiet") == (0, [], [])
     assert recorder.events == ["open orders.xlsx", "options", "taken"]
@@ -138,16 +150,15 @@ TAX_MODE_REFUSED = (
 def test_an_export_refused_after_the_head_start_leaves_nothing_behind(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    copied_apart: tuple[Recorder, Path],
     options: list[str],
     refusal: str,
     read: list[str],
     begun: str,
 ) -> None:
     """The workbook was opened and its copier forked: both are let go of, nothing is written."""
-    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     monkeypatch.chdir(tmp_path)
-    recorder = Recorder(monkeypatch)
-    path = OrderBook().save(tmp_path / "orders.xlsx")
+    recorder, path = copied_apart
     before = path.read_bytes()
     threads = threading.active_count()
     code, out, err = run_export(begun, monkeypatch, "orders.xlsx", *options)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.batches import (
@@ -417,7 +417,8 @@ def plan_export(
             # are made from the rows and their item lines.
             rows = read.chosen_rows()
             marks, mark_problems = read.column.marks(dict.fromkeys(rows, marker))
-            target = MarkTarget(workbook, partial(_marked_copy, workbook, marks))
+            # Named by its own module, the writer is all a copier's process imports for it.
+            target = MarkTarget(workbook, partial(write_marked_copy, workbook, marks=marks))
             found = (problems, selection.problems, account_problems, column_problems, mark_problems)
             if copy is not None and rows and not any(found):
                 # A large workbook's copy is written by its process while the item lines are
@@ -848,10 +849,6 @@ def _tallied(large: bool, *, own_templates: bool) -> Iterator[Tally | TallyProce
             yield tally
     except NotIif as error:
         raise FileProblem(f"IIF template error: {error}", hint=TEMPLATE_HINT) from None
-
-
-def _marked_copy(workbook: Path, marks: ExportedMarks, out: BinaryIO) -> None:
-    write_marked_copy(workbook, out, marks)
 
 
 def _iif_not_moved(iif_file: StagedFile) -> FileProblem:

@@ -15,6 +15,7 @@ from ccp_xlsx2iif.cells import (
     parse_price,
     parse_quantity,
     parse_text,
+    remembered,
     says_no,
 )
 
@@ -45,6 +46,10 @@ def test_order_id_refuses_booleans_and_dates(value: object) -> None:
     ("value", "expected"),
     [
         (19.99, "19.99"),
+        (20.0, "20.00"),
+        (-0.05, "-0.05"),
+        (-0.0, "0.00"),
+        (9999999999.99, "9999999999.99"),
         (0.1 + 0.2, "0.30"),
         (5, "5.00"),
         ("19.99", "19.99"),
@@ -57,7 +62,38 @@ def test_order_id_refuses_booleans_and_dates(value: object) -> None:
     ],
 )
 def test_money_accepts_numbers_and_plain_amount_text(value: object, expected: str) -> None:
-    assert parse_money(value) == Decimal(expected)  # type: ignore[arg-type]
+    # In cents, an amount reads as the IIF file writes it (iif.format_amount takes it as is).
+    assert str(parse_money(value)) == expected  # type: ignore[arg-type]
+
+
+def test_a_remembered_parser_parses_each_value_once_and_forgets_errors() -> None:
+    parsed: list[CellValue] = []
+
+    def parse(value: CellValue) -> str:
+        parsed.append(value)
+        if value == "abc":
+            raise CellValueError("not a number")
+        return f"{type(value).__name__} {value}"
+
+    read = remembered(parse)
+    values: list[CellValue] = [19.99, 1, True, 1.0, "1", 19.99, 1, True, 1.0, "1"]
+    assert [read(value) for value in values] == [
+        "float 19.99",
+        "int 1",
+        "bool True",
+        "float 1.0",
+        "str 1",
+        "float 19.99",
+        "int 1",
+        "bool True",
+        "float 1.0",
+        "str 1",
+    ]
+    for _ in range(2):
+        with pytest.raises(CellValueError):
+            read("abc")
+    # 1, True and 1.0 are equal, but each of its own type: each was parsed once.
+    assert parsed == [19.99, 1, True, 1.0, "1", "abc", "abc"]
 
 
 @pytest.mark.parametrize(

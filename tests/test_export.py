@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import stat
+import subprocess
 import sys
 import typing
 from decimal import Decimal
@@ -673,3 +675,41 @@ def test_the_process_writing_a_large_copy_is_forked_before_the_workbook_is_read(
     for child in children:
         with pytest.raises(ChildProcessError):  # it ended and was waited for
             os.waitpid(child, os.WNOHANG)
+
+
+def _modules_imported(code: str, given: bytes = b"") -> list[str]:
+    """Return the tool's modules a fresh Python imports to run ``code`` (reading ``given``)."""
+    listed = "print(*sorted(name for name in sys.modules if name.startswith('ccp_xlsx2iif')))"
+    ran = subprocess.run(
+        [sys.executable, "-c", f"import sys, pickle\n{code}\n{listed}"],
+        input=given,
+        capture_output=True,
+        check=True,
+    )
+    return ran.stdout.decode().split()
+
+
+@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
+def test_the_process_writing_the_copy_imports_the_writer_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the copy's process is given names the writer by its module, not by the export's.
+
+    Unpickled, a function of export.py would import the whole export (its checks, its
+    templates' code) in the process, while the export's own process needs the other core.
+    """
+    monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
+    given: list[bytes] = []
+    give = Beside.give
+
+    def giving(beside: Beside[typing.Any, typing.Any], argument: typing.Any) -> None:
+        given.append(pickle.dumps(argument))
+        give(beside, argument)
+
+    monkeypatch.setattr(Beside, "give", giving)
+    path = OrderBook().save(tmp_path / "orders.xlsx")
+    assert len(export_workbook(path, ExportOptions(), NOW).orders) == 2
+    assert len(given) == 1
+    unpickled = _modules_imported("pickle.loads(sys.stdin.buffer.read())", given[0])
+    assert "ccp_xlsx2iif.writeback" in unpickled
+    assert unpickled == _modules_imported("import ccp_xlsx2iif.writeback")

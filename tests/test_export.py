@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from jinja2 import TemplateError
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
@@ -372,6 +373,46 @@ def test_the_filters_written_without_finalize_give_text() -> None:
         if isinstance(mapping, Formatted):  # the filter looks up what its function gives
             text_filter = mapping.format_value
         assert typing.get_type_hints(text_filter)["return"] is str, name
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("A\t{{ text }}\t{{ number|amount }}\n", "A\tx\t1.50\r\n"),
+        # None is an empty field; text of a class of its own (Markup) is text.
+        ("A\t{{ nothing }}\t{{ text }}\t{{ text|e }}\n", "A\t\tx\tx\r\n"),
+        ("{{ text|e }}", "x"),
+        # A field alone is tested on its own, as it is written.
+        ("{{ text }}", "x"),
+        ("{{ nothing }}", ""),
+    ],
+)
+def test_the_fields_of_a_row_are_written_as_finalize_gives_them(source: str, expected: str) -> None:
+    template = make_environment().from_string(source)
+    assert template.render(text="x", number=Decimal("1.5"), nothing=None) == expected
+
+
+NO_FILTER = (
+    "a Decimal value (Decimal('1.5')) reached the IIF without a filter; format it with amount, "
+    "debit, credit, quantity, price, date or text"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("A\t{{ number }}\t{{ text }}\n", NO_FILTER),
+        ("A\t{{ text }}\t{{ number }}\n", NO_FILTER),
+        ("{{ number }}", NO_FILTER),
+        ("A\t{{ no_such_name }}\t{{ text }}\n", "'no_such_name' is undefined"),
+        ("A\t{{ nothing }}\t{{ no_such_name }}\n", "'no_such_name' is undefined"),
+    ],
+)
+def test_a_row_with_a_field_that_is_not_text_fails(source: str, message: str) -> None:
+    template = make_environment().from_string(source)
+    with pytest.raises(TemplateError) as raised:
+        template.render(text="x", number=Decimal("1.5"), nothing=None)
+    assert str(raised.value) == message
 
 
 def test_the_filters_give_each_value_what_their_functions_give(

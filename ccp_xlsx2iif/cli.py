@@ -461,13 +461,9 @@ def _begun_ahead() -> HeadStart | None:
 
 def _head_start(command: TyperCommand, ctx: ClickContext, args: list[str]) -> HeadStart | None:
     """Begin reading the workbook the command line names, as parsed by the command's parser."""
-    named = export_workbook_parsed(command, ctx, args)
-    if named is None:
-        return None
-    workbook, dry_run = named
-    from ccp_xlsx2iif.opening import HeadStart
+    from ccp_xlsx2iif.launch import begin_named
 
-    return HeadStart.begin(Path(workbook), copied=not dry_run)
+    return begin_named(export_workbook_parsed(command, ctx, args))
 
 
 def export_workbook_parsed(

@@ -71,7 +71,14 @@ def main() -> None:
 
 def begin(args: list[str]) -> HeadStart | None:
     """Begin reading the workbook of an export's command line ``args``; ``None``: not begun."""
-    named = export_workbook(args)
+    return begin_named(export_workbook(args))
+
+
+def begin_named(named: tuple[str, bool] | None) -> HeadStart | None:
+    """Begin reading a workbook named by an export's arguments, with whether it is a dry run.
+
+    ``named`` is what ``export_workbook`` (or the command's own parser) read; ``None``: nothing.
+    """
     if named is None:
         return None
     workbook, dry_run = named

@@ -71,8 +71,11 @@ class Recorder:
 def copied_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Recorder, Path]:
     """Return the recorder of the export's steps, and a small workbook orders.xlsx.
 
-    Its marked copy is written by a process of its own, forked as it is opened.
+    Its marked copy is written by a process of its own, forked as it is opened (where the
+    system forks: elsewhere the test is skipped).
     """
+    if not FORKS:
+        pytest.skip("the copy is written apart where the system forks")
     monkeypatch.setattr(opening_module, "PARALLEL_PROCESS_FROM", 0)
     return Recorder(monkeypatch), OrderBook().save(tmp_path / "orders.xlsx")
 
@@ -80,6 +83,12 @@ def copied_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Recor
 # Where the head start begins: as the command line is parsed (``cli.ReadsAhead``, which the
 # tests' runner calls), or as the program starts, before the commands are imported (launch.py).
 BEGUN = ["by the command line", "by the program"]
+
+
+@pytest.fixture(params=BEGUN)
+def begun(request: pytest.FixtureRequest) -> str:
+    """Where the head start of the test's export begins (``run_export``): each of ``BEGUN``."""
+    return str(request.param)
 
 
 def run_export(
@@ -92,8 +101,6 @@ def run_export(
     return run("export", *args)
 
 
-@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
-@pytest.mark.parametrize("begun", BEGUN)
 def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -114,8 +121,6 @@ def test_the_workbook_is_opened_before_the_options_are_read_and_the_export_takes
     assert recorder.all_ended()
 
 
-@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
-@pytest.mark.parametrize("begun", BEGUN)
 def test_a_dry_run_forks_no_copier_ahead(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -136,7 +141,6 @@ TAX_MODE_REFUSED = (
 )
 
 
-@pytest.mark.skipif(not FORKS, reason="the copy is written apart where the system forks")
 @pytest.mark.parametrize(
     ("options", "refusal", "read"),
     [
@@ -146,7 +150,6 @@ TAX_MODE_REFUSED = (
         (["-o", "batch.txt"], "batch.txt: the output file's name must end in .iif", ["options"]),
     ],
 )
-@pytest.mark.parametrize("begun", BEGUN)
 def test_an_export_refused_after_the_head_start_leaves_nothing_behind(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

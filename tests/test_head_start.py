@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import typing
 from pathlib import Path
@@ -16,7 +14,7 @@ from ccp_xlsx2iif import cli, launch
 from ccp_xlsx2iif.beside import FORKS, Beside
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.opening import HeadStart
-from tests.command import run
+from tests.command import program_imports, run
 from tests.conftest import BATCH, NOW
 from tests.iif_reader import read_iif
 from tests.workbooks import OrderBook
@@ -231,20 +229,7 @@ def test_the_program_imports_the_reader_before_typer(tmp_path: Path) -> None:
     are parsed.
     """
     OrderBook().save(tmp_path / "orders.xlsx")
-    program = [sys.executable, "-X", "importtime", "-m", "ccp_xlsx2iif"]
-    completed = subprocess.run(
-        [*program, "export", "orders.xlsx", "-o", "batch.iif", "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert completed.returncode == 0, completed.stderr
-    imported = [
-        line.rsplit("|", 1)[-1].strip()
-        for line in completed.stderr.splitlines()
-        if line.startswith("import time:")
-    ]
+    imported = program_imports("export", "orders.xlsx", "-o", "batch.iif", "--quiet", cwd=tmp_path)
     later = (
         "typer",
         "pydantic",

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.command import program_imports
 from tests.workbooks import OrderBook
 
 HEAVY = ("python_calamine", "jinja2", "openpyxl", "anyascii", "defusedxml", "ccp_xlsx2iif.export")
 
 
-def imported_modules(*args: str) -> set[str]:
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "ccp_xlsx2iif", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        line.rsplit("|", 1)[-1].strip()
-        for line in completed.stderr.splitlines()
-        if line.startswith("import time:")
-    }
-
-
 @pytest.mark.parametrize("args", [("--help",), ("--version",), ("export", "--help")])
 def test_help_and_version_import_nothing_heavy(args: tuple[str, ...]) -> None:
-    modules = imported_modules(*args)
+    modules = program_imports(*args)
     assert "ccp_xlsx2iif.cli" in modules
     assert [module for module in HEAVY if module in modules] == []
 
@@ -37,5 +22,5 @@ def test_help_and_version_import_nothing_heavy(args: tuple[str, ...]) -> None:
 def test_help_for_a_workbook_opens_nothing(tmp_path: Path) -> None:
     """The program's early start (launch.py) leaves a command line that asks for help alone."""
     path = OrderBook().save(tmp_path / "orders.xlsx")
-    modules = imported_modules("export", str(path), "--help")
+    modules = program_imports("export", str(path), "--help")
     assert [module for module in (*HEAVY, "ccp_xlsx2iif.opening") if module in modules] == []

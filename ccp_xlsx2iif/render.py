@@ -261,9 +261,7 @@ def make_environment(
             try:
                 return "".join(fields)
             except TypeError:
-                return "".join(
-                    [field if field.__class__ is str else finalize(field) for field in fields]
-                )
+                return "".join(map(finalize, fields))
 
     environment = IifEnvironment(
         loader=InliningLoader(),

@@ -74,6 +74,29 @@ def test_export_writes_the_batch_beside_the_workbook_and_marks_the_orders(tmp_pa
     ]
 
 
+def test_each_charge_of_an_order_is_a_row_of_its_own_in_a_fixed_order(tmp_path: Path) -> None:
+    book = OrderBook()
+    book.orders[1].update(
+        {"Subtotal": 24.0, "Discount": 4.0, "Sale": 1.5, "State Tax": 1.2, "Country Tax": 0.6}
+    )
+    book.orders[1].update({"Shipping": 5.95, "Total": 26.25})
+    result = export_workbook(book.save(tmp_path / "orders.xlsx"), ExportOptions(), NOW)
+    assert result.iif_path is not None
+    text = result.iif_path.read_bytes().decode("ascii")
+    invoice = text[text.index("TRNS\tINVOICE\t03/03/2026") :]
+    invoice = invoice[: invoice.index("ENDTRNS\r\n") + len("ENDTRNS\r\n")]
+    spl = "SPL\tINVOICE\t03/03/2026\t"
+    assert invoice.splitlines(keepends=True)[1:] == [
+        f"{spl}Sales:Web Store\t\t-24.00\t\tT-shirt\t-1\t24.00\tTEE-M\t\t\t\r\n",
+        f"{spl}Shipping Income\t\t-5.95\t\tShipping\t\t\tShipping\t\t\t\r\n",
+        f"{spl}Sales Tax Payable\t\t-1.20\t\tState/Province Tax\t\t\tState Tax\t\t\t\r\n",
+        f"{spl}GST Payable\t\t-0.60\t\tCountry Tax\t\t\tGST\t\t\t\r\n",
+        f"{spl}Sales Discounts\t\t4.00\t\tDiscount\t\t\tDiscount\t\t\t\r\n",
+        f"{spl}Sales Discounts:Sale Markdowns\t\t1.50\t\tSale\t\t\tSale\t\t\t\r\n",
+        "ENDTRNS\r\n",
+    ]
+
+
 def test_re_export_cycle(tmp_path: Path) -> None:
     book = OrderBook()
     book.orders.append(dict(book.orders[1], **{"Order ID": 1003}))

@@ -37,6 +37,8 @@ CHUNKS_QUEUED = 4
 SUMS_FOLLOW = b"\0sums\n"
 # An IIF amount, as QuickBooks reads it; an empty AMOUNT counts as 0.
 _AMOUNT = re.compile(rb"-?[0-9]+(?:\.[0-9]{1,2})?")
+# Amounts with two decimals, one per line.
+_TWO_DECIMALS = re.compile(rb"-?[0-9]+\.[0-9]{2}(?:\n-?[0-9]+\.[0-9]{2})*")
 # The exit status of the tally's process when the text is not IIF: an AMOUNT that is not an
 # amount, or (rows checked) a row that does not fit its header.
 _NOT_AN_AMOUNT = 3
@@ -118,9 +120,11 @@ class Tally:
         for pattern, swapped in self._patterns:
             found = pattern.findall(data)
             pairs.update(((b, a) for a, b in found) if swapped else found)
-        for (account, amount), times in pairs.items():
-            cents = _cents(account, amount)
-            sums = self._cents.setdefault(account, [0, 0])
+        totals = self._cents
+        for ((account, _), times), cents in zip(pairs.items(), _all_cents(pairs), strict=True):
+            sums = totals.get(account)
+            if sums is None:
+                sums = totals[account] = [0, 0]
             sums[cents < 0] += abs(cents) * times
 
     def _check_rows(self, data: bytes, widths: dict[bytes, int]) -> None:
@@ -343,6 +347,20 @@ def tally_for(large: bool, *, check_rows: bool = False) -> Iterator[Tally | Tall
         yield process
     finally:
         process.close()
+
+
+def _all_cents(pairs: Iterable[tuple[bytes, bytes]]) -> Iterable[int]:
+    """Read the AMOUNT of each (account, amount) pair in cents.
+
+    Amounts written with two decimals (``-24.00``, as the shipped templates write every one)
+    are read all at once: joined, proven so by one match, and read as whole numbers of cents
+    without their points, each at C speed. Else each is read on its own (``_cents``).
+    """
+    keys = list(pairs)
+    joined = b"\n".join([amount for _, amount in keys])
+    if _TWO_DECIMALS.fullmatch(joined):
+        return map(int, joined.replace(b".", b"").split(b"\n"))
+    return [_cents(account, amount) for account, amount in keys]
 
 
 def _cents(account: bytes, amount: bytes) -> int:

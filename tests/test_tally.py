@@ -169,6 +169,32 @@ def test_only_amounts_as_quickbooks_reads_them_are_tallied(amount: bytes) -> Non
     assert str(raised.value) == NOT_A_NUMBER.replace("4,00", amount.decode())
 
 
+# Every amount written with two decimals, as the shipped templates write them.
+TWO_DECIMALS = IIF.replace(b"\t-2.5\r\n", b"\t-2.50\r\n").replace(
+    b"Sales Discounts\t\t4\r\n", b"Sales Discounts\t\t4.00\r\n"
+)
+
+
+def test_amounts_all_written_with_two_decimals_are_tallied_alike() -> None:
+    assert tallied([TWO_DECIMALS], large=False) == EXPECTED
+
+
+@pytest.mark.parametrize("amount", [b"+4.00", b"1_4.00", b"4.00 ", b" 4.00", b"-4.000"])
+def test_among_amounts_with_two_decimals_one_that_is_no_amount_is_named(amount: bytes) -> None:
+    # int() would read the first four as numbers, were they not refused first.
+    with pytest.raises(NotAnAmount) as raised:
+        tallied(
+            [TWO_DECIMALS.replace(b"Discounts\t\t4.00", b"Discounts\t\t" + amount)], large=False
+        )
+    assert str(raised.value) == NOT_A_NUMBER.replace("4,00", amount.decode())
+
+
+@pytest.mark.parametrize("amount", [b"4", b"4.0"])
+def test_among_amounts_with_two_decimals_one_with_fewer_is_read(amount: bytes) -> None:
+    text = TWO_DECIMALS.replace(b"Discounts\t\t4.00", b"Discounts\t\t" + amount)
+    assert tallied([text], large=False) == EXPECTED
+
+
 def tallied(chunks: Iterable[bytes], *, large: bool) -> list[AccountTotal]:
     with tally_for(large) as tally:
         for _ in tally.feed(chunks):

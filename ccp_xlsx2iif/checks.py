@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, eq, mul
 
 from ccp_xlsx2iif import iif
 from ccp_xlsx2iif.chart import ACCOUNT_TYPES, Chart, describe_type
@@ -69,6 +70,7 @@ def check_orders(
     latest = today + dt.timedelta(days=LATEST_DAYS_AHEAD)
     skus_named = accounts is None or not accounts.item_subtotal.item
     texts_fit = longest is not None and _texts_fit(orders, longest)
+    lines_plain = _lines_plain(orders, skus_named)
     for order in orders:
         # Most orders have no problem: a few comparisons tell, before any closer look.
         lines = order.lines
@@ -83,7 +85,7 @@ def check_orders(
             and order.state_tax >= ZERO
             and order.country_tax >= ZERO
             and order.shipping >= ZERO
-            and all(_plain_line(line, skus_named) for line in lines)
+            and (lines_plain or all(_plain_line(line, skus_named) for line in lines))
             and (texts_fit or not _text_problems(order, ""))
         ):
             continue
@@ -115,6 +117,33 @@ def check_currencies(orders: Sequence[Order], currency: str = "") -> list[Proble
         for order in orders
         if order.currency and order.currency.upper() != expected
     ]
+
+
+def _lines_plain(orders: Sequence[Order], skus_named: bool) -> bool:
+    """Whether every line of ``orders`` is plain (``_plain_line``), told a field at a time.
+
+    Most batches have no line with a problem: passes over one field of every line, driven
+    in C, tell it in less time than a call per line takes. ``False`` (also for lines
+    without a Line Total) leaves each order's lines to ``_plain_line``.
+    """
+    lines = list(chain.from_iterable(map(_LINES, orders)))
+    totals = map(_LINE_TOTAL, lines)  # a line without its Line Total (None) equals no product
+    if not all(map(eq, totals, map(mul, map(_QUANTITY, lines), map(_UNIT_PRICE, lines)))):
+        return False
+    if max(map(len, map(_DESCRIPTION, lines)), default=0) > iif.MEMO.length:
+        return False
+    if not skus_named:
+        return True
+    skus = list(map(_SKU, lines))
+    return ":" not in "".join(skus) and max(map(len, skus), default=0) <= iif.NAME_SEGMENT.length
+
+
+_LINES = attrgetter("lines")
+_LINE_TOTAL = attrgetter("line_total")
+_QUANTITY = attrgetter("quantity")
+_UNIT_PRICE = attrgetter("unit_price")
+_DESCRIPTION = attrgetter("description")
+_SKU = attrgetter("sku")
 
 
 def _plain_line(line: OrderLine, skus_named: bool) -> bool:

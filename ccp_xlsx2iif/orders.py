@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import NamedTuple
 
 from ccp_xlsx2iif.cells import to_cents
@@ -18,6 +19,8 @@ from ccp_xlsx2iif.contract import ROLE_BY_FIELD, RoleKind
 from ccp_xlsx2iif.problems import Origin
 
 ZERO = Decimal("0.00")
+# The amount of a line (``OrderLine.amount``), read by C code for each line summed.
+_AMOUNT = attrgetter("amount")
 
 
 class OrderLine(NamedTuple):
@@ -108,7 +111,7 @@ class Order(NamedTuple):
     @property
     def lines_total(self) -> Decimal:
         """The sum of the item lines' amounts."""
-        return sum((line.amount for line in self.lines), ZERO)
+        return sum(map(_AMOUNT, self.lines), ZERO)
 
     @property
     def item_subtotal(self) -> Decimal:

@@ -132,6 +132,46 @@ def test_line_total_must_match_quantity_times_price(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            # The order's sums agree with the line's total: only the line tells it is wrong.
+            {"Line Total": 24.0},
+            "Items!F2: line total 24.00 does not match quantity 2 x unit price 12.50 = 25.00; "
+            "put line discounts in the order's Discount column (order 1001)",
+        ),
+        (
+            {"Description": "D" * 4096},
+            f'Items!C2: memo "{"D" * 57}..." is 4096 characters; QuickBooks allows 4095, so '
+            "shorten it in the workbook (order 1001)",
+        ),
+        (
+            {"SKU": "MUG::11"},
+            "Items!B2: SKU \"MUG::11\" has an empty part (':' at the start or end, or '::'); "
+            "write it as Parent:Child; QuickBooks uses the SKU as the item name (order 1001)",
+        ),
+        (
+            {"SKU": "S" * 32},
+            f'Items!B2: SKU "{"S" * 32}" has a part "{"S" * 32}" of 32 characters; QuickBooks '
+            "allows 31 for each part of a name; QuickBooks uses the SKU as the item name "
+            "(order 1001)",
+        ),
+    ],
+)
+def test_one_wrong_line_among_lines_that_all_have_their_total_is_found(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    # Lines that all have a Line Total are first looked at a field at a time (checks._lines_plain).
+    book = OrderBook()
+    for item in book.items:
+        item["Line Total"] = item["Quantity"] * item["Unit Price"]
+    book.items[0].update(change)
+    if "Line Total" in change:
+        book.orders[0].update({"Subtotal": 36.5, "Total": 39.0})
+    assert problems(book, tmp_path) == [message]
+
+
 def test_total_must_match_its_parts_to_the_cent(tmp_path: Path) -> None:
     book = OrderBook()
     book.orders[1]["Total"] = 25.96

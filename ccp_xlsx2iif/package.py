@@ -535,6 +535,9 @@ class SheetFacts:
     totals: list[tuple[int, int, int]] = field(default_factory=list)
     # The number cells whose format pads them with zeros: the pieces of their format.
     padded: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    # Whether every cell tag of the sheet's rows starts with the cell's reference, without a
+    # prefix (``<c r="B2"``), as Excel writes them: what a scan other than TAGS proves.
+    cells_referenced: bool = False
 
     def in_totals(self, cell: tuple[int, int]) -> bool:
         """Whether a cell is in the total row of a table."""
@@ -548,6 +551,7 @@ class SheetFacts:
         self.errors.update(other.errors)
         self.uncalculated |= other.uncalculated
         self.padded.update(other.padded)
+        self.cells_referenced = self.cells_referenced and other.cells_referenced
 
     def leave_out_totals(self) -> None:
         """Forget what was found in the cells of total rows, which are not read."""
@@ -1014,6 +1018,7 @@ def _scan_once(
             scanner.scan(region)
             if padded is not None and not xml.prefix:
                 padded.find(region, facts)
+    facts.cells_referenced = scanner.way != TAGS
     return facts
 
 

@@ -62,13 +62,16 @@ def xml_text(text: str) -> str:
 class ExportedMarks:
     """What to write: text per Excel row in one column of one sheet.
 
-    ``header`` is written in row 1 when the Exported column is new.
+    ``header`` is written in row 1 when the Exported column is new. ``cells_referenced``:
+    the sheet's scan found every cell tag of its rows starting with the cell's reference
+    (``SheetFacts.cells_referenced``); a row's cells then need no count to tell it.
     """
 
     sheet: str
     column: int
     values: Mapping[int, str]
     header: str | None = None
+    cells_referenced: bool = False
 
 
 def write_marked_copy(source: Path, out: BinaryIO, marks: ExportedMarks) -> None:
@@ -172,10 +175,9 @@ class SheetEditor:
         self.row_with_number = b"<" + prefix + b'row r="'
         self.row_open = b"<" + prefix + b"row"
         self.row_close = b"</" + prefix + b"row>"
-        self.cell_tag = b"<" + prefix + b"c "
+        # The start of a cell's tag, and of other tags: a row holds no other tag so named.
+        self.cell_tag = b"<" + prefix + b"c"
         self.cell_with_reference = b"<" + prefix + b'c r="'
-        self.bare_cell = b"<" + prefix + b"c>"
-        self.empty_cell = b"<" + prefix + b"c/>"
         self.cell_start_reference = self.cell_with_reference + self.letters
         self.row_start = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/?)>")
         self.row_end = re.compile(rb"</" + p + rb"row\s*>")
@@ -277,21 +279,25 @@ class SheetEditor:
     def _cells_left_of_column(self, data: bytes, number: int, start: int, end: int) -> bool:
         """Whether row ``number``'s cells, ``data[start:end]``, all lie left of its Exported cell.
 
-        Each must have its reference: the Exported cell is then appended at the end. That is
-        the common case, and one search from the end of the row tells it, where the general
-        way walks every cell.
+        Each must have its reference first (``<c r="``): the Exported cell is then appended at
+        the end. That is the common case, and a search from the end of the row tells it,
+        where the general way walks every cell; every tag is counted too, unless the sheet's
+        scan found them all so (``ExportedMarks.cells_referenced``).
         """
         last = data.rfind(b' r="', start, end)
         match = _LAST_REFERENCE.match(data, last, end) if last >= 0 else None
-        return (
-            match is not None
-            and int(match.group(2)) == number
-            and column_number(match.group(1)) < self.marks.column
-            and data.count(self.cell_tag, start, end)
-            == data.count(self.cell_with_reference, start, end)
-            and data.find(self.bare_cell, start, end) < 0
-            and data.find(self.empty_cell, start, end) < 0
-        )
+        if (
+            match is None
+            or int(match.group(2)) != number
+            or column_number(match.group(1)) >= self.marks.column
+        ):
+            return False
+        if self.marks.cells_referenced:
+            return True
+        # Any other start of a cell's tag (<c>, <c/>, a line break before its reference)
+        # is counted in the first count only.
+        tags = data.count(self.cell_tag, start, end)
+        return tags == data.count(self.cell_with_reference, start, end)
 
     def _append_plain(
         self, part: bytes, number: int, text: str, tag_end: int, close: int
@@ -527,6 +533,7 @@ class ExportedColumn:
     header: str | None
     book: str | None = None
     merged: tuple[tuple[int, int], ...] = ()
+    cells_referenced: bool = False  # see ExportedMarks
 
     def marks(self, values: Mapping[int, str]) -> tuple[ExportedMarks, list[Problem]]:
         """Return the marks to write, and a problem for each one in a merged cell."""
@@ -541,7 +548,10 @@ class ExportedColumn:
             for row in rows
             if first <= row <= last
         ]
-        return ExportedMarks(self.sheet, self.column, dict(values), self.header), problems
+        marks = ExportedMarks(
+            self.sheet, self.column, dict(values), self.header, self.cells_referenced
+        )
+        return marks, problems
 
 
 def exported_column(
@@ -578,4 +588,5 @@ def exported_column(
         for (first_row, first_column), (last_row, last_column) in merged
         if first_column + 1 <= column <= last_column + 1
     )
-    return ExportedColumn(sheet, column, header, table.columns.book, reaching), problems
+    referenced = table.facts is not None and table.facts.cells_referenced
+    return ExportedColumn(sheet, column, header, table.columns.book, reaching, referenced), problems

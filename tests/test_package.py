@@ -9,13 +9,14 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from ccp_xlsx2iif import package
+from ccp_xlsx2iif import package, writeback
 from ccp_xlsx2iif.export import ExportOptions, export_workbook
 from ccp_xlsx2iif.package import PLAIN_COLUMNS, PLAIN_ROWS, PackageInspector
 from ccp_xlsx2iif.problems import FileProblem
@@ -123,6 +124,26 @@ def test_a_sheet_written_otherwise_exports_as_written_by_excel(tmp_path: Path) -
     ]
 
 
+def test_the_marked_copy_is_told_whether_each_cell_starts_with_its_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[bool] = []
+    marks = writeback.ExportedColumn.marks
+
+    def telling(column: writeback.ExportedColumn, values: dict[int, str]) -> Any:
+        found = marks(column, values)
+        told.append(found[0].cells_referenced)
+        return found
+
+    monkeypatch.setattr(writeback.ExportedColumn, "marks", telling)
+    (tmp_path / "excel").mkdir()
+    (tmp_path / "other").mkdir()
+    plain = OrderBook().save(tmp_path / "excel" / "orders.xlsx")
+    export_workbook(plain, ExportOptions(dry_run=True), NOW)
+    export_workbook(with_orders_xml(tmp_path / "other", prefixed), ExportOptions(dry_run=True), NOW)
+    assert told == [True, False]
+
+
 @pytest.mark.parametrize(
     "formula",
     [b"<f>I3-J3+L3</f>", b"<f>I3-J3+L3</f><v></v>", b'<f t="shared" si="0"/>'],
@@ -193,9 +214,16 @@ def test_the_bounds_hold_every_cell_the_reader_places(drawn: tuple[bytes, bool])
     xml, otherwise = drawn
     with tempfile.TemporaryDirectory() as folder:
         path = with_orders_xml(Path(folder), lambda _: xml)
-        row_bound, column_bound = bounds(path)
+        inspector = PackageInspector(path)
+        try:
+            facts = inspector.scan("Orders")
+        finally:
+            inspector.close()
+        row_bound, column_bound = facts.row_bound, facts.column_bound
         with CalamineWorkbook.from_path(str(path)) as book:
             end = book.get_sheet_by_name("Orders").end
+    # Every cell tag starts with its reference, without a prefix: the marked copy relies on it.
+    assert facts.cells_referenced == (b"<x:" not in xml and re.search(rb'<c(?! r=")', xml) is None)
     if end is None:  # no cell with a value
         return
     last_row, last_column = end[0] + 1, end[1] + 1

@@ -365,8 +365,11 @@ def test_rows_written_as_excel_writes_them_are_edited_as_any_rows_are(
     drawn: tuple[str, str, dict[int, str]], header: str | None
 ) -> None:
     prefix, rows, values = drawn
-    marks = ExportedMarks("Orders", 3, values, header)
-    quick, reference = SheetEditor(marks), SheetEditor(marks)
+    # Told that every cell tag starts with its reference when the sheet's scan would tell it.
+    referenced = not prefix and re.search('<c(?! r=")', rows) is None
+    marks = ExportedMarks("Orders", 3, values, header, cells_referenced=referenced)
+    quick = SheetEditor(marks)
+    reference = SheetEditor(ExportedMarks("Orders", 3, values, header))
     for editor in (quick, reference):
         editor._compile(prefix.encode())
     assert quick._edit_rows(rows.encode()) == reference._edit_any_rows(rows.encode())
@@ -375,6 +378,20 @@ def test_rows_written_as_excel_writes_them_are_edited_as_any_rows_are(
     assert [str(problem) for problem in quick.problems] == [
         str(problem) for problem in reference.problems
     ]
+
+
+@pytest.mark.parametrize("space", ["\n", "\t", "\r\n", "  "])
+def test_a_cell_whose_reference_follows_another_space_keeps_its_place(space: str) -> None:
+    # XML allows any white space before an attribute; the new cell goes before column Z.
+    rows = f'<row r="2"><c r="A2"><v>1</v></c><c{space}r="Z2"><v>2</v></c></row>'
+    expected = (
+        '<row r="2"><c r="A2"><v>1</v></c><c r="C2" t="inlineStr"><is><t>x</t></is></c>'
+        f'<c{space}r="Z2"><v>2</v></c></row>'
+    )
+    for edit_rows in ("_edit_rows", "_edit_any_rows"):
+        editor = SheetEditor(ExportedMarks("Orders", 3, {2: "x"}))
+        editor._compile(b"")
+        assert getattr(editor, edit_rows)(rows.encode()).decode() == expected
 
 
 def test_rows_written_as_excel_writes_them_are_split_not_searched(

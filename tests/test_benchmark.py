@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -71,6 +72,26 @@ def test_the_benchmark_measures_the_export_against_the_read(tmp_path: Path) -> N
         "orders-30-v2.json",
         "orders-30-v2.xlsx",
     ]
+
+
+def test_the_scan_finds_each_cell_of_a_generated_workbook_with_its_reference(
+    tmp_path: Path,
+) -> None:
+    """What the write-back alone is told (bench.work_writeback), as the export's scan tells it."""
+    from ccp_xlsx2iif.package import PackageInspector
+
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "orders.xlsx"
+    module.generate(path, 30)
+    inspector = PackageInspector(path)
+    try:
+        assert inspector.scan("Orders").cells_referenced
+    finally:
+        inspector.close()
 
 
 def test_a_cached_workbook_exported_in_place_is_generated_again(tmp_path: Path) -> None:

@@ -357,7 +357,11 @@ def work_writeback(path: str, rows: str, output: str) -> None:
     from ccp_xlsx2iif.writeback import ExportedMarks, write_marked_copy
 
     marked = json.loads(Path(rows).read_text())
-    marks = ExportedMarks("Orders", 32, dict.fromkeys(marked, "2026-03-14 09:30 bench.iif"))
+    # The marks as the export gives them: its scan of the Orders sheet finds every cell's
+    # reference first, as xlsxwriter writes them (tests/test_benchmark.py proves it).
+    marks = ExportedMarks(
+        "Orders", 32, dict.fromkeys(marked, "2026-03-14 09:30 bench.iif"), cells_referenced=True
+    )
     with Path(output).open("wb") as out:
         write_marked_copy(Path(path), out, marks)
 

@@ -175,7 +175,7 @@ class SheetEditor:
         self.row_with_number = b"<" + prefix + b'row r="'
         self.row_open = b"<" + prefix + b"row"
         self.row_close = b"</" + prefix + b"row>"
-        # The start of a cell's tag, and of other tags: a row holds no other tag so named.
+        # The start of a cell's tag, whatever follows it: no other tag in a row starts so.
         self.cell_tag = b"<" + prefix + b"c"
         self.cell_with_reference = b"<" + prefix + b'c r="'
         self.cell_start_reference = self.cell_with_reference + self.letters
